@@ -1,0 +1,4 @@
+// The built-in channels. Adding one: write its module, then list it here.
+import memory from './memory.js';
+
+export default [memory];

@@ -1,0 +1,88 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { splitJvmArgs } from './args.js';
+import { runAgent } from './agent-command.js';
+import { runValidate } from './validate-command.js';
+import { PACKAGE_ROOT } from './paths.js';
+
+
+export function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { rest, sysProps, jvmFlags } = splitJvmArgs(argv);
+  let exitCode = 0;
+  const program = new Command('flume-ng')
+    .description('flume-ts: run Apache Flume job files on Node.js')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showSuggestionAfterError(true)
+    .helpCommand(true);
+
+  const agentCmd = (name: string) => program
+    .command(name)
+    .description(name === 'node' ? 'deprecated synonym of agent' : 'run an agent from a job file')
+    .requiredOption('-n, --name <name>', 'the agent to run (the <name>. prefix of the job file keys)')
+    .option('-f, --conf-file <file>', 'job file (repeatable; later files override earlier ones)', collect, [])
+    .option('-c, --conf <dir>', 'configuration directory (logging settings: <dir>/log4j.properties; plugins: <dir>/../plugins.d)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .option('--plugin-path <dirs>', 'same as --plugins-path')
+    .option('--no-reload-conf', 'accepted for compatibility (configuration reload is not enabled yet)')
+    .option('-C, --classpath <cp>', 'accepted for compatibility; ignored (plugins are npm packages)')
+    .option('-d, --dryrun', 'check the job file and print what would run, then exit')
+    .action(async (o: AgentCliOptions) => {
+      exitCode = await runAgent({ ...o, sysProps, jvmFlags });
+    });
+  agentCmd('agent');
+  agentCmd('node');
+
+  program
+    .command('validate')
+    .description('check a job file without starting anything; exits non-zero on errors')
+    .option('-f, --conf-file <file>', 'job file (repeatable)', collect, [])
+    .option('-n, --name <name>', 'the agent to check (default: every agent in the file)')
+    .option('-c, --conf <dir>', 'configuration directory')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (o: { confFile: string[]; name?: string; conf?: string; pluginsPath?: string }) => {
+      exitCode = await runValidate(o);
+    });
+
+  program.command('version').description('print the version').action(() => {
+    process.stdout.write(`flume-ts ${version()} (Flume ${'1.11'}-compatible)\n`);
+  });
+
+  try {
+    if (rest.length === 0) {
+      program.outputHelp();
+      return 1;
+    }
+    await program.parseAsync(rest, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help' ? 0 : 1;
+    }
+    throw err;
+  }
+  return exitCode;
+}
+
+export interface AgentCliOptions {
+  name: string;
+  confFile: string[];
+  conf?: string;
+  pluginsPath?: string;
+  pluginPath?: string;
+  reloadConf?: boolean;
+  classpath?: string;
+  dryrun?: boolean;
+}

@@ -1,0 +1,99 @@
+import type { Channel } from './channel.js';
+import type { FlumeEvent } from './event.js';
+import type { Interceptor, ChannelSelector } from './routing.js';
+import type { Logger } from './logger.js';
+import { withTransaction } from './transaction.js';
+import { ChannelError, ErrorCodes } from './errors.js';
+
+/** Counts of what routing did with events that reached no required channel. */
+export interface RoutingCounters {
+  /** Events an interceptor dropped. */
+  interceptorDropped: number;
+  /** Events that matched no required channel (multiplexing without a default). */
+  unrouted: number;
+  /** Puts into optional channels that failed (logged, not fatal). */
+  optionalPutFailures: number;
+}
+
+/**
+ * Runs the interceptor chain, asks the selector where each event goes, and puts
+ * each batch into each required channel in one transaction per channel. The call
+ * resolves only when every required channel committed, so a source acknowledges
+ * upstream only then; it rejects with a ChannelError otherwise. As in Flume, channels
+ * committed before a failing one keep their events (at-least-once: a resend may
+ * duplicate there).
+ */
+export class ChannelProcessor {
+  readonly counters: RoutingCounters = { interceptorDropped: 0, unrouted: 0, optionalPutFailures: 0 };
+
+  constructor(
+    readonly selector: ChannelSelector,
+    private readonly interceptors: readonly Interceptor[],
+    private readonly logger: Logger,
+  ) {}
+
+  async initialize(): Promise<void> {
+    for (const i of this.interceptors) await i.initialize?.();
+  }
+
+  async close(): Promise<void> {
+    for (const i of this.interceptors) await i.close?.();
+  }
+
+  /** One event, as Flume's processEvent. */
+  processEvent(event: FlumeEvent): Promise<void> {
+    return this.processEventBatch([event]);
+  }
+
+  async processEventBatch(input: FlumeEvent[]): Promise<void> {
+    let events = input;
+    for (let i = 0; i < this.interceptors.length && events.length > 0; i++) {
+      const before = events.length;
+      events = this.interceptors[i]!.intercept(events);
+      this.counters.interceptorDropped += before - events.length;
+    }
+    if (events.length === 0) return;
+
+    const fixed = this.selector.fixed;
+    if (fixed) {
+      for (const ch of fixed.required) await this.putRequired(ch, events);
+      for (const ch of fixed.optional) await this.putOptional(ch, events);
+      return;
+    }
+
+    const required = new Map<Channel, FlumeEvent[]>();
+    const optional = new Map<Channel, FlumeEvent[]>();
+    for (const e of events) {
+      const req = this.selector.getRequiredChannels(e);
+      if (req.length === 0) this.counters.unrouted++;
+      for (const ch of req) append(required, ch, e);
+      for (const ch of this.selector.getOptionalChannels(e)) append(optional, ch, e);
+    }
+    for (const [ch, batch] of required) await this.putRequired(ch, batch);
+    for (const [ch, batch] of optional) await this.putOptional(ch, batch);
+  }
+
+  private async putRequired(ch: Channel, events: readonly FlumeEvent[]): Promise<void> {
+    try {
+      await withTransaction(ch, (tx) => tx.put(events));
+    } catch (err) {
+      if (err instanceof ChannelError) throw err;
+      throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `Unable to put batch on required channel: ${ch.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async putOptional(ch: Channel, events: readonly FlumeEvent[]): Promise<void> {
+    try {
+      await withTransaction(ch, (tx) => tx.put(events));
+    } catch (err) {
+      this.counters.optionalPutFailures += events.length;
+      this.logger.warn(`Unable to put batch on optional channel ${ch.name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+function append(map: Map<Channel, FlumeEvent[]>, ch: Channel, e: FlumeEvent): void {
+  const list = map.get(ch);
+  if (list) list.push(e);
+  else map.set(ch, [e]);
+}

@@ -1,0 +1,122 @@
+import type { Context } from './context.js';
+import type { Logger } from './logger.js';
+import type { OptionsSpec, Options, OptionProblem } from './options.js';
+import type { Channel } from './channel.js';
+import type { ChannelProcessor } from './channel-processor.js';
+import type { Source } from './source.js';
+import type { Sink, SinkProcessor } from './sink.js';
+import type { ChannelSelector, Interceptor } from './routing.js';
+import type { EventSerializer } from './serializer.js';
+import type { SourceCounter, SinkCounter } from './counters.js';
+
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'selector' | 'interceptor' | 'serializer';
+
+/** What every component is handed when it is built. */
+export interface InitBase<S extends OptionsSpec> {
+  /** The component's name in the job file (`r1`, `c1`, `k1`). */
+  readonly name: string;
+  /** The declared options, checked and defaulted. */
+  readonly options: Options<S>;
+  /** Every property of the component with its prefix removed, for sub-keys it reads itself. */
+  readonly context: Context;
+  readonly logger: Logger;
+  /** Look up another component definition (serializers for a sink, ...). */
+  readonly registry: ComponentLookup;
+}
+
+export interface SourceInit<S extends OptionsSpec> extends InitBase<S> {
+  readonly processor: ChannelProcessor;
+  readonly counter: SourceCounter;
+}
+export type ChannelInit<S extends OptionsSpec> = InitBase<S>;
+export interface SinkInit<S extends OptionsSpec> extends InitBase<S> {
+  readonly channel: Channel;
+  readonly counter: SinkCounter;
+}
+export interface SinkProcessorInit<S extends OptionsSpec> extends InitBase<S> {
+  readonly sinks: readonly Sink[];
+}
+export interface SelectorInit<S extends OptionsSpec> extends InitBase<S> {
+  /** The source's channels, in the order the job file lists them. */
+  readonly channels: readonly Channel[];
+}
+export type InterceptorInit<S extends OptionsSpec> = InitBase<S>;
+export type SerializerInit<S extends OptionsSpec> = InitBase<S>;
+
+interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
+  readonly kind: K;
+  /** Flume's type alias (`memory`, `netcat`, `file_roll`); matched case-insensitively. */
+  readonly type: string;
+  /** Other names that resolve here, usually Flume's Java class names. */
+  readonly aliases?: readonly string[];
+  readonly description: string;
+  readonly options: S;
+  /** Key prefixes the component reads itself (e.g. `sink.serializer.`); keys under them are not reported as unknown. */
+  readonly prefixes?: readonly string[];
+  /** Checks across options (e.g. transactionCapacity ≤ capacity). */
+  validate?(options: Options<S>, context: Context, registry: ComponentLookup): OptionProblem[];
+}
+
+export interface SourceDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'source', S> {
+  create(init: SourceInit<S>): Source;
+}
+export interface ChannelDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'channel', S> {
+  create(init: ChannelInit<S>): Channel;
+}
+export interface SinkDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'sink', S> {
+  create(init: SinkInit<S>): Sink;
+}
+export interface SinkProcessorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'sinkProcessor', S> {
+  /** Fewest sinks the processor works with (load_balance needs 2). */
+  readonly minSinks?: number;
+  create(init: SinkProcessorInit<S>): SinkProcessor;
+}
+export interface SelectorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'selector', S> {
+  create(init: SelectorInit<S>): ChannelSelector;
+}
+export interface InterceptorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'interceptor', S> {
+  create(init: InterceptorInit<S>): Interceptor;
+}
+export interface SerializerDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'serializer', S> {
+  create(init: SerializerInit<S>): EventSerializer;
+}
+
+export type ComponentDefinition =
+  | SourceDefinition
+  | ChannelDefinition
+  | SinkDefinition
+  | SinkProcessorDefinition
+  | SelectorDefinition
+  | InterceptorDefinition
+  | SerializerDefinition;
+
+export type DefinitionOf<K extends ComponentKind> = Extract<ComponentDefinition, { kind: K }>;
+
+/** Read access to the registry, as components see it. */
+export interface ComponentLookup {
+  lookup<K extends ComponentKind>(kind: K, type: string): DefinitionOf<K> | undefined;
+}
+
+// The define* helpers only fix the kind and let TypeScript infer the options type,
+// so `init.options` is typed from the spec written beside it.
+export function defineSource<S extends OptionsSpec>(d: Omit<SourceDefinition<S>, 'kind'>): SourceDefinition {
+  return { kind: 'source', ...d } as unknown as SourceDefinition;
+}
+export function defineChannel<S extends OptionsSpec>(d: Omit<ChannelDefinition<S>, 'kind'>): ChannelDefinition {
+  return { kind: 'channel', ...d } as unknown as ChannelDefinition;
+}
+export function defineSink<S extends OptionsSpec>(d: Omit<SinkDefinition<S>, 'kind'>): SinkDefinition {
+  return { kind: 'sink', ...d } as unknown as SinkDefinition;
+}
+export function defineSinkProcessor<S extends OptionsSpec>(d: Omit<SinkProcessorDefinition<S>, 'kind'>): SinkProcessorDefinition {
+  return { kind: 'sinkProcessor', ...d } as unknown as SinkProcessorDefinition;
+}
+export function defineSelector<S extends OptionsSpec>(d: Omit<SelectorDefinition<S>, 'kind'>): SelectorDefinition {
+  return { kind: 'selector', ...d } as unknown as SelectorDefinition;
+}
+export function defineInterceptor<S extends OptionsSpec>(d: Omit<InterceptorDefinition<S>, 'kind'>): InterceptorDefinition {
+  return { kind: 'interceptor', ...d } as unknown as InterceptorDefinition;
+}
+export function defineSerializer<S extends OptionsSpec>(d: Omit<SerializerDefinition<S>, 'kind'>): SerializerDefinition {
+  return { kind: 'serializer', ...d } as unknown as SerializerDefinition;
+}

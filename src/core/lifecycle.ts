@@ -1,0 +1,27 @@
+/** Every component: started once before use, stopped once at the end. */
+export interface Lifecycle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What a pollable source or a sink reports after one unit of work. */
+export type Status = 'READY' | 'BACKOFF';
+
+/** A promise that resolves after `ms`, or at once when `signal` aborts. Never rejects. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Yields to the event loop so that I/O and timers run between batches of a busy loop. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

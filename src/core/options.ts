@@ -1,0 +1,183 @@
+import type { Context } from './context.js';
+import { ConfigError, ErrorCodes } from './errors.js';
+
+/**
+ * A component declares its keys once, beside its behaviour: kind, default and a
+ * description. From that one declaration come the typed options the component
+ * receives, value checking with the key named, and the "did you mean" of unknown keys.
+ */
+export interface OptionSpec<T> {
+  readonly kind: 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';
+  readonly description: string;
+  readonly default: T;
+  readonly required?: boolean;
+  /** Other spellings read for this option (older Flume keys); the first listed key wins. */
+  readonly aliases?: readonly string[];
+  /** Aliases that are deprecated: using one logs a warning naming the current key. */
+  readonly deprecatedAliases?: readonly string[];
+  /** Turn the trimmed string into the value, or throw a message naming what was expected. */
+  parse(raw: string): T;
+}
+
+export type OptionsSpec = Readonly<Record<string, OptionSpec<unknown>>>;
+
+/** The typed options object a component receives for a spec. */
+export type Options<S extends OptionsSpec> = { readonly [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never };
+
+interface Common {
+  aliases?: readonly string[];
+  deprecatedAliases?: readonly string[];
+}
+interface NumberBounds extends Common {
+  min?: number;
+  max?: number;
+}
+
+function bounded(n: number, b: NumberBounds | undefined): number {
+  if (b?.min !== undefined && n < b.min) throw new Error(`a value of at least ${b.min}`);
+  if (b?.max !== undefined && n > b.max) throw new Error(`a value of at most ${b.max}`);
+  return n;
+}
+
+const INT_RE = /^[+-]?\d+$/;
+const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Option builders: `opt.integer(100, 'Maximum events stored', { min: 1 })`. */
+export const opt = {
+  string(def: string, description: string, c?: Common): OptionSpec<string> {
+    return { kind: 'string', description, default: def, ...c, parse: (raw) => raw };
+  },
+  optionalString(description: string, c?: Common): OptionSpec<string | undefined> {
+    return { kind: 'string', description, default: undefined, ...c, parse: (raw) => raw };
+  },
+  requiredString(description: string, c?: Common): OptionSpec<string> {
+    return { kind: 'string', description, default: '', required: true, ...c, parse: (raw) => raw };
+  },
+  integer(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
+    return {
+      kind: 'integer', description, default: def, ...b,
+      parse(raw) {
+        if (!INT_RE.test(raw)) throw new Error('an integer');
+        return bounded(Number(raw), b);
+      },
+    };
+  },
+  optionalInteger(description: string, b?: NumberBounds): OptionSpec<number | undefined> {
+    return {
+      kind: 'integer', description, default: undefined, ...b,
+      parse(raw) {
+        if (!INT_RE.test(raw)) throw new Error('an integer');
+        return bounded(Number(raw), b);
+      },
+    };
+  },
+  requiredInteger(description: string, b?: NumberBounds): OptionSpec<number> {
+    return {
+      kind: 'integer', description, default: 0, required: true, ...b,
+      parse(raw) {
+        if (!INT_RE.test(raw)) throw new Error('an integer');
+        return bounded(Number(raw), b);
+      },
+    };
+  },
+  number(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
+    return {
+      kind: 'number', description, default: def, ...b,
+      parse(raw) {
+        if (!NUM_RE.test(raw)) throw new Error('a number');
+        return bounded(Number(raw), b);
+      },
+    };
+  },
+  boolean(def: boolean, description: string, c?: Common): OptionSpec<boolean> {
+    return {
+      kind: 'boolean', description, default: def, ...c,
+      parse(raw) {
+        const l = raw.toLowerCase();
+        if (l === 'true') return true;
+        if (l === 'false') return false;
+        throw new Error('true or false');
+      },
+    };
+  },
+  /** One of `values`, matched case-insensitively as Flume does; the value is returned as declared. */
+  enum<V extends string>(values: readonly V[], def: V, description: string, c?: Common): OptionSpec<V> {
+    return {
+      kind: 'enum', description, default: def, ...c,
+      parse(raw) {
+        const l = raw.toLowerCase();
+        const hit = values.find((v) => v.toLowerCase() === l);
+        if (hit === undefined) throw new Error(`one of ${values.join(', ')}`);
+        return hit;
+      },
+    };
+  },
+  /** A whitespace-separated list. */
+  list(def: readonly string[], description: string, c?: Common): OptionSpec<readonly string[]> {
+    return { kind: 'list', description, default: def, ...c, parse: (raw) => raw.split(/\s+/).filter(Boolean) };
+  },
+};
+
+/** A problem found while reading a component's options. */
+export interface OptionProblem {
+  severity: 'error' | 'warning';
+  code: string;
+  /** The key as written in the component's context (prefix removed). */
+  key: string;
+  message: string;
+}
+
+/**
+ * Reads `spec` from `ctx`. Values of the wrong kind and missing required keys are
+ * errors; a deprecated spelling is a warning. All problems are returned together.
+ */
+export function resolveOptions<S extends OptionsSpec>(
+  spec: S,
+  ctx: Context,
+): { options: Options<S>; problems: OptionProblem[] } {
+  const out: Record<string, unknown> = {};
+  const problems: OptionProblem[] = [];
+  for (const [name, o] of Object.entries(spec)) {
+    let key: string | undefined;
+    for (const k of [name, ...(o.aliases ?? []), ...(o.deprecatedAliases ?? [])]) {
+      if (ctx.containsKey(k)) {
+        key = k;
+        break;
+      }
+    }
+    if (key === undefined) {
+      if (o.required) {
+        problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: name, message: `${ctx.prefix}${name} is required (${o.description})` });
+      }
+      out[name] = o.default;
+      continue;
+    }
+    if (o.deprecatedAliases?.includes(key)) {
+      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key, message: `${ctx.fullKey(key)} is deprecated; use ${ctx.prefix}${name}` });
+    }
+    const raw = ctx.getString(key) ?? '';
+    try {
+      out[name] = o.parse(raw);
+    } catch (e) {
+      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got "${raw}"` });
+      out[name] = o.default;
+    }
+  }
+  return { options: Object.freeze(out) as Options<S>, problems };
+}
+
+/** Every key the spec reads, including aliases. */
+export function specKeys(spec: OptionsSpec): string[] {
+  const keys: string[] = [];
+  for (const [name, o] of Object.entries(spec)) keys.push(name, ...(o.aliases ?? []), ...(o.deprecatedAliases ?? []));
+  return keys;
+}
+
+/** Throws the first error of `problems` (used where a component is built outside the validator). */
+export function throwOnErrors(ctx: Context, problems: readonly OptionProblem[]): void {
+  const first = problems.find((p) => p.severity === 'error');
+  if (first) {
+    const o = ctx.origin(first.key);
+    throw new ConfigError(first.code, (o ? `${o.file}:${o.line}: ` : '') + first.message, ctx.fullKey(first.key));
+  }
+}

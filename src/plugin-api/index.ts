@@ -1,0 +1,31 @@
+/**
+ * The API for component authors, published as `flume-ts/plugin`. Built-in
+ * components use exactly this surface; a plugin package exports a definition made
+ * with one of the define* functions as its default export and names it in the
+ * `flume` field of its package.json.
+ */
+export type { FlumeEvent } from '../core/event.js';
+export { createEvent } from '../core/event.js';
+export { Context, type PropertyOrigin } from '../core/context.js';
+export { opt, resolveOptions, type OptionSpec, type OptionsSpec, type Options, type OptionProblem } from '../core/options.js';
+export {
+  defineSource, defineChannel, defineSink, defineSinkProcessor, defineSelector, defineInterceptor, defineSerializer,
+  type ComponentDefinition, type ComponentKind, type ComponentLookup,
+  type SourceDefinition, type ChannelDefinition, type SinkDefinition, type SinkProcessorDefinition,
+  type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition,
+  type SourceInit, type ChannelInit, type SinkInit, type SinkProcessorInit, type SelectorInit, type InterceptorInit, type SerializerInit,
+} from '../core/component.js';
+export type { Transaction } from '../core/transaction.js';
+export { BaseTransaction, withTransaction } from '../core/transaction.js';
+export type { Channel } from '../core/channel.js';
+export { AvailabilitySignal } from '../core/channel.js';
+export type { ChannelProcessor } from '../core/channel-processor.js';
+export type { ChannelSelector, Interceptor } from '../core/routing.js';
+export type { EventDrivenSource, PollableSource, Source } from '../core/source.js';
+export type { Sink, SinkProcessor } from '../core/sink.js';
+export type { EventSerializer } from '../core/serializer.js';
+export type { Lifecycle, Status } from '../core/lifecycle.js';
+export { sleep } from '../core/lifecycle.js';
+export type { Logger } from '../core/logger.js';
+export { SourceCounter, SinkCounter, ChannelCounter, CounterGroup } from '../core/counters.js';
+export { FlumeError, ChannelError, ChannelFullError, ConfigError, ErrorCodes } from '../core/errors.js';

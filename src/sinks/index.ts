@@ -1,0 +1,6 @@
+// The built-in sinks. Adding one: write its module, then list it here.
+import logger from './logger.js';
+import nullSink from './null.js';
+import fileRoll from './file-roll.js';
+
+export default [logger, nullSink, fileRoll];

@@ -1,0 +1,7 @@
+// The built-in sources. Adding one: write its module, then list it here.
+import netcat from './netcat.js';
+import netcatudp from './netcatudp.js';
+import seq from './seq.js';
+import stress from './stress.js';
+
+export default [netcat, netcatudp, seq, stress];
