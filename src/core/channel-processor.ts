@@ -26,11 +26,22 @@ export interface RoutingCounters {
 export class ChannelProcessor {
   readonly counters: RoutingCounters = { interceptorDropped: 0, unrouted: 0, optionalPutFailures: 0 };
 
+  /**
+   * The largest batch every channel of the source accepts in one transaction. Sources
+   * that gather input freely (netcat lines, file chunks) split by it; sources whose
+   * client fixed the batch (an avro appendBatch) hand it over whole, as Flume does.
+   */
+  readonly maxBatchSize: number;
+
   constructor(
     readonly selector: ChannelSelector,
     private readonly interceptors: readonly Interceptor[],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    let max = Infinity;
+    for (const ch of selector.allChannels) max = Math.min(max, ch.transactionCapacity);
+    this.maxBatchSize = Number.isFinite(max) && max > 0 ? max : 100;
+  }
 
   async initialize(): Promise<void> {
     for (const i of this.interceptors) await i.initialize?.();

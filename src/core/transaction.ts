@@ -31,12 +31,12 @@ export abstract class BaseTransaction implements Transaction {
   }
 
   put(events: readonly FlumeEvent[]): Promise<void> {
-    this.assertOpen('put');
+    if (this.state !== 'OPEN') return Promise.reject(this.stateError('put'));
     return this.doPut(events);
   }
 
   take(max: number): Promise<FlumeEvent[]> {
-    this.assertOpen('take');
+    if (this.state !== 'OPEN') return Promise.reject(this.stateError('take'));
     return this.doTake(max);
   }
 
@@ -59,9 +59,11 @@ export abstract class BaseTransaction implements Transaction {
   protected abstract doRollback(): Promise<void>;
 
   private assertOpen(op: string): void {
-    if (this.state !== 'OPEN') {
-      throw new FlumeError(ErrorCodes.TXN_STATE, `cannot ${op}: transaction is ${this.state}`);
-    }
+    if (this.state !== 'OPEN') throw this.stateError(op);
+  }
+
+  private stateError(op: string): FlumeError {
+    return new FlumeError(ErrorCodes.TXN_STATE, `cannot ${op}: transaction is ${this.state}`);
   }
 }
 

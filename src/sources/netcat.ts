@@ -98,7 +98,8 @@ class NetcatSource implements EventDrivenSource {
         else pending = Buffer.from(data.subarray(start));
       }
       data = Buffer.alloc(0);
-      if (lines.length > 0) await this.store(socket, lines);
+      const batch = this.processor.maxBatchSize;
+      for (let i = 0; i < lines.length; i += batch) await this.store(socket, lines.length <= batch ? lines : lines.slice(i, i + batch));
       if (tooLong) {
         this.counter.EventReadFail++;
         this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);

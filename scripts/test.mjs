@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `npm test`: installs the Debian packages of the test peers when they are missing,
+// builds, and runs every test with Node's test runner.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+/** Each peer: how to tell it is there, and the Debian package that brings it. */
+const peers = [
+  { pkg: 'python3-avro', present: () => run('/usr/bin/python3', ['-c', 'import avro.ipc, avro.protocol']) },
+  { pkg: 'librdkafka-dev', present: () => fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h') },
+  { pkg: 'kcat', present: () => fs.existsSync('/usr/bin/kcat') },
+  { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
+  { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
+];
+
+function run(cmd, args) {
+  try {
+    return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
+  }
+}
+
+const missing = peers.filter((p) => !p.present()).map((p) => p.pkg);
+if (missing.length > 0) {
+  if (process.getuid?.() !== 0) {
+    console.error(`test peers missing: ${missing.join(' ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`installing test peers: ${missing.join(' ')}`);
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+function find(dir, out = []) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) find(p, out);
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+const only = process.argv.slice(2);
+const files = find(path.join(root, 'dist')).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(res.status ?? 1);

@@ -1,0 +1,238 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, tempDir, startAgent, tcpExchange, eventually } from '../support/agent.js';
+
+function job(port: number, out: string, extra = ''): string {
+  return `
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = netcat
+a1.sources.r1.bind = 127.0.0.1
+a1.sources.r1.port = ${port}
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.channels.c1.capacity = 1000
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = ${out}
+a1.sinks.k1.channel = c1
+${extra}`;
+}
+
+function files(dir: string): string[] {
+  return fs.readdirSync(dir).sort();
+}
+function concat(dir: string): Buffer {
+  return Buffer.concat(files(dir).map((f) => fs.readFileSync(path.join(dir, f))));
+}
+
+test('file_roll with the text serializer writes the bodies byte for byte', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.pathManager.prefix = app-\na1.sinks.k1.sink.pathManager.extension = log\n'), { dir: t.dir });
+  try {
+    const input = 'plain ascii\nwith\ttab and \r carriage\nünïcödé 日本語\n\n';
+    assert.equal(await tcpExchange(port, input, { expectBytes: 12 }), 'OK\n'.repeat(4));
+    await eventually(() => concat(out).length >= Buffer.byteLength(input), 5000, 'file written');
+    assert.equal(concat(out).toString('utf8'), input);
+    const names = files(out);
+    assert.equal(names.length, 1);
+    assert.match(names[0]!, /^app-\d{13}-1\.log$/);
+  } finally {
+    assert.equal(await agent.stop(), 0);
+    t.cleanup();
+  }
+});
+
+test('file_roll with header_and_text writes the headers as Flume prints a map', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(`
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = netcatudp
+a1.sources.r1.bind = 127.0.0.1
+a1.sources.r1.port = ${port}
+a1.sources.r1.remoteAddress = from
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = ${out}
+a1.sinks.k1.sink.rollInterval = 0
+a1.sinks.k1.sink.serializer = header_and_text
+a1.sinks.k1.channel = c1
+`, { dir: t.dir });
+  const sock = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const me = sock.address().port;
+    for (const m of ['first\nignored after newline', 'second']) {
+      await new Promise<void>((r, j) => sock.send(m, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+    }
+    await eventually(() => concat(out).toString().split('\n').length >= 3, 5000, 'datagrams written');
+    assert.equal(concat(out).toString(), `{from=/127.0.0.1:${me}} first\n{from=/127.0.0.1:${me}} second\n`);
+  } finally {
+    sock.close();
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('file_roll with avro_event writes an Avro container file that Apache Avro reads', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.serializer = avro_event\n'), { dir: t.dir });
+  try {
+    assert.equal(await tcpExchange(port, 'one\ntwo\n', { expectBytes: 6 }), 'OK\nOK\n');
+    assert.equal(await tcpExchange(port, 'three\n', { expectBytes: 3 }), 'OK\n');
+    await agent.stop();
+    const file = path.join(out, files(out)[0]!);
+    // Read back with Debian's python3-avro: an implementation not written here.
+    const py = spawnSync('/usr/bin/python3', ['-c', `
+import sys, json
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+r = DataFileReader(open(sys.argv[1], 'rb'), DatumReader())
+print(json.dumps(json.loads(r.schema if isinstance(r.schema, str) else str(r.schema))))
+for rec in r:
+    print(json.dumps({'headers': rec['headers'], 'body': rec['body'].decode()}))
+`, file], { encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    const [schema, ...recs] = py.stdout.trim().split('\n');
+    assert.equal(JSON.parse(schema!).name, 'Event');
+    assert.deepEqual(recs.map((r) => JSON.parse(r)), [
+      { headers: {}, body: 'one' }, { headers: {}, body: 'two' }, { headers: {}, body: 'three' },
+    ]);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('file_roll starts a new file every rollInterval and leaves no empty files', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 1\n'), { dir: t.dir });
+  try {
+    await tcpExchange(port, 'a\n', { expectBytes: 3 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await tcpExchange(port, 'b\n', { expectBytes: 3 });
+    await new Promise((r) => setTimeout(r, 2500));
+    const names = files(out);
+    assert.equal(names.length, 2, `files: ${names.join(', ')}`);
+    assert.deepEqual(names.map((n) => fs.readFileSync(path.join(out, n), 'utf8')), ['a\n', 'b\n']);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('seq delivers exactly totalEvents, each once', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(`
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.totalEvents = 5000
+a1.sources.r1.batchSize = 100
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.channels.c1.capacity = 1000
+a1.channels.c1.transactionCapacity = 100
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = ${out}
+a1.sinks.k1.sink.rollInterval = 0
+a1.sinks.k1.sink.batchSize = 100
+a1.sinks.k1.channel = c1
+`, { dir: t.dir });
+  try {
+    await eventually(() => concat(out).toString().split('\n').length > 5000, 10000, '5000 lines');
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = concat(out).toString().split('\n').filter(Boolean);
+    assert.equal(lines.length, 5000);
+    assert.deepEqual(lines, Array.from({ length: 5000 }, (_, i) => String(i)));
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('StressSource sends maxTotalEvents bodies of size bytes', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(`
+a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = org.apache.flume.source.StressSource
+a1.sources.r1.size = 10
+a1.sources.r1.maxTotalEvents = 777
+a1.sources.r1.batchSize = 50
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.channels.c1.capacity = 1000
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = ${out}
+a1.sinks.k1.sink.rollInterval = 0
+a1.sinks.k1.channel = c1
+`, { dir: t.dir });
+  try {
+    await eventually(() => concat(out).length >= 777 * 11, 10000, 'all events');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(concat(out), Buffer.from(('\x7f'.repeat(10) + '\n').repeat(777), 'latin1'));
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('SIGTERM stops cleanly with every acknowledged event written', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.channels.c1.capacity = 100000\na1.channels.c1.transactionCapacity = 1000\n'), { dir: t.dir });
+  const n = 20000;
+  const input = Array.from({ length: n }, (_, i) => `event-${i}`).join('\n') + '\n';
+  try {
+    const replies = await tcpExchange(port, input, { expectBytes: 3 * n, timeoutMs: 20000 });
+    assert.equal(replies, 'OK\n'.repeat(n));
+    // Stop at once: the sink must drain what the channel holds before the agent exits.
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    assert.match(agent.stderr(), /Agent a1 stopped/);
+    assert.doesNotMatch(agent.stderr(), /not delivered/);
+    assert.equal(concat(out).toString(), input);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('a missing sink.directory is a clear start-up error, not a stack trace', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const { spawnFlume, writeJob } = await import('../support/agent.js');
+  const agent = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, job(port, path.join(t.dir, 'missing'))), '-Dflume.root.logger=WARN,console']);
+  const code = await agent.exited;
+  assert.notEqual(code, 0);
+  assert.match(agent.stderr(), /flume-ng: agent a1 not started: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/);
+  assert.doesNotMatch(agent.stderr(), /\n\s+at /, 'no stack trace');
+  t.cleanup();
+});
