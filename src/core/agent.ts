@@ -50,7 +50,8 @@ export class Agent {
   }
 
   private init<S extends OptionsSpec>(p: Planned<{ type: string; aliases?: readonly string[] }>, label: string): InitBase<S> {
-    const loggerName = p.def.aliases?.find((a) => a.includes('.')) ?? `flume-ts.${label}.${p.def.type}`;
+    // Log under the Java class name Flume users know, when the component has one.
+    const loggerName = [p.def.type, ...(p.def.aliases ?? [])].find((a) => a.includes('.')) ?? `flume-ts.${label}.${p.def.type}`;
     return {
       name: p.name,
       options: p.options as Options<S>,

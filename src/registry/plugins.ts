@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ComponentDefinition, ComponentKind } from '../core/component.js';
 import { FlumeError, ErrorCodes } from '../core/errors.js';
@@ -81,6 +82,7 @@ export function discoverPlugins(opts: { nodeModules: string[]; pluginDirs: strin
  * that kind — the package name.
  */
 export async function loadPlugins(registry: Registry, plugins: readonly FoundPlugin[], logger: Logger): Promise<void> {
+  if (plugins.length > 0) registerResolveHook();
   for (const p of plugins) {
     for (const [section, kind] of Object.entries(SECTIONS) as [keyof PluginManifest, ComponentKind][]) {
       const entries = Object.entries(p.manifest[section] ?? {});
@@ -104,4 +106,11 @@ export async function loadPlugins(registry: Registry, plugins: readonly FoundPlu
       }
     }
   }
+}
+
+let hooked = false;
+function registerResolveHook(): void {
+  if (hooked) return;
+  hooked = true;
+  register(new URL('./resolve-hook.js', import.meta.url));
 }

@@ -81,7 +81,7 @@ test('validate reports every problem without starting anything and exits non-zer
 test('every job file in jobs/ validates without errors', async () => {
   for (const f of fs.readdirSync(path.join(ROOT, 'jobs'), { recursive: true }) as string[]) {
     if (!f.endsWith('.conf')) continue;
-    const r = await run(['validate', '-f', path.join(ROOT, 'jobs', f)]);
+    const r = await run(['validate', '--plugins-path', path.join(ROOT, 'examples', 'plugins'), '-f', path.join(ROOT, 'jobs', f)]);
     assert.equal(r.code, 0, `${f}:\n${r.out}${r.err}`);
   }
 });
