@@ -1,4 +1,5 @@
 // The built-in channels. Adding one: write its module, then list it here.
 import memory from './memory.js';
+import kafka from './kafka.js';
 
-export default [memory];
+export default [memory, kafka];

@@ -2,5 +2,6 @@
 import logger from './logger.js';
 import nullSink from './null.js';
 import fileRoll from './file-roll.js';
+import kafka from './kafka.js';
 
-export default [logger, nullSink, fileRoll];
+export default [logger, nullSink, fileRoll, kafka];

@@ -3,5 +3,6 @@ import netcat from './netcat.js';
 import netcatudp from './netcatudp.js';
 import seq from './seq.js';
 import stress from './stress.js';
+import kafka from './kafka.js';
 
-export default [netcat, netcatudp, seq, stress];
+export default [netcat, netcatudp, seq, stress, kafka];
