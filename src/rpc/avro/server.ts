@@ -1,0 +1,471 @@
+/**
+ * The server side of Flume's Avro RPC (what AvroSource runs): Netty-framed packs over
+ * TCP, optionally TLS and zlib, a stateful handshake per connection, and calls
+ * answered by serial as soon as the handler settles, so pipelined calls are served
+ * concurrently. A broken connection is closed and counted; it never affects others.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { FlumeEvent } from '../../core/event.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { BinaryReader } from './binary.js';
+import { AvroErrorCodes } from './errors.js';
+import { DEFAULT_FRAME_LIMITS, FrameDecoder, encodeFrame, packPayload, splitPayload, type DataPack } from './framing.js';
+import { ipFilterAccepts, parseIpFilterRules, type IpFilterRule } from './ip-filter.js';
+import {
+  EMPTY_META,
+  HANDSHAKE_RESPONSES,
+  KNOWN_PROTOCOL_HASHES,
+  LOCAL_PROTOCOL,
+  STATUS_PAYLOADS,
+  decodeHandshakeRequest,
+  encodeSystemErrorPayload,
+  handshakeMatch,
+  parseRemoteProtocol,
+  type MessageName,
+  type RemoteProtocol,
+} from './protocol.js';
+import { checkCompressionLevel, stackLayers, type Compression, type TlsDeflateOrder } from './transport.js';
+
+export interface AvroRpcServerOptions {
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** 0 picks a free port; see address(). */
+  port: number;
+  /** Must match the clients' setting: there is no negotiation. Default 'none'. */
+  compression?: Compression;
+  /** 0..9; AvroSource always uses 6. */
+  compressionLevel?: number;
+  /** Node TLS server options (key, cert, ciphers, minVersion, ...). TLS starts right after accept. */
+  tls?: tls.SecureContextOptions & tls.TlsOptions;
+  /** Only with both TLS and deflate; default 'deflate-outside-tls' (Flume >= 1.10). */
+  tlsDeflateOrder?: TlsDeflateOrder;
+  /** Flume syntax: `allow|deny:ip|name:<pattern>,...`; first match decides, no match accepts. */
+  ipFilterRules?: string;
+  /** Most buffers one pack may announce (default 65,536). */
+  maxBuffers?: number;
+  /** Most bytes one pack may carry (default 64 MiB). */
+  maxFrameBytes?: number;
+  /** Calls one connection may have running; reading pauses beyond it (default 64). */
+  maxPendingCalls?: number;
+  /** How long close() lets running calls finish before dropping connections (ms, default 5000). */
+  closeTimeout?: number;
+  logger?: Logger;
+}
+
+/**
+ * Receives the events of one call. true answers OK, false FAILED; a rejection or a
+ * throw also answers FAILED (and is logged), so the client always gets a status.
+ * Bodies are views into the received frame (no copy per event).
+ */
+export type AvroRpcHandler = (events: FlumeEvent[], kind: MessageName) => Promise<boolean>;
+
+/** Plain counters; read them at any time. */
+export class AvroServerCounters {
+  /** TCP connections admitted (after the IP filter). */
+  connectionsAccepted = 0;
+  connectionsOpen = 0;
+  /** Refused by ipFilterRules. */
+  connectionsRejected = 0;
+  /** Closed because of bad framing, bad handshake, TLS, zlib or socket errors. */
+  connectionsFailed = 0;
+  framesReceived = 0;
+  /** Over maxBuffers / maxFrameBytes, or a negative count or length. */
+  framesRefused = 0;
+  /** The peer stopped in the middle of a frame. */
+  framesTruncated = 0;
+  /** Handshakes completed (BOTH or CLIENT). */
+  handshakes = 0;
+  /** Handshakes answered NONE (the client must resend with its protocol). */
+  handshakesNone = 0;
+  /** Requests whose Avro data did not decode. */
+  decodeErrors = 0;
+  appendReceived = 0;
+  appendBatchReceived = 0;
+  eventsReceived = 0;
+  callsOk = 0;
+  callsFailed = 0;
+  /** Calls answered with an Avro system error (unknown message, undecodable parameters). */
+  systemErrors = 0;
+}
+
+/** Protocols learned from clients' handshakes, by hash; bounded so clients cannot grow it. */
+const MAX_CACHED_PROTOCOLS = 64;
+const EMPTY: Buffer = Buffer.alloc(0);
+
+export class AvroRpcServer {
+  readonly counters = new AvroServerCounters();
+  private readonly server: net.Server;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly protocols = new Map<string, RemoteProtocol>();
+  private readonly rules: IpFilterRule[] | undefined;
+  private readonly secureContext: tls.SecureContext | undefined;
+  private closing: Promise<void> | undefined;
+  /** Resolved options, shared by all connections. */
+  readonly settings: {
+    readonly host: string;
+    readonly port: number;
+    readonly compression: Compression;
+    readonly compressionLevel: number;
+    readonly order: TlsDeflateOrder;
+    readonly maxBuffers: number;
+    readonly maxFrameBytes: number;
+    readonly maxPendingCalls: number;
+    readonly closeTimeout: number;
+  };
+  readonly logger: Logger;
+
+  constructor(
+    private readonly options: AvroRpcServerOptions,
+    readonly handler: AvroRpcHandler,
+  ) {
+    this.settings = Object.freeze({
+      host: options.host ?? '0.0.0.0',
+      port: options.port,
+      compression: options.compression ?? 'none',
+      compressionLevel: checkCompressionLevel(options.compressionLevel ?? 6),
+      order: options.tlsDeflateOrder ?? 'deflate-outside-tls',
+      maxBuffers: options.maxBuffers ?? DEFAULT_FRAME_LIMITS.maxBuffers,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_FRAME_LIMITS.maxFrameBytes,
+      maxPendingCalls: options.maxPendingCalls ?? 64,
+      closeTimeout: options.closeTimeout ?? 5000,
+    });
+    this.logger = options.logger ?? silentLogger;
+    this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
+    this.secureContext = options.tls ? tls.createSecureContext(options.tls) : undefined;
+    for (const hash of KNOWN_PROTOCOL_HASHES) this.protocols.set(hash, LOCAL_PROTOCOL);
+    // Half-open: after a client's FIN we still answer its running calls and finish
+    // our zlib stream before ending our side.
+    this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.onSocket(socket));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.settings.host, port: this.settings.port, backlog: 1024 }, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (err) => this.logger.error(`Avro RPC server error: ${err.message}`));
+        resolve(this.address());
+      });
+    });
+  }
+
+  /** The bound address (the real port when listening on port 0). */
+  address(): net.AddressInfo {
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') throw new Error('Avro RPC server is not listening');
+    return a;
+  }
+
+  /**
+   * Stops accepting, lets running calls answer (up to closeTimeout), then closes
+   * every connection (finishing zlib streams). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const deadline = Date.now() + this.settings.closeTimeout;
+      await Promise.all([...this.connections].map((c) => c.shutdown(deadline)));
+      await serverClosed;
+    })();
+    return this.closing;
+  }
+
+  /** @internal The protocol a client hash stands for, if known. */
+  knownProtocol(hashHex: string): RemoteProtocol | undefined {
+    return this.protocols.get(hashHex);
+  }
+
+  /** @internal */
+  learnProtocol(hashHex: string, protocol: RemoteProtocol): void {
+    if (this.protocols.size < MAX_CACHED_PROTOCOLS + KNOWN_PROTOCOL_HASHES.size) this.protocols.set(hashHex, protocol);
+  }
+
+  /** @internal */
+  removeConnection(c: ServerConnection): void {
+    if (this.connections.delete(c)) this.counters.connectionsOpen--;
+  }
+
+  private onSocket(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.rules === undefined) {
+      this.admit(socket);
+      return;
+    }
+    // Until the filter decides nothing reads the socket; errors meanwhile just close it.
+    const onEarlyError = (): void => void socket.destroy();
+    socket.on('error', onEarlyError);
+    const remote = socket.remoteAddress ?? '';
+    ipFilterAccepts(this.rules, remote).then(
+      (ok) => {
+        socket.off('error', onEarlyError);
+        if (ok && !socket.destroyed && !this.closing) return this.admit(socket);
+        if (!ok) {
+          this.counters.connectionsRejected++;
+          this.logger.info(`Avro RPC connection from ${remote} refused by ipFilterRules`);
+        }
+        socket.destroy();
+      },
+      () => socket.destroy(),
+    );
+  }
+
+  private admit(socket: net.Socket): void {
+    const secureContext = this.secureContext;
+    const tlsOptions = this.options.tls;
+    const { stream, layers } = stackLayers(socket, {
+      compression: this.settings.compression,
+      compressionLevel: this.settings.compressionLevel,
+      order: this.settings.order,
+      wrapTls:
+        secureContext === undefined
+          ? undefined
+          : (inner: Duplex) => new tls.TLSSocket(inner as net.Socket, { ...tlsOptions, isServer: true, secureContext }),
+    });
+    this.counters.connectionsAccepted++;
+    this.counters.connectionsOpen++;
+    const c = new ServerConnection(this, socket, stream, layers);
+    this.connections.add(c);
+  }
+}
+
+/** One client connection: its decoder, handshake state and running calls. */
+class ServerConnection {
+  private readonly decoder: FrameDecoder;
+  private readonly remote: string;
+  private established = false;
+  /** The client's protocol once the handshake is done. */
+  private protocol: RemoteProtocol = LOCAL_PROTOCOL;
+  private pending = 0;
+  private paused = false;
+  /** Our responses are not being read (the write buffer is full). */
+  private writeBlocked = false;
+  private closed = false;
+  private shuttingDown = false;
+  private idle: (() => void) | undefined;
+  readonly closedPromise: Promise<void>;
+
+  constructor(
+    private readonly server: AvroRpcServer,
+    private readonly socket: net.Socket,
+    private readonly stream: Duplex,
+    layers: readonly Duplex[],
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.decoder = new FrameDecoder({ maxBuffers: server.settings.maxBuffers, maxFrameBytes: server.settings.maxFrameBytes });
+    const onError = (err: Error): void => this.onError(err);
+    for (const l of layers) l.on('error', onError);
+    this.closedPromise = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.closed = true;
+        server.removeConnection(this);
+        this.stream.destroy();
+        resolve();
+      });
+    });
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let packs: readonly DataPack[];
+    try {
+      packs = this.decoder.push(chunk);
+    } catch (err) {
+      this.server.counters.framesRefused++;
+      this.fail((err as Error).message);
+      return;
+    }
+    for (let i = 0; i < packs.length && !this.closed; i++) this.onPack(packs[i]!);
+  }
+
+  private onEnd(): void {
+    if (this.decoder.inFrame) {
+      this.server.counters.framesTruncated++;
+      this.fail('peer closed the connection in the middle of a frame');
+      return;
+    }
+    this.endWhenIdle();
+  }
+
+  private onError(err: Error & { code?: string }): void {
+    if (this.closed) return;
+    if (this.decoder.inFrame) this.server.counters.framesTruncated++;
+    this.fail(err.code === AvroErrorCodes.INFLATE ? err.message : `connection error: ${err.message}`);
+  }
+
+  /** Closes this connection for a reason worth a log line and a count. */
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.counters.connectionsFailed++;
+    this.server.logger.warn(`closing Avro RPC connection from ${this.remote}: ${reason}`);
+    this.stream.destroy();
+    this.socket.destroy();
+  }
+
+  private onPack(pack: DataPack): void {
+    const counters = this.server.counters;
+    counters.framesReceived++;
+    const r = new BinaryReader(packPayload(pack));
+    let handshake: Buffer = EMPTY;
+    if (!this.established) {
+      // Before the handshake completes, every pack must start with a HandshakeRequest;
+      // if it does not decode, this is not an Avro RPC client.
+      let clientProtocol: RemoteProtocol | undefined;
+      let serverHash: Buffer;
+      try {
+        const hs = decodeHandshakeRequest(r);
+        serverHash = hs.serverHash;
+        const clientHex = hs.clientHash.toString('hex');
+        clientProtocol = this.server.knownProtocol(clientHex);
+        if (clientProtocol === undefined && hs.clientProtocol !== null) {
+          clientProtocol = parseRemoteProtocol(hs.clientProtocol);
+          this.server.learnProtocol(clientHex, clientProtocol);
+        }
+      } catch (err) {
+        counters.decodeErrors++;
+        this.fail(`bad handshake: ${(err as Error).message}`);
+        return;
+      }
+      const match = handshakeMatch(serverHash, clientProtocol !== undefined);
+      handshake = HANDSHAKE_RESPONSES[match];
+      if (match === 'NONE') {
+        // Only the handshake goes back; the client resends with its protocol text.
+        counters.handshakesNone++;
+        this.write(pack.serial, [handshake]);
+        return;
+      }
+      counters.handshakes++;
+      this.established = true;
+      this.protocol = clientProtocol!;
+    }
+    let name: string;
+    try {
+      r.skipBytesMap();
+      name = r.readString();
+    } catch (err) {
+      counters.decodeErrors++;
+      this.systemError(pack.serial, handshake, `org.apache.avro.AvroRuntimeException: ${(err as Error).message}`);
+      return;
+    }
+    if (name === '') {
+      // A handshake-only "ping": the handshake buffer is the whole answer.
+      this.write(pack.serial, [handshake]);
+      return;
+    }
+    if (name !== 'append' && name !== 'appendBatch') {
+      this.systemError(pack.serial, handshake, `org.apache.avro.AvroRuntimeException: No such remote message: ${name}`);
+      return;
+    }
+    if (!this.protocol.messages.has(name)) {
+      this.systemError(
+        pack.serial,
+        handshake,
+        `org.apache.avro.AvroRuntimeException: message ${name} of the client's protocol does not match AvroSourceProtocol`,
+      );
+      return;
+    }
+    let events: FlumeEvent[];
+    try {
+      events = name === 'append' ? [r.readEvent()] : r.readEventArray();
+    } catch (err) {
+      counters.decodeErrors++;
+      this.systemError(pack.serial, handshake, `org.apache.avro.AvroRuntimeException: ${(err as Error).message}`);
+      return;
+    }
+    if (name === 'append') counters.appendReceived++;
+    else counters.appendBatchReceived++;
+    counters.eventsReceived += events.length;
+    this.pending++;
+    this.updateFlow();
+    void this.invoke(pack.serial, handshake, events, name);
+  }
+
+  private async invoke(serial: number, handshake: Buffer, events: FlumeEvent[], kind: MessageName): Promise<void> {
+    let ok = false;
+    try {
+      ok = (await this.server.handler(events, kind)) === true;
+    } catch (err) {
+      this.server.logger.warn(`Avro RPC ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (ok) this.server.counters.callsOk++;
+    else this.server.counters.callsFailed++;
+    this.write(serial, [handshake, EMPTY_META, STATUS_PAYLOADS[ok ? 'OK' : 'FAILED']]);
+    this.pending--;
+    this.updateFlow();
+    if (this.pending === 0 && this.idle) this.idle();
+  }
+
+  private systemError(serial: number, handshake: Buffer, text: string): void {
+    this.server.counters.systemErrors++;
+    this.write(serial, [handshake, EMPTY_META, ...splitPayload(encodeSystemErrorPayload(text))]);
+  }
+
+  private write(serial: number, buffers: Buffer[]): void {
+    if (this.closed || this.stream.writableEnded) return;
+    if (!this.stream.write(encodeFrame(serial, buffers)) && !this.writeBlocked) {
+      this.writeBlocked = true;
+      this.updateFlow();
+      this.stream.once('drain', () => {
+        this.writeBlocked = false;
+        this.updateFlow();
+      });
+    }
+  }
+
+  /**
+   * Reading stops while too many calls run or while the client does not read our
+   * answers, so a client cannot make us buffer without bound.
+   */
+  private updateFlow(): void {
+    const stop = this.shuttingDown || this.writeBlocked || this.pending >= this.server.settings.maxPendingCalls;
+    if (stop && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    } else if (!stop && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
+  }
+
+  /** After the peer's end of stream: answer what is running, then end ours. */
+  private endWhenIdle(): void {
+    const end = (): void => {
+      if (!this.stream.writableEnded) this.stream.end();
+    };
+    if (this.pending === 0) end();
+    else this.idle = end;
+  }
+
+  /** Stops reading, lets running calls answer until `deadline`, ends the stream, then drops what is left. */
+  async shutdown(deadline: number): Promise<void> {
+    if (this.closed) return this.closedPromise;
+    this.shuttingDown = true;
+    this.updateFlow();
+    const wait = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const t = setTimeout(resolve, Math.max(0, ms));
+        void this.closedPromise.then(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    if (this.pending > 0) {
+      await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), wait(deadline - Date.now())]);
+    }
+    if (!this.closed && !this.stream.writableEnded) this.stream.end();
+    await wait(Math.min(1000, Math.max(0, deadline - Date.now())));
+    this.socket.destroy();
+    await this.closedPromise;
+  }
+}
