@@ -106,3 +106,21 @@ test('--dryrun prints the planned graph and starts nothing', async () => {
     t.cleanup();
   }
 });
+
+test('LOGFILE logging writes flume.log in -Dflume.log.dir (named by -Dflume.log.file)', async () => {
+  const t = tempDir();
+  try {
+    const p = spawnFlume(['agent', '-n', 'a1', '-c', path.join(ROOT, 'conf'), '-f', path.join(ROOT, 'jobs', 'seeds', 'mysource.conf'),
+      '--plugins-path', path.join(ROOT, 'examples', 'plugins'), '-Dflume.root.logger=INFO,LOGFILE', `-Dflume.log.dir=${t.dir}`, '-Dflume.log.file=agent.log']);
+    const file = path.join(t.dir, 'agent.log');
+    const deadline = Date.now() + 10000;
+    while (!(fs.existsSync(file) && /hello0/.test(fs.readFileSync(file, 'utf8'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await p.stop(), 0);
+    const log = fs.readFileSync(file, 'utf8');
+    assert.match(log, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[INFO - org\.apache\.flume\.node\.Application\] Agent a1 started/m);
+    assert.match(log, /\[INFO - org\.apache\.flume\.sink\.LoggerSink\] Event: \{ headers:\{\} body: 68 65 6C 6C 6F 30/);
+    assert.doesNotMatch(p.stderr(), /Event:/, 'nothing logged to the console');
+  } finally {
+    t.cleanup();
+  }
+});
