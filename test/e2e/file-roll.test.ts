@@ -4,23 +4,10 @@ import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, tempDir, startAgent, tcpExchange, eventually } from '../support/agent.js';
+import { freePort, tempDir, startAgent, tcpExchange, eventually, netcatJob, jobText } from '../support/agent.js';
 
-function job(port: number, out: string, extra = ''): string {
-  return `
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcat
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 1000
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.channel = c1
-${extra}`;
+function job(port: number, out: string, sink: Record<string, string | number> = {}, channel: Record<string, string | number> = {}): string {
+  return netcatJob(port, { type: 'file_roll', 'sink.directory': out, ...sink }, { channel: { capacity: 1000, ...channel } });
 }
 
 function files(dir: string): string[] {
@@ -35,7 +22,7 @@ test('file_roll with the text serializer writes the bodies byte for byte', async
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.pathManager.prefix = app-\na1.sinks.k1.sink.pathManager.extension = log\n'), { dir: t.dir });
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 0, 'sink.pathManager.prefix': 'app-', 'sink.pathManager.extension': 'log' }), { dir: t.dir });
   try {
     const input = 'plain ascii\nwith\ttab and \r carriage\nünïcödé 日本語\n\n';
     assert.equal(await tcpExchange(port, input, { expectBytes: 12 }), 'OK\n'.repeat(4));
@@ -55,22 +42,11 @@ test('file_roll with header_and_text writes the headers as Flume prints a map', 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcatudp
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.remoteAddress = from
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.sink.rollInterval = 0
-a1.sinks.k1.sink.serializer = header_and_text
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(jobText({
+    sources: { r1: { type: 'netcatudp', bind: '127.0.0.1', port, remoteAddress: 'from', channels: 'c1' } },
+    channels: { c1: { type: 'memory' } },
+    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer': 'header_and_text', channel: 'c1' } },
+  }), { dir: t.dir });
   const sock = dgram.createSocket('udp4');
   try {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
@@ -92,7 +68,7 @@ test('file_roll with avro_event writes an Avro container file that Apache Avro r
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.serializer = avro_event\n'), { dir: t.dir });
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 0, 'sink.serializer': 'avro_event' }), { dir: t.dir });
   try {
     assert.equal(await tcpExchange(port, 'one\ntwo\n', { expectBytes: 6 }), 'OK\nOK\n');
     assert.equal(await tcpExchange(port, 'three\n', { expectBytes: 3 }), 'OK\n');
@@ -125,7 +101,7 @@ test('file_roll starts a new file every rollInterval and leaves no empty files',
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 1\n'), { dir: t.dir });
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 1 }), { dir: t.dir });
   try {
     await tcpExchange(port, 'a\n', { expectBytes: 3 });
     await new Promise((r) => setTimeout(r, 1500));
@@ -144,23 +120,11 @@ test('seq delivers exactly totalEvents, each once', async () => {
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = seq
-a1.sources.r1.totalEvents = 5000
-a1.sources.r1.batchSize = 100
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 1000
-a1.channels.c1.transactionCapacity = 100
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.sink.rollInterval = 0
-a1.sinks.k1.sink.batchSize = 100
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(jobText({
+    sources: { r1: { type: 'seq', totalEvents: 5000, batchSize: 100, channels: 'c1' } },
+    channels: { c1: { type: 'memory', capacity: 1000, transactionCapacity: 100 } },
+    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100, channel: 'c1' } },
+  }), { dir: t.dir });
   try {
     await eventually(() => concat(out).toString().split('\n').length > 5000, 10000, '5000 lines');
     await new Promise((r) => setTimeout(r, 300));
@@ -177,22 +141,11 @@ test('StressSource sends maxTotalEvents bodies of size bytes', async () => {
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = org.apache.flume.source.StressSource
-a1.sources.r1.size = 10
-a1.sources.r1.maxTotalEvents = 777
-a1.sources.r1.batchSize = 50
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 1000
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.sink.rollInterval = 0
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(jobText({
+    sources: { r1: { type: 'org.apache.flume.source.StressSource', size: 10, maxTotalEvents: 777, batchSize: 50, channels: 'c1' } },
+    channels: { c1: { type: 'memory', capacity: 1000 } },
+    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+  }), { dir: t.dir });
   try {
     await eventually(() => concat(out).length >= 777 * 11, 10000, 'all events');
     await new Promise((r) => setTimeout(r, 300));
@@ -208,7 +161,7 @@ test('SIGTERM stops cleanly with every acknowledged event written', async () => 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job(port, out, 'a1.sinks.k1.sink.rollInterval = 0\na1.channels.c1.capacity = 100000\na1.channels.c1.transactionCapacity = 1000\n'), { dir: t.dir });
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 0 }, { capacity: 100000, transactionCapacity: 1000 }), { dir: t.dir });
   const n = 20000;
   const input = Array.from({ length: n }, (_, i) => `event-${i}`).join('\n') + '\n';
   try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, freePort, tempDir, startAgent, spawnFlume, tcpExchange, eventually, loggedBodies } from '../support/agent.js';
+import { ROOT, freePort, tempDir, startAgent, spawnFlume, tcpExchange, eventually, loggedBodies, netcatJob } from '../support/agent.js';
 
 test('the seed job: lines sent to netcat are acknowledged OK and logged by the logger sink', async () => {
   const port = await freePort();
@@ -41,19 +41,7 @@ test('the seed command line works unchanged, JVM flags included', async () => {
 test('logger sink maxBytesToLog is honoured', async () => {
   const port = await freePort();
   const t = tempDir();
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcat
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.sinks.k1.type = logger
-a1.sinks.k1.maxBytesToLog = 4
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(netcatJob(port, { type: 'logger', maxBytesToLog: 4 }), { dir: t.dir });
   try {
     await tcpExchange(port, 'abcdefgh\n', { expectBytes: 3 });
     await agent.waitFor(/Event: /);
@@ -67,19 +55,7 @@ a1.sinks.k1.channel = c1
 test('a line longer than max-line-length is refused with Flume\'s text, counted, and the source keeps serving', async () => {
   const port = await freePort();
   const t = tempDir();
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcat
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.max-line-length = 10
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.sinks.k1.type = logger
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(netcatJob(port, { type: 'logger' }, { source: { 'max-line-length': 10 } }), { dir: t.dir });
   try {
     // The first line fits (9 chars + newline); the second does not: it is refused and the connection closed.
     const reply = await tcpExchange(port, '123456789\n' + 'x'.repeat(30) + '\nnever\n');
@@ -99,22 +75,8 @@ test('many concurrent clients each get their own acks, every line arrives', asyn
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcat
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 10000
-a1.channels.c1.transactionCapacity = 1000
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.sink.rollInterval = 0
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
+    { channel: { capacity: 10000, transactionCapacity: 1000 } }), { dir: t.dir });
   try {
     const clients = 25;
     const perClient = 80;
@@ -145,23 +107,8 @@ test('a full channel makes netcat answer FAILED, and every line acknowledged OK 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(`
-a1.sources = r1
-a1.channels = c1
-a1.sinks = k1
-a1.sources.r1.type = netcat
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.capacity = 3
-a1.channels.c1.transactionCapacity = 3
-a1.channels.c1.keep-alive = 0
-a1.sinks.k1.type = file_roll
-a1.sinks.k1.sink.directory = ${out}
-a1.sinks.k1.sink.rollInterval = 0
-a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
+    { channel: { capacity: 3, transactionCapacity: 3, 'keep-alive': 0 } }), { dir: t.dir });
   try {
     // The sink cannot write while its directory is gone, so the channel fills up.
     fs.rmSync(out, { recursive: true });

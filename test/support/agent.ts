@@ -195,3 +195,34 @@ export function loggedBodies(output: string): string[] {
   }
   return out;
 }
+
+type Props = Record<string, string | number | boolean>;
+export interface JobSpec {
+  sources?: Record<string, Props>;
+  channels: Record<string, Props>;
+  sinks?: Record<string, Props>;
+  sinkgroups?: Record<string, Props>;
+}
+
+/** Renders a job file: `{ sources: { r1: { type: 'netcat', port } }, ... }` → `a1.sources = r1` and `a1.sources.r1.type = netcat` ... */
+export function jobText(spec: JobSpec, agent = 'a1'): string {
+  const lines: string[] = [];
+  for (const section of ['sources', 'channels', 'sinks', 'sinkgroups'] as const) {
+    const comps = spec[section];
+    if (!comps) continue;
+    lines.push(`${agent}.${section} = ${Object.keys(comps).join(' ')}`);
+    for (const [name, props] of Object.entries(comps)) {
+      for (const [k, v] of Object.entries(props)) lines.push(`${agent}.${section}.${name}.${k} = ${v}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** netcat on 127.0.0.1:`port` → memory c1 → the given sink k1: the shape most tests need. */
+export function netcatJob(port: number, sink: Props, opts: { source?: Props; channel?: Props } = {}): string {
+  return jobText({
+    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1', ...opts.source } },
+    channels: { c1: { type: 'memory', ...opts.channel } },
+    sinks: { k1: { channel: 'c1', ...sink } },
+  });
+}
