@@ -96,6 +96,27 @@ for rec in r:
   }
 });
 
+test('file_roll ROLLTIME names files by the local time they were opened', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 0, 'sink.pathManager': 'ROLLTIME', 'sink.pathManager.prefix': 'r-' }), { dir: t.dir });
+  try {
+    const before = new Date();
+    await tcpExchange(port, 'x\n', { expectBytes: 3 });
+    await eventually(() => files(out).length === 1, 5000, 'file opened');
+    const name = files(out)[0]!;
+    const m = /^r-(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)-1$/.exec(name);
+    assert.ok(m, name);
+    const opened = new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+    assert.ok(Math.abs(opened.getTime() - before.getTime()) < 5000, `${name} vs ${before.toString()}`);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
 test('file_roll starts a new file every rollInterval and leaves no empty files', async () => {
   const port = await freePort();
   const t = tempDir();
