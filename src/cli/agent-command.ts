@@ -46,8 +46,9 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     }
 
     const graceMs = Number(o.sysProps['flume.shutdown.grace.ms'] ?? 5000);
-    const agent = new Agent(plan, registry, logger, { drainGraceMs: Number.isFinite(graceMs) ? graceMs : 5000 });
+    let agent: Agent;
     try {
+      agent = new Agent(plan, registry, logger, { drainGraceMs: Number.isFinite(graceMs) ? graceMs : 5000 });
       await agent.start();
     } catch (err) {
       logger.error((err as Error).message);

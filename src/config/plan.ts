@@ -3,7 +3,7 @@ import { ErrorCodes } from '../core/errors.js';
 import { resolveOptions, specKeys, type OptionProblem, type OptionsSpec } from '../core/options.js';
 import type {
   ComponentKind, DefinitionOf, SourceDefinition, ChannelDefinition, SinkDefinition,
-  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ComponentLookup,
+  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ComponentLookup, ValidationScope,
 } from '../core/component.js';
 import type { Registry } from '../registry/registry.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -40,7 +40,7 @@ export interface AgentPlan {
 }
 
 const KIND_LABEL: Record<ComponentKind, string> = {
-  source: 'source', channel: 'channel', sink: 'sink', sinkProcessor: 'sink processor',
+  source: 'source', channel: 'channel', sink: 'sink', sinkProcessor: 'sink processor', sinkSelector: 'sink selector',
   selector: 'channel selector', interceptor: 'interceptor', serializer: 'serializer',
 };
 
@@ -84,7 +84,7 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
 
     const selCtx = ctx.subProperties('selector.');
     const selType = selCtx.getString('type') ?? 'replicating';
-    const selector = resolveComponent('selector', selCtx, s, registry, diagnostics, ['type'], [], [], selType);
+    const selector = resolveComponent('selector', selCtx, s, registry, diagnostics, ['type'], [], [], selType, { channels: (channelsRaw ?? '').split(/\s+/).filter(Boolean) });
 
     const interceptors: Planned<InterceptorDefinition>[] = [];
     for (const iname of interceptorNames) {
@@ -153,7 +153,7 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
         push(diagnostics, ctx, k, ErrorCodes.CONFIG_UNKNOWN_KEY, `${ctx.fullKey(k)}: unknown key for a sink group${didYouMean(k, ['sinks', 'processor.type'])}`, undefined, 'warning');
       }
     }
-    const processor = pctx.containsKey('type') ? resolveComponent('sinkProcessor', pctx, g, registry, diagnostics, ['type'], []) : undefined;
+    const processor = pctx.containsKey('type') ? resolveComponent('sinkProcessor', pctx, g, registry, diagnostics, ['type'], [], [], undefined, { sinks: members }) : undefined;
     if (processor) {
       const min = processor.def.minSinks ?? 1;
       if (members.length > 0 && members.length < min) {
@@ -181,6 +181,7 @@ function resolveComponent<K extends ComponentKind>(
   frameworkPrefixes: readonly string[],
   extraKeys: readonly string[] = [],
   typeOverride?: string,
+  scope?: ValidationScope,
 ): Planned<DefinitionOf<K>> | undefined {
   const type = typeOverride ?? ctx.getString('type');
   if (!type) {
@@ -194,7 +195,7 @@ function resolveComponent<K extends ComponentKind>(
     return undefined;
   }
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);
-  if (problems.length === 0 && def.validate) problems.push(...def.validate(options as never, ctx, registry));
+  if (problems.length === 0 && def.validate) problems.push(...def.validate(options as never, ctx, registry, scope));
   for (const p of problems) pushProblem(diagnostics, ctx, p);
 
   const known = new Set([...frameworkKeys, ...extraKeys, ...specKeys(def.options as OptionsSpec)]);

@@ -49,6 +49,7 @@ export class ChannelProcessor {
 
   async close(): Promise<void> {
     for (const i of this.interceptors) await i.close?.();
+    await this.selector.close?.();
   }
 
   /** One event, as Flume's processEvent. */

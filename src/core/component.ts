@@ -4,12 +4,20 @@ import type { OptionsSpec, Options, OptionProblem } from './options.js';
 import type { Channel } from './channel.js';
 import type { ChannelProcessor } from './channel-processor.js';
 import type { Source } from './source.js';
-import type { Sink, SinkProcessor } from './sink.js';
+import type { Sink, SinkProcessor, SinkSelector } from './sink.js';
 import type { ChannelSelector, Interceptor } from './routing.js';
 import type { EventSerializer } from './serializer.js';
 import type { SourceCounter, SinkCounter } from './counters.js';
 
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'selector' | 'interceptor' | 'serializer';
+/** What a component is wired to, for checks that need it (a selector's channels, a group's sinks). */
+export interface ValidationScope {
+  /** The names of the source's channels (selectors). */
+  channels?: readonly string[];
+  /** The names of the group's sinks (sink processors, sink selectors). */
+  sinks?: readonly string[];
+}
+
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer';
 
 /** What every component is handed when it is built. */
 export interface InitBase<S extends OptionsSpec> {
@@ -36,6 +44,9 @@ export interface SinkInit<S extends OptionsSpec> extends InitBase<S> {
 export interface SinkProcessorInit<S extends OptionsSpec> extends InitBase<S> {
   readonly sinks: readonly Sink[];
 }
+export interface SinkSelectorInit<S extends OptionsSpec> extends InitBase<S> {
+  readonly sinks: readonly Sink[];
+}
 export interface SelectorInit<S extends OptionsSpec> extends InitBase<S> {
   /** The source's channels, in the order the job file lists them. */
   readonly channels: readonly Channel[];
@@ -53,8 +64,8 @@ interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
   readonly options: S;
   /** Key prefixes the component reads itself (e.g. `sink.serializer.`); keys under them are not reported as unknown. */
   readonly prefixes?: readonly string[];
-  /** Checks across options (e.g. transactionCapacity ≤ capacity). */
-  validate?(options: Options<S>, context: Context, registry: ComponentLookup): OptionProblem[];
+  /** Checks across options (e.g. transactionCapacity ≤ capacity), and against the component's surroundings. */
+  validate?(options: Options<S>, context: Context, registry: ComponentLookup, scope?: ValidationScope): OptionProblem[];
 }
 
 export interface SourceDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'source', S> {
@@ -71,6 +82,10 @@ export interface SinkProcessorDefinition<S extends OptionsSpec = OptionsSpec> ex
   readonly minSinks?: number;
   create(init: SinkProcessorInit<S>): SinkProcessor;
 }
+/** The order in which a load_balance group tries its sinks (`processor.selector = <type>`). */
+export interface SinkSelectorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'sinkSelector', S> {
+  create(init: SinkSelectorInit<S>): SinkSelector;
+}
 export interface SelectorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'selector', S> {
   create(init: SelectorInit<S>): ChannelSelector;
 }
@@ -86,6 +101,7 @@ export type ComponentDefinition =
   | ChannelDefinition
   | SinkDefinition
   | SinkProcessorDefinition
+  | SinkSelectorDefinition
   | SelectorDefinition
   | InterceptorDefinition
   | SerializerDefinition;
@@ -110,6 +126,9 @@ export function defineSink<S extends OptionsSpec>(d: Omit<SinkDefinition<S>, 'ki
 }
 export function defineSinkProcessor<S extends OptionsSpec>(d: Omit<SinkProcessorDefinition<S>, 'kind'>): SinkProcessorDefinition {
   return { kind: 'sinkProcessor', ...d } as unknown as SinkProcessorDefinition;
+}
+export function defineSinkSelector<S extends OptionsSpec>(d: Omit<SinkSelectorDefinition<S>, 'kind'>): SinkSelectorDefinition {
+  return { kind: 'sinkSelector', ...d } as unknown as SinkSelectorDefinition;
 }
 export function defineSelector<S extends OptionsSpec>(d: Omit<SelectorDefinition<S>, 'kind'>): SelectorDefinition {
   return { kind: 'selector', ...d } as unknown as SelectorDefinition;

@@ -15,6 +15,8 @@ export interface ChannelSelector {
   readonly fixed?: { required: readonly Channel[]; optional: readonly Channel[] };
   getRequiredChannels(event: FlumeEvent): readonly Channel[];
   getOptionalChannels(event: FlumeEvent): readonly Channel[];
+  /** Called when the source stops (e.g. to log final counts). */
+  close?(): void | Promise<void>;
 }
 
 /**

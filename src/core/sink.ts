@@ -20,6 +20,19 @@ export interface SinkProcessor extends Lifecycle {
   process(): Promise<Status>;
 }
 
+/**
+ * The order in which a load_balance sink group tries its sinks (Flume's
+ * LoadBalancingSinkProcessor.SinkSelector). Each process() call asks for an order,
+ * tries the sinks in it until one does not throw, and reports each one that threw.
+ */
+export interface SinkSelector {
+  /** The sinks to try for one call, in order; may leave out sinks that are backing off. */
+  order(): readonly Sink[];
+  informSinkFailed(sink: Sink): void;
+  start?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+}
+
 /** The processor of an ungrouped sink: it delegates to the sink. */
 export class DefaultSinkProcessor implements SinkProcessor {
   readonly sinks: readonly Sink[];

@@ -9,11 +9,11 @@ export { createEvent } from '../core/event.js';
 export { Context, type PropertyOrigin } from '../core/context.js';
 export { opt, resolveOptions, type OptionSpec, type OptionsSpec, type Options, type OptionProblem } from '../core/options.js';
 export {
-  defineSource, defineChannel, defineSink, defineSinkProcessor, defineSelector, defineInterceptor, defineSerializer,
+  defineSource, defineChannel, defineSink, defineSinkProcessor, defineSinkSelector, defineSelector, defineInterceptor, defineSerializer,
   type ComponentDefinition, type ComponentKind, type ComponentLookup,
   type SourceDefinition, type ChannelDefinition, type SinkDefinition, type SinkProcessorDefinition,
-  type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition,
-  type SourceInit, type ChannelInit, type SinkInit, type SinkProcessorInit, type SelectorInit, type InterceptorInit, type SerializerInit,
+  type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition, type SinkSelectorDefinition, type ValidationScope,
+  type SourceInit, type ChannelInit, type SinkInit, type SinkProcessorInit, type SinkSelectorInit, type SelectorInit, type InterceptorInit, type SerializerInit,
 } from '../core/component.js';
 export type { Transaction } from '../core/transaction.js';
 export { BaseTransaction, withTransaction } from '../core/transaction.js';
@@ -22,7 +22,7 @@ export { AvailabilitySignal } from '../core/channel.js';
 export type { ChannelProcessor } from '../core/channel-processor.js';
 export type { ChannelSelector, Interceptor } from '../core/routing.js';
 export type { EventDrivenSource, PollableSource, Source } from '../core/source.js';
-export type { Sink, SinkProcessor } from '../core/sink.js';
+export type { Sink, SinkProcessor, SinkSelector } from '../core/sink.js';
 export type { EventSerializer } from '../core/serializer.js';
 export type { Lifecycle, Status } from '../core/lifecycle.js';
 export { sleep } from '../core/lifecycle.js';

@@ -1,5 +1,6 @@
 import { defineSinkProcessor } from '../core/component.js';
 import { DefaultSinkProcessor } from '../core/sink.js';
+import { ErrorCodes } from '../core/errors.js';
 
 export default defineSinkProcessor({
   type: 'default',
@@ -7,5 +8,15 @@ export default defineSinkProcessor({
   description: 'Runs a single sink (what every ungrouped sink gets).',
   options: {},
   minSinks: 1,
-  create: ({ sinks }) => new DefaultSinkProcessor(sinks[0]!),
+  // As Flume's AbstractSingleSinkProcessor: exactly one sink.
+  validate: (_o, ctx, _registry, scope?: { sinks?: readonly string[] }) =>
+    scope?.sinks !== undefined && scope.sinks.length > 1
+      ? [{ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'type', message: `${ctx.fullKey('type')}: a default sink group runs exactly one sink (it lists ${scope.sinks.join(' ')}); use failover or load_balance for several` }]
+      : [],
+  create: ({ name, sinks, context }) => {
+    if (sinks.length !== 1) {
+      throw context.error('type', `sink group ${name}: the default processor runs exactly one sink (it has ${sinks.map((s) => s.name).join(' ')}); use failover or load_balance for several`);
+    }
+    return new DefaultSinkProcessor(sinks[0]!);
+  },
 });

@@ -15,12 +15,13 @@ export interface PluginManifest {
   interceptors?: Record<string, string>;
   selectors?: Record<string, string>;
   sinkProcessors?: Record<string, string>;
+  sinkSelectors?: Record<string, string>;
   serializers?: Record<string, string>;
 }
 
 const SECTIONS: Record<keyof PluginManifest, ComponentKind> = {
   sources: 'source', channels: 'channel', sinks: 'sink', interceptors: 'interceptor',
-  selectors: 'selector', sinkProcessors: 'sinkProcessor', serializers: 'serializer',
+  selectors: 'selector', sinkProcessors: 'sinkProcessor', sinkSelectors: 'sinkSelector', serializers: 'serializer',
 };
 
 interface FoundPlugin {

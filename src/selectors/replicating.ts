@@ -1,5 +1,6 @@
 import { defineSelector } from '../core/component.js';
 import { opt } from '../core/options.js';
+import { ErrorCodes } from '../core/errors.js';
 import type { ChannelSelector } from '../core/routing.js';
 
 export const options = {
@@ -11,6 +12,14 @@ export default defineSelector({
   aliases: ['org.apache.flume.channel.ReplicatingChannelSelector'],
   description: 'Sends every event to every channel of the source (the default).',
   options,
+  // `scope` holds the source's channel names.
+  validate: (o, ctx, _registry, scope?: { channels?: readonly string[] }) =>
+    o.optional.filter((n) => scope?.channels !== undefined && !scope.channels.includes(n)).map((n) => ({
+      severity: 'error' as const,
+      code: ErrorCodes.CONFIG_BINDING,
+      key: 'optional',
+      message: `${ctx.fullKey('optional')}: channel "${n}" is not one of the source's channels (${scope!.channels!.join(' ')})`,
+    })),
   create: ({ channels, options, logger }): ChannelSelector => {
     const optionalNames = new Set(options.optional);
     for (const n of optionalNames) {

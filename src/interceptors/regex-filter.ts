@@ -1,0 +1,51 @@
+import { defineInterceptor } from '../core/component.js';
+import { opt } from '../core/options.js';
+import type { FlumeEvent } from '../core/event.js';
+import { compileJavaRegex, regexOpt } from './java-regex.js';
+import { DropReport } from './drop-report.js';
+
+export const options = {
+  regex: regexOpt.regex('.*', 'Java regex searched for in the body (a match anywhere counts).'),
+  excludeEvents: opt.boolean(false, 'Drop the events that match instead of keeping them.'),
+};
+
+/**
+ * Flume's RegexFilteringInterceptor: keeps the events whose body (decoded as UTF-8)
+ * contains a match, or with excludeEvents drops them. The input batch is never
+ * changed; a new array is made only when something is dropped. Drops are counted and
+ * logged (first at once, then at most one line per 5 s, and a total when the source stops).
+ */
+export default defineInterceptor({
+  type: 'regex_filter',
+  aliases: ['org.apache.flume.interceptor.RegexFilteringInterceptor', 'org.apache.flume.interceptor.RegexFilteringInterceptor$Builder'],
+  description: 'Keeps (or with excludeEvents drops) the events whose body matches a regex.',
+  options,
+  create: ({ name, options: { regex, excludeEvents }, logger }) => {
+    logger.info(`Creating RegexFilteringInterceptor: regex=${regex},excludeEvents=${excludeEvents}`);
+    const re = compileJavaRegex(regex);
+    const drops = new DropReport((m) => logger.info(m), `interceptor ${name} (regex_filter) dropped`);
+    // `.*` finds a (possibly empty) match in every body: keeping everything needs no decoding.
+    const matchesAll = regex === '.*';
+    return {
+      intercept(events: FlumeEvent[]): FlumeEvent[] {
+        if (matchesAll) {
+          if (!excludeEvents) return events;
+          drops.add(events.length);
+          return [];
+        }
+        let out: FlumeEvent[] | undefined;
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i]!;
+          const keep = re.test(e.body.toString('utf8')) !== excludeEvents;
+          if (out) {
+            if (keep) out.push(e);
+          } else if (!keep) out = events.slice(0, i);
+        }
+        if (!out) return events;
+        drops.add(events.length - out.length);
+        return out;
+      },
+      close: () => drops.close(),
+    };
+  },
+});

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Context } from '../core/context.js';
+import { createEvent } from '../core/event.js';
+import { silentLogger } from '../core/logger.js';
+import { resolveOptions } from '../core/options.js';
+import { ChannelProcessor } from '../core/channel-processor.js';
+import { withTransaction } from '../core/transaction.js';
+import type { Channel } from '../core/channel.js';
+import type { ChannelSelector } from '../core/routing.js';
+import type { SelectorDefinition } from '../core/component.js';
+import { builtinRegistry } from '../builtins.js';
+import { MemoryChannel, options as memoryOptions } from '../channels/memory.js';
+import multiplexing from './multiplexing.js';
+
+function channels(...names: string[]): MemoryChannel[] {
+  return names.map((n) => new MemoryChannel(n, resolveOptions(memoryOptions, new Context({ capacity: '100', 'keep-alive': '0' })).options));
+}
+
+function selector(def: SelectorDefinition, chans: Channel[], props: Record<string, string>): ChannelSelector {
+  const ctx = new Context(props, new Map(), 'a1.sources.r1.selector.');
+  const { options, problems } = resolveOptions(def.options, ctx);
+  problems.push(...(def.validate?.(options, ctx, builtinRegistry()) ?? []));
+  assert.deepEqual(problems, []);
+  return def.create({ name: 'r1', options, context: ctx, logger: silentLogger, registry: builtinRegistry(), channels: chans });
+}
+
+const names = (cs: readonly Channel[]): string[] => cs.map((c) => c.name);
+const ev = (h?: Record<string, string>) => createEvent('x', h);
+
+async function drain(ch: Channel): Promise<string[]> {
+  return (await withTransaction(ch, (tx) => tx.take(100))).map((e) => e.body.toString());
+}
+
+test('multiplexing: mapping by exact header value, default for missing/blank/unmapped', () => {
+  const cs = channels('c1', 'c2', 'c3');
+  const s = selector(multiplexing, cs, { header: 'state', 'mapping.CZ': 'c1', 'mapping.US': 'c2 c3', default: 'c3' });
+  assert.deepEqual(names(s.getRequiredChannels(ev({ state: 'CZ' }))), ['c1']);
+  assert.deepEqual(names(s.getRequiredChannels(ev({ state: 'US' }))), ['c2', 'c3']);
+  assert.deepEqual(names(s.getRequiredChannels(ev({ state: 'cz' }))), ['c3']);
+  assert.deepEqual(names(s.getRequiredChannels(ev({ state: ' \t' }))), ['c3']);
+  assert.deepEqual(names(s.getRequiredChannels(ev())), ['c3']);
+  assert.equal(s.fixed, undefined);
+});
+
+test('multiplexing: the default header name is flume.selector.header; optional channels minus required ones', () => {
+  const cs = channels('c1', 'c2', 'c3');
+  const s = selector(multiplexing, cs, { 'mapping.A': 'c1', default: 'c2', 'optional.A': 'c1 c3', 'optional.B': 'c2 c3' });
+  const a = ev({ 'flume.selector.header': 'A' });
+  assert.deepEqual(names(s.getRequiredChannels(a)), ['c1']);
+  assert.deepEqual(names(s.getOptionalChannels(a)), ['c3']);
+  const b = ev({ 'flume.selector.header': 'B' });
+  assert.deepEqual(names(s.getRequiredChannels(b)), ['c2']);
+  assert.deepEqual(names(s.getOptionalChannels(b)), ['c3'], 'B has no mapping: the default channels are its required ones');
+  assert.deepEqual(names(s.getOptionalChannels(ev())), []);
+});
+
+test('multiplexing without a default: unmapped events go nowhere and are counted', async () => {
+  const cs = channels('c1', 'c2');
+  const s = selector(multiplexing, cs, { header: 'h', 'mapping.a': 'c1', 'mapping.b': 'c2' });
+  const cp = new ChannelProcessor(s, [], silentLogger);
+  await cp.processEventBatch([createEvent('1', { h: 'a' }), createEvent('2', { h: 'zzz' }), createEvent('3', { h: 'b' }), createEvent('4'), createEvent('5', { h: 'a' })]);
+  assert.deepEqual(await drain(cs[0]!), ['1', '5']);
+  assert.deepEqual(await drain(cs[1]!), ['3']);
+  assert.equal(cp.counters.unrouted, 2);
+});
+
+test('multiplexing: a channel that is not the source\'s is a config error naming the key', () => {
+  const cs = channels('c1');
+  const ctx = new Context({ 'mapping.a': 'c1 c9' }, new Map(), 'a1.sources.r1.selector.');
+  const { options } = resolveOptions(multiplexing.options, ctx);
+  assert.throws(
+    () => multiplexing.create({ name: 'r1', options, context: ctx, logger: silentLogger, registry: builtinRegistry(), channels: cs }),
+    /a1\.sources\.r1\.selector\.mapping\.a: channel "c9" is not one of the channels of source r1/,
+  );
+});
+
+test('multiplexing: given the source\'s channels, validate names every key with an unknown channel', () => {
+  const ctx = new Context({ default: 'c1', 'mapping.a': 'c1 c9', 'optional.b': 'cX' }, new Map(), 'a1.sources.r1.selector.');
+  const { options } = resolveOptions(multiplexing.options, ctx);
+  const validate = multiplexing.validate as (o: unknown, c: Context, r: unknown, scope?: { channels?: readonly string[] }) => { message: string }[];
+  assert.deepEqual(validate(options, ctx, builtinRegistry()), []);
+  assert.deepEqual(validate(options, ctx, builtinRegistry(), { channels: ['c1', 'c2'] }).map((p) => p.message), [
+    'a1.sources.r1.selector.mapping.a: channel "c9" is not one of the source\'s channels (c1 c2)',
+    'a1.sources.r1.selector.optional.b: channel "cX" is not one of the source\'s channels (c1 c2)',
+  ]);
+});
