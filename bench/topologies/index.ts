@@ -1,0 +1,7 @@
+import type { Topology } from '../lib/types.js';
+import { stressNull } from './stress-null.js';
+import { netcatFileRoll } from './netcat-file-roll.js';
+import { idleRss } from './idle-rss.js';
+
+/** Every topology, in the order they run and are reported; add new modules here. */
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss];
