@@ -76,9 +76,10 @@ class NetcatSource implements EventDrivenSource {
     const max = this.o['max-line-length'];
 
     const handle = async (chunk: Buffer | undefined, eof: boolean): Promise<void> => {
-      let data = pending && chunk ? Buffer.concat([pending, chunk]) : (pending ?? chunk ?? Buffer.alloc(0));
+      const data = pending && chunk ? Buffer.concat([pending, chunk]) : (pending ?? chunk ?? Buffer.alloc(0));
       pending = undefined;
-      const lines: Buffer[] = [];
+      // Line boundaries first, as offsets into `data`; the bodies are made in one copy below.
+      const ends: number[] = [];
       let start = 0;
       let tooLong = false;
       for (;;) {
@@ -90,16 +91,20 @@ class NetcatSource implements EventDrivenSource {
           break;
         }
         if (nl < 0) break;
-        lines.push(data.subarray(start, nl));
+        ends.push(nl);
         start = nl + 1;
       }
       if (!tooLong && start < data.length) {
-        if (eof) lines.push(data.subarray(start));
-        else pending = Buffer.from(data.subarray(start));
+        if (eof) {
+          ends.push(data.length);
+          start = data.length;
+        } else {
+          pending = Buffer.from(data.subarray(start));
+        }
       }
-      data = Buffer.alloc(0);
+      const events = this.toEvents(data, ends);
       const batch = this.processor.maxBatchSize;
-      for (let i = 0; i < lines.length; i += batch) await this.store(socket, lines.length <= batch ? lines : lines.slice(i, i + batch));
+      for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
       if (tooLong) {
         this.counter.EventReadFail++;
         this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
@@ -136,14 +141,34 @@ class NetcatSource implements EventDrivenSource {
     return this.decoder ? this.decoder.decode(b).length : b.toString('utf8').length;
   }
 
-  private async store(socket: net.Socket, lines: Buffer[]): Promise<void> {
-    const events = new Array<FlumeEvent>(lines.length);
-    for (let i = 0; i < lines.length; i++) {
-      const raw = lines[i]!;
-      // Copy: the line is a view into a socket chunk that must not be pinned in the channel.
-      const body = this.decoder ? Buffer.from(this.decoder.decode(raw), 'utf8') : Buffer.from(raw);
-      events[i] = { headers: {}, body };
+  /**
+   * One event per line ending at each of `ends`. The complete lines are copied out of
+   * the socket chunk once (the chunk must not be pinned by the channel) and each body
+   * is a view of that copy: one allocation per read, not one per line.
+   */
+  private toEvents(data: Buffer, ends: number[]): FlumeEvent[] {
+    const events = new Array<FlumeEvent>(ends.length);
+    if (ends.length === 0) return events;
+    if (this.decoder) {
+      let s = 0;
+      for (let i = 0; i < ends.length; i++) {
+        events[i] = { headers: {}, body: Buffer.from(this.decoder.decode(data.subarray(s, ends[i])), 'utf8') };
+        s = ends[i]! + 1;
+      }
+      return events;
     }
+    const last = ends[ends.length - 1]!;
+    const block = Buffer.allocUnsafe(last);
+    data.copy(block, 0, 0, last);
+    let s = 0;
+    for (let i = 0; i < ends.length; i++) {
+      events[i] = { headers: {}, body: block.subarray(s, ends[i]) };
+      s = ends[i]! + 1;
+    }
+    return events;
+  }
+
+  private async store(socket: net.Socket, events: FlumeEvent[]): Promise<void> {
     this.counter.EventReceivedCount += events.length;
     let reply: Buffer | string | undefined;
     try {
