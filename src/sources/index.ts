@@ -4,5 +4,6 @@ import netcatudp from './netcatudp.js';
 import seq from './seq.js';
 import stress from './stress.js';
 import kafka from './kafka.js';
+import exec from './exec.js';
 
-export default [netcat, netcatudp, seq, stress, kafka];
+export default [netcat, netcatudp, seq, stress, kafka, exec];
