@@ -1,13 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import { defineChannel } from '../core/component.js';
-import { opt, type Options } from '../core/options.js';
-import type { Channel } from '../core/channel.js';
-import { AvailabilitySignal } from '../core/channel.js';
-import { ChannelCounter } from '../core/counters.js';
-import { Deque } from '../core/deque.js';
-import { ChannelError, ChannelFullError, ErrorCodes } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
-import { BaseTransaction, type Transaction } from '../core/transaction.js';
+import { AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, type Channel, type FlumeEvent, type Options, type Transaction } from '../plugin-api/index.js';
 
 export const options = {
   capacity: opt.integer(100, 'The maximum number of events stored in the channel.', { min: 1 }),

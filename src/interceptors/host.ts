@@ -1,9 +1,6 @@
 import { promises as dns } from 'node:dns';
 import os from 'node:os';
-import { defineInterceptor } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
-import type { Logger } from '../core/logger.js';
+import { defineInterceptor, opt, type FlumeEvent, type Logger } from '../plugin-api/index.js';
 
 export const options = {
   hostHeader: opt.string('host', 'Header that receives the host.'),

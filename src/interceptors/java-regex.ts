@@ -1,4 +1,4 @@
-import type { OptionSpec } from '../core/options.js';
+import { type OptionSpec } from '../plugin-api/index.js';
 
 /**
  * Flume users write Java regular expressions (java.util.regex.Pattern). This module

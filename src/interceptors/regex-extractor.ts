@@ -1,9 +1,4 @@
-import { defineInterceptor } from '../core/component.js';
-import type { Context } from '../core/context.js';
-import { opt, type OptionProblem } from '../core/options.js';
-import { ErrorCodes } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
-import type { Logger } from '../core/logger.js';
+import { ErrorCodes, defineInterceptor, opt, type Context, type FlumeEvent, type Logger, type OptionProblem } from '../plugin-api/index.js';
 import { compileJavaRegex, regexOpt } from './java-regex.js';
 import { compileJodaPattern } from './joda-time.js';
 import { DropReport } from './drop-report.js';

@@ -1,6 +1,4 @@
-import { defineInterceptor } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
+import { defineInterceptor, opt, type FlumeEvent } from '../plugin-api/index.js';
 import { compileJavaRegex, regexOpt } from './java-regex.js';
 import { DropReport } from './drop-report.js';
 

@@ -1,7 +1,4 @@
-import { defineInterceptor } from '../core/component.js';
-import { opt, type OptionProblem, type OptionSpec } from '../core/options.js';
-import { ErrorCodes } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
+import { ErrorCodes, defineInterceptor, opt, type FlumeEvent, type OptionProblem, type OptionSpec } from '../plugin-api/index.js';
 import { compileJavaRegex, groupsOf, regexOpt } from './java-regex.js';
 
 /** Java charset names the body may be decoded with, and Node's encoding for each. */

@@ -1,6 +1,4 @@
-import { defineInterceptor } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
+import { defineInterceptor, opt, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   headerName: opt.string('timestamp', 'Header that receives the time, in epoch milliseconds.'),

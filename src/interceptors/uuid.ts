@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { defineInterceptor } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
+import { defineInterceptor, opt, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   headerName: opt.string('id', 'Header that receives the identifier.'),

@@ -7,7 +7,7 @@
 export type { FlumeEvent } from '../core/event.js';
 export { createEvent } from '../core/event.js';
 export { Context, type PropertyOrigin } from '../core/context.js';
-export { opt, resolveOptions, type OptionSpec, type OptionsSpec, type Options, type OptionProblem } from '../core/options.js';
+export { opt, resolveOptions, specKeys, throwOnErrors, type OptionSpec, type OptionsSpec, type Options, type OptionProblem } from '../core/options.js';
 export {
   defineSource, defineChannel, defineSink, defineSinkProcessor, defineSinkSelector, defineSelector, defineInterceptor, defineSerializer,
   type ComponentDefinition, type ComponentKind, type ComponentLookup,
@@ -23,9 +23,14 @@ export type { ChannelProcessor } from '../core/channel-processor.js';
 export type { ChannelSelector, Interceptor } from '../core/routing.js';
 export type { EventDrivenSource, PollableSource, Source } from '../core/source.js';
 export type { Sink, SinkProcessor, SinkSelector } from '../core/sink.js';
+export { DefaultSinkProcessor } from '../core/sink.js';
 export type { EventSerializer } from '../core/serializer.js';
 export type { Lifecycle, Status } from '../core/lifecycle.js';
 export { sleep } from '../core/lifecycle.js';
 export type { Logger } from '../core/logger.js';
 export { SourceCounter, SinkCounter, ChannelCounter, CounterGroup } from '../core/counters.js';
 export { FlumeError, ChannelError, ChannelFullError, ConfigError, ErrorCodes } from '../core/errors.js';
+// Utilities the built-in components share, for plugins as well.
+export { Deque } from '../core/deque.js';
+export { dumpEvent, javaMapString } from '../core/hexdump.js';
+export { EscapedString, type EscapeOptions } from '../formatting/escape.js';

@@ -1,6 +1,4 @@
-import { defineSinkProcessor } from '../core/component.js';
-import { DefaultSinkProcessor } from '../core/sink.js';
-import { ErrorCodes } from '../core/errors.js';
+import { DefaultSinkProcessor, ErrorCodes, defineSinkProcessor } from '../plugin-api/index.js';
 
 export default defineSinkProcessor({
   type: 'default',

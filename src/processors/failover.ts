@@ -1,10 +1,4 @@
-import { defineSinkProcessor } from '../core/component.js';
-import type { Context } from '../core/context.js';
-import { ErrorCodes, FlumeError } from '../core/errors.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import { opt, type OptionProblem } from '../core/options.js';
-import type { Sink, SinkProcessor } from '../core/sink.js';
+import { ErrorCodes, FlumeError, defineSinkProcessor, opt, type Context, type Logger, type OptionProblem, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
 
 export const options = {
   maxpenalty: opt.integer(30000, 'Longest time (ms) a failed sink is left out before it is tried again.', { min: 0 }),

@@ -1,11 +1,4 @@
-import { defineSinkProcessor } from '../core/component.js';
-import type { Context } from '../core/context.js';
-import { ErrorCodes, FlumeError } from '../core/errors.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import { opt, resolveOptions, specKeys, throwOnErrors, type OptionProblem, type OptionsSpec } from '../core/options.js';
-import type { Sink, SinkProcessor } from '../core/sink.js';
-import type { ComponentLookup } from '../core/component.js';
+import { ErrorCodes, FlumeError, defineSinkProcessor, opt, resolveOptions, specKeys, throwOnErrors, type ComponentLookup, type Context, type Logger, type OptionProblem, type OptionsSpec, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
 import { DEFAULT_MAX_TIMEOUT_MS, RandomSelector, RoundRobinSelector, lookupSinkSelector, type SinkSelector } from './sink-selector.js';
 
 export const options = {

@@ -1,6 +1,4 @@
-import type { ComponentLookup, SinkSelectorDefinition } from '../core/component.js';
-import type { SinkSelector } from '../core/sink.js';
-import type { Sink } from '../core/sink.js';
+import { type ComponentLookup, type Sink, type SinkSelector, type SinkSelectorDefinition } from '../plugin-api/index.js';
 
 export type { SinkSelectorDefinition, SinkSelectorInit } from '../core/component.js';
 export type { SinkSelector } from '../core/sink.js';

@@ -1,7 +1,4 @@
-import { defineSelector } from '../core/component.js';
-import type { Channel } from '../core/channel.js';
-import { opt } from '../core/options.js';
-import type { ChannelSelector } from '../core/routing.js';
+import { defineSelector, opt, type Channel, type ChannelSelector } from '../plugin-api/index.js';
 
 export const options = {
   policy: opt.enum(['round_robin', 'random'], 'round_robin', 'How each event\'s one channel is chosen.'),

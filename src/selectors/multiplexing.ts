@@ -1,10 +1,4 @@
-import { defineSelector } from '../core/component.js';
-import type { Channel } from '../core/channel.js';
-import type { Context } from '../core/context.js';
-import { ErrorCodes } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
-import { opt, type OptionProblem } from '../core/options.js';
-import type { ChannelSelector } from '../core/routing.js';
+import { ErrorCodes, defineSelector, opt, type Channel, type ChannelSelector, type Context, type FlumeEvent, type OptionProblem } from '../plugin-api/index.js';
 import { DropReport } from '../interceptors/drop-report.js';
 
 export const options = {

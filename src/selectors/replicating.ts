@@ -1,7 +1,4 @@
-import { defineSelector } from '../core/component.js';
-import { opt } from '../core/options.js';
-import { ErrorCodes } from '../core/errors.js';
-import type { ChannelSelector } from '../core/routing.js';
+import { ErrorCodes, defineSelector, opt, type ChannelSelector } from '../plugin-api/index.js';
 
 export const options = {
   optional: opt.list([], 'Channels (of the source\'s channels) whose failures are logged and counted instead of failing the put.'),

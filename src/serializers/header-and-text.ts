@@ -1,6 +1,4 @@
-import { defineSerializer } from '../core/component.js';
-import { opt } from '../core/options.js';
-import { javaMapString } from '../core/hexdump.js';
+import { defineSerializer, javaMapString, opt } from '../plugin-api/index.js';
 
 export const options = {
   appendNewline: opt.boolean(true, 'Write a newline after each event.'),

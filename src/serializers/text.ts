@@ -1,6 +1,4 @@
-import { defineSerializer } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
+import { defineSerializer, opt, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   appendNewline: opt.boolean(true, 'Write a newline after each body.'),

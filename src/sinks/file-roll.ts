@@ -1,17 +1,6 @@
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { defineSink } from '../core/component.js';
-import { opt, resolveOptions, type Options, type OptionProblem, type OptionsSpec } from '../core/options.js';
-import type { Sink } from '../core/sink.js';
-import type { Channel } from '../core/channel.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import type { SinkCounter } from '../core/counters.js';
-import type { EventSerializer } from '../core/serializer.js';
-import type { ComponentLookup } from '../core/component.js';
-import type { Context } from '../core/context.js';
-import { ConfigError, ErrorCodes } from '../core/errors.js';
-import { withTransaction } from '../core/transaction.js';
+import { ConfigError, ErrorCodes, defineSink, opt, resolveOptions, withTransaction, type Channel, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   'sink.directory': opt.requiredString('Directory the files are written to; it must exist.'),

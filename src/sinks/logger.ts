@@ -1,12 +1,4 @@
-import { defineSink } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { Sink } from '../core/sink.js';
-import type { Channel } from '../core/channel.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import type { SinkCounter } from '../core/counters.js';
-import { withTransaction } from '../core/transaction.js';
-import { dumpEvent } from '../core/hexdump.js';
+import { defineSink, dumpEvent, opt, withTransaction, type Channel, type Logger, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   maxBytesToLog: opt.integer(16, 'Body bytes shown in each log line (Flume ignores this key, a known bug; here it is honoured).', { min: 0 }),

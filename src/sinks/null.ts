@@ -1,11 +1,4 @@
-import { defineSink } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { Sink } from '../core/sink.js';
-import type { Channel } from '../core/channel.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import type { SinkCounter } from '../core/counters.js';
-import { withTransaction } from '../core/transaction.js';
+import { defineSink, opt, withTransaction, type Channel, type Logger, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   batchSize: opt.integer(100, 'Events taken and discarded per transaction.', { min: 1 }),

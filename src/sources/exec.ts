@@ -1,13 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TextDecoder } from 'node:util';
-import { defineSource } from '../core/component.js';
-import { opt, type Options } from '../core/options.js';
-import type { EventDrivenSource } from '../core/source.js';
-import type { ChannelProcessor } from '../core/channel-processor.js';
-import type { SourceCounter } from '../core/counters.js';
-import type { Logger } from '../core/logger.js';
-import type { FlumeEvent } from '../core/event.js';
-import { sleep } from '../core/lifecycle.js';
+import { defineSource, opt, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   command: opt.requiredString('The command to run; each line of its standard output becomes an event.'),

@@ -1,12 +1,6 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { defineSource } from '../core/component.js';
-import { opt, type Options } from '../core/options.js';
-import type { EventDrivenSource } from '../core/source.js';
-import type { ChannelProcessor } from '../core/channel-processor.js';
-import type { SourceCounter } from '../core/counters.js';
-import type { Logger } from '../core/logger.js';
-import type { FlumeEvent } from '../core/event.js';
+import { defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),

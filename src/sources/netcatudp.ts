@@ -1,11 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineSource } from '../core/component.js';
-import { opt, type Options } from '../core/options.js';
-import type { EventDrivenSource } from '../core/source.js';
-import type { ChannelProcessor } from '../core/channel-processor.js';
-import type { SourceCounter } from '../core/counters.js';
-import type { Logger } from '../core/logger.js';
+import { defineSource, opt, type ChannelProcessor, type EventDrivenSource, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.string('0.0.0.0', 'Address to listen on.'),

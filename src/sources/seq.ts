@@ -1,11 +1,4 @@
-import { defineSource } from '../core/component.js';
-import { opt, type Options } from '../core/options.js';
-import type { PollableSource } from '../core/source.js';
-import type { Status } from '../core/lifecycle.js';
-import type { ChannelProcessor } from '../core/channel-processor.js';
-import type { SourceCounter } from '../core/counters.js';
-import { ChannelError } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
+import { ChannelError, defineSource, opt, type ChannelProcessor, type FlumeEvent, type Options, type PollableSource, type SourceCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   batchSize: opt.integer(1, 'Events generated per call.', { min: 1 }),
