@@ -1,5 +1,5 @@
 // The built-in interceptors. Adding one: write its module, then list it here.
-import type { InterceptorDefinition } from '../core/component.js';
+import { type InterceptorDefinition } from '../plugin-api/index.js';
 import timestamp from './timestamp.js';
 import host from './host.js';
 import staticInterceptor from './static.js';

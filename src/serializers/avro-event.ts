@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
-import { defineSerializer } from '../core/component.js';
-import { opt } from '../core/options.js';
-import type { FlumeEvent } from '../core/event.js';
-import type { EventSerializer } from '../core/serializer.js';
+import { defineSerializer, opt, type EventSerializer, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   syncIntervalBytes: opt.integer(2048000, 'Approximate bytes per Avro block.', { min: 32 }),
