@@ -14,6 +14,8 @@ const peers = [
   { pkg: 'python3-avro', present: () => run('/usr/bin/python3', ['-c', 'import avro.ipc, avro.protocol']) },
   { pkg: 'librdkafka-dev', present: () => fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h') },
   { pkg: 'kcat', present: () => fs.existsSync('/usr/bin/kcat') },
+  { pkg: 'python3-thrift', present: () => run('/usr/bin/python3', ['-c', 'import thrift']) },
+  { pkg: 'thrift-compiler', present: () => fs.existsSync('/usr/bin/thrift') },
   { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
   { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
 ];

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { splitJvmArgs } from './args.js';
 import { runAgent } from './agent-command.js';
 import { runValidate } from './validate-command.js';
+import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
 
 
@@ -56,6 +57,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (o: { confFile: string[]; name?: string; conf?: string; pluginsPath?: string }) => {
       exitCode = await runValidate(o);
     });
+
+  addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
 
   program.command('version').description('print the version').action(() => {
     process.stdout.write(`flume-ts ${version()} (Flume ${'1.11'}-compatible)\n`);

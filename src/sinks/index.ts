@@ -3,5 +3,7 @@ import logger from './logger.js';
 import nullSink from './null.js';
 import fileRoll from './file-roll.js';
 import kafka from './kafka.js';
+import avro from './avro.js';
+import thrift from './thrift.js';
 
-export default [logger, nullSink, fileRoll, kafka];
+export default [logger, nullSink, fileRoll, kafka, avro, thrift];

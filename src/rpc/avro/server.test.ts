@@ -204,6 +204,36 @@ test('a client stopping mid-frame is counted as truncated', async () => {
   assert.equal(server.counters.connectionsOpen, 0);
 });
 
+test('a client that goes silent mid-frame is closed after frameStallTimeout; a paused connection is not', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const { server, port, logger } = await startServer(
+    async (events) => {
+      if (events[0]?.body.toString() === 'hold') await gate;
+      return true;
+    },
+    { frameStallTimeout: 300, maxPendingCalls: 1 },
+  );
+  const raw = await rawClient(port);
+  const frame = encodeFrame(1, [Buffer.concat([encodeHandshakeRequest(null), CALL_HEADERS.append]), encodeAppendParams(ev('x'))]);
+  raw.sock.write(frame.subarray(0, frame.length - 3)); // and nothing more, connection left open
+  await until(raw.isClosed, 'the stalled connection to close', 3000);
+  assert.equal(server.counters.framesTruncated, 1);
+  assert.match(logger.warnings.join('\n'), /no data for 300 ms in the middle of a frame/);
+
+  // A connection we stop reading (a call is running, maxPendingCalls 1) is never timed out for it.
+  const busy = await startClient(port);
+  const held = busy.append(ev('hold'));
+  await new Promise((r) => setTimeout(r, 50));
+  const next = busy.append(ev('after'));
+  await new Promise((r) => setTimeout(r, 700));
+  release();
+  await held;
+  await next;
+  assert.equal(server.counters.framesTruncated, 1);
+  assert.equal(server.counters.connectionsFailed, 1);
+});
+
 test('unknown messages get an Avro system error, an empty name is a ping', async () => {
   const { server, port } = await startServer(async () => true);
   const raw = await rawClient(port);

@@ -51,6 +51,12 @@ export interface AvroRpcServerOptions {
   maxPendingCalls?: number;
   /** How long close() lets running calls finish before dropping connections (ms, default 5000). */
   closeTimeout?: number;
+  /**
+   * How long a connection may stay silent in the middle of a frame before it is
+   * closed and counted as truncated (ms, default 60000). Without it a client that
+   * stops mid-frame would hold its connection and buffered bytes forever.
+   */
+  frameStallTimeout?: number;
   logger?: Logger;
 }
 
@@ -73,7 +79,7 @@ export class AvroServerCounters {
   framesReceived = 0;
   /** Over maxBuffers / maxFrameBytes, or a negative count or length. */
   framesRefused = 0;
-  /** The peer stopped in the middle of a frame. */
+  /** The peer stopped in the middle of a frame (closed, or went silent for frameStallTimeout). */
   framesTruncated = 0;
   /** Handshakes completed (BOTH or CLIENT). */
   handshakes = 0;
@@ -113,6 +119,7 @@ export class AvroRpcServer {
     readonly maxFrameBytes: number;
     readonly maxPendingCalls: number;
     readonly closeTimeout: number;
+    readonly frameStallTimeout: number;
   };
   readonly logger: Logger;
 
@@ -130,6 +137,7 @@ export class AvroRpcServer {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_FRAME_LIMITS.maxFrameBytes,
       maxPendingCalls: options.maxPendingCalls ?? 64,
       closeTimeout: options.closeTimeout ?? 5000,
+      frameStallTimeout: options.frameStallTimeout ?? 60_000,
     });
     this.logger = options.logger ?? silentLogger;
     this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
@@ -251,6 +259,8 @@ class ServerConnection {
   private closed = false;
   private shuttingDown = false;
   private idle: (() => void) | undefined;
+  /** Runs while part of a frame is held and reading is not paused by us. */
+  private stallTimer: NodeJS.Timeout | undefined;
   readonly closedPromise: Promise<void>;
 
   constructor(
@@ -266,6 +276,7 @@ class ServerConnection {
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
         this.closed = true;
+        this.clearStallTimer();
         server.removeConnection(this);
         this.stream.destroy();
         resolve();
@@ -286,6 +297,33 @@ class ServerConnection {
       return;
     }
     for (let i = 0; i < packs.length && !this.closed; i++) this.onPack(packs[i]!);
+    this.watchStall();
+  }
+
+  /** Arms the stall timer while a frame is half received and we are reading; clears it otherwise. */
+  private watchStall(): void {
+    if (!this.closed && !this.paused && this.decoder.inFrame) {
+      if (this.stallTimer) this.stallTimer.refresh();
+      else {
+        const ms = this.server.settings.frameStallTimeout;
+        this.stallTimer = setTimeout(() => {
+          this.stallTimer = undefined;
+          if (this.closed || this.paused || !this.decoder.inFrame) return;
+          this.server.counters.framesTruncated++;
+          this.fail(`no data for ${ms} ms in the middle of a frame`);
+        }, ms);
+        this.stallTimer.unref();
+      }
+    } else {
+      this.clearStallTimer();
+    }
+  }
+
+  private clearStallTimer(): void {
+    if (this.stallTimer) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
   }
 
   private onEnd(): void {
@@ -432,9 +470,11 @@ class ServerConnection {
     if (stop && !this.paused) {
       this.paused = true;
       this.stream.pause();
+      this.clearStallTimer();
     } else if (!stop && this.paused) {
       this.paused = false;
       this.stream.resume();
+      this.watchStall();
     }
   }
 

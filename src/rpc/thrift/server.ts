@@ -1,0 +1,324 @@
+/**
+ * The server side of Flume's Thrift RPC (what ThriftSource runs): framed messages over
+ * TCP or TLS, compact or binary protocol. The calls of one connection are answered in
+ * order, one at a time, as Java's TThreadPoolServer serves a connection (Thrift
+ * clients check that a reply's sequence id is the one they sent last). A broken or
+ * hostile connection is closed, logged and counted; it never affects the others.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { FlumeEvent } from '../../core/event.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { ipFilterAccepts, parseIpFilterRules, type IpFilterRule } from '../avro/ip-filter.js';
+import {
+  APP_EXCEPTION,
+  DEFAULT_MAX_FRAME_BYTES,
+  ThriftFrameDecoder,
+  decodeCall,
+  encodeException,
+  encodeReply,
+  type ThriftMessageName,
+  type ThriftProtocolName,
+} from './protocol.js';
+
+export interface ThriftRpcServerOptions {
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Must match the clients'. Default 'compact' (Flume's default). */
+  protocol?: ThriftProtocolName;
+  /** Node TLS server options; TLS wraps the framed stream. */
+  tls?: tls.SecureContextOptions & tls.TlsOptions;
+  /** Flume's `allow|deny:ip|name:<pattern>` rules (not a ThriftSource key in Flume; offered for symmetry). */
+  ipFilterRules?: string;
+  /** Largest frame accepted (default 16,384,000 bytes, Java's TFastFramedTransport limit). */
+  maxFrameBytes?: number;
+  /** How long a connection may stay silent in the middle of a frame (ms, default 60000). */
+  frameStallTimeout?: number;
+  /** How long close() lets running calls finish (ms, default 5000). */
+  closeTimeout?: number;
+  logger?: Logger;
+}
+
+/** Receives the events of one call; true answers OK, false (or a throw) FAILED. Bodies are views into the frame. */
+export type ThriftRpcHandler = (events: FlumeEvent[], kind: ThriftMessageName) => Promise<boolean>;
+
+export class ThriftServerCounters {
+  connectionsAccepted = 0;
+  connectionsOpen = 0;
+  connectionsRejected = 0;
+  /** Closed because of bad frames, undecodable messages, TLS or socket errors. */
+  connectionsFailed = 0;
+  framesReceived = 0;
+  framesRefused = 0;
+  framesTruncated = 0;
+  decodeErrors = 0;
+  /** Calls answered with a TApplicationException (unknown method). */
+  exceptions = 0;
+  appendReceived = 0;
+  appendBatchReceived = 0;
+  eventsReceived = 0;
+  callsOk = 0;
+  callsFailed = 0;
+}
+
+export class ThriftRpcServer {
+  readonly counters = new ThriftServerCounters();
+  readonly logger: Logger;
+  private readonly server: net.Server;
+  private readonly connections = new Set<ThriftConnection>();
+  private readonly rules: IpFilterRule[] | undefined;
+  private closing: Promise<void> | undefined;
+  readonly settings: { host: string; port: number; protocol: ThriftProtocolName; maxFrameBytes: number; frameStallTimeout: number; closeTimeout: number };
+
+  constructor(
+    options: ThriftRpcServerOptions,
+    readonly handler: ThriftRpcHandler,
+  ) {
+    this.settings = Object.freeze({
+      host: options.host ?? '0.0.0.0',
+      port: options.port,
+      protocol: options.protocol ?? 'compact',
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      frameStallTimeout: options.frameStallTimeout ?? 60_000,
+      closeTimeout: options.closeTimeout ?? 5000,
+    });
+    this.logger = options.logger ?? silentLogger;
+    this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
+    const onSocket = (socket: net.Socket): void => this.onSocket(socket);
+    if (options.tls) {
+      const secureContext = tls.createSecureContext(options.tls);
+      const s = tls.createServer({ ...options.tls, secureContext });
+      s.on('secureConnection', onSocket);
+      s.on('tlsClientError', (err, socket) => {
+        this.counters.connectionsFailed++;
+        this.logger.warn(`closing Thrift connection from ${socket.remoteAddress}:${socket.remotePort}: TLS: ${err.message}`);
+      });
+      this.server = s;
+    } else {
+      this.server = net.createServer(onSocket);
+    }
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.settings.host, port: this.settings.port, backlog: 1024 }, () => {
+        this.server.off('error', onError);
+        this.server.on('error', (err) => this.logger.error(`Thrift RPC server error: ${err.message}`));
+        resolve(this.address());
+      });
+    });
+  }
+
+  address(): net.AddressInfo {
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') throw new Error('Thrift RPC server is not listening');
+    return a;
+  }
+
+  /** Stops accepting, lets running calls answer (up to closeTimeout), closes every connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const deadline = Date.now() + this.settings.closeTimeout;
+      await Promise.all([...this.connections].map((c) => c.shutdown(deadline)));
+      await closed;
+    })();
+    return this.closing;
+  }
+
+  /** @internal */
+  removeConnection(c: ThriftConnection): void {
+    if (this.connections.delete(c)) this.counters.connectionsOpen--;
+  }
+
+  private onSocket(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const admit = (): void => {
+      this.counters.connectionsAccepted++;
+      this.counters.connectionsOpen++;
+      this.connections.add(new ThriftConnection(this, socket));
+    };
+    if (this.rules === undefined) return admit();
+    socket.pause();
+    socket.on('error', () => socket.destroy());
+    const remote = socket.remoteAddress ?? '';
+    ipFilterAccepts(this.rules, remote).then(
+      (ok) => {
+        if (ok && !socket.destroyed && !this.closing) return admit();
+        if (!ok) {
+          this.counters.connectionsRejected++;
+          this.logger.info(`Thrift connection from ${remote} refused by ipFilterRules`);
+        }
+        socket.destroy();
+      },
+      () => socket.destroy(),
+    );
+  }
+}
+
+class ThriftConnection {
+  private readonly decoder: ThriftFrameDecoder;
+  private readonly remote: string;
+  private readonly queue: Buffer[] = [];
+  private running = false;
+  private closed = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private idle: (() => void) | undefined;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    private readonly server: ThriftRpcServer,
+    private readonly socket: net.Socket,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.decoder = new ThriftFrameDecoder(server.settings.maxFrameBytes);
+    this.closedPromise = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.closed = true;
+        this.clearStall();
+        server.removeConnection(this);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => this.fail(`connection error: ${err.message}`));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.server.counters.framesRefused++;
+      this.fail((err as Error).message);
+      return;
+    }
+    for (const f of frames) this.queue.push(f);
+    this.server.counters.framesReceived += frames.length;
+    // Calls are served one at a time; reading stops while some wait.
+    if (this.queue.length > 0) this.socket.pause();
+    this.watchStall();
+    void this.drain();
+  }
+
+  private watchStall(): void {
+    if (!this.closed && !this.socket.isPaused() && this.decoder.inFrame) {
+      if (this.stallTimer) this.stallTimer.refresh();
+      else {
+        const ms = this.server.settings.frameStallTimeout;
+        this.stallTimer = setTimeout(() => {
+          this.stallTimer = undefined;
+          if (this.closed || this.socket.isPaused() || !this.decoder.inFrame) return;
+          this.server.counters.framesTruncated++;
+          this.fail(`no data for ${ms} ms in the middle of a frame`);
+        }, ms);
+        this.stallTimer.unref();
+      }
+    } else this.clearStall();
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
+  private onEnd(): void {
+    if (this.decoder.inFrame) {
+      this.server.counters.framesTruncated++;
+      this.fail('peer closed the connection in the middle of a frame');
+      return;
+    }
+    if (!this.running && this.queue.length === 0) this.socket.end();
+    else this.idle = () => this.socket.end();
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.counters.connectionsFailed++;
+    this.server.logger.warn(`closing Thrift connection from ${this.remote}: ${reason}`);
+    this.socket.destroy();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.closed && this.queue.length > 0) await this.serve(this.queue.shift()!);
+    } finally {
+      this.running = false;
+    }
+    if (this.closed) return;
+    if (this.idle) {
+      this.idle();
+      return;
+    }
+    this.socket.resume();
+    this.watchStall();
+  }
+
+  private async serve(body: Buffer): Promise<void> {
+    const c = this.server.counters;
+    const protocol = this.server.settings.protocol;
+    let call;
+    try {
+      call = decodeCall(protocol, body);
+    } catch (err) {
+      c.decodeErrors++;
+      this.fail((err as Error).message);
+      return;
+    }
+    if (call.events === undefined) {
+      c.exceptions++;
+      this.write(encodeException(protocol, call.name, call.seqid, APP_EXCEPTION.UNKNOWN_METHOD, `Invalid method name: '${call.name}'`));
+      return;
+    }
+    const kind = call.name as ThriftMessageName;
+    if (kind === 'append') c.appendReceived++;
+    else c.appendBatchReceived++;
+    c.eventsReceived += call.events.length;
+    let ok = false;
+    try {
+      ok = (await this.server.handler(call.events, kind)) === true;
+    } catch (err) {
+      this.server.logger.warn(`Thrift ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (ok) c.callsOk++;
+    else c.callsFailed++;
+    this.write(encodeReply(protocol, kind, call.seqid, ok ? 'OK' : 'FAILED'));
+  }
+
+  private write(frame: Buffer): void {
+    if (!this.closed && this.socket.writable) this.socket.write(frame);
+  }
+
+  async shutdown(deadline: number): Promise<void> {
+    if (this.closed) return this.closedPromise;
+    this.socket.pause();
+    this.queue.length = 0;
+    const left = (): number => Math.max(0, deadline - Date.now());
+    if (this.running) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.idle = resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, left()).unref()),
+        this.closedPromise,
+      ]);
+    }
+    if (!this.closed) this.socket.end();
+    await Promise.race([this.closedPromise, new Promise<void>((resolve) => setTimeout(resolve, Math.min(1000, left())).unref())]);
+    this.socket.destroy();
+    await this.closedPromise;
+  }
+}
