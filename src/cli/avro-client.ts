@@ -16,7 +16,8 @@ import type { FlumeEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
 import { resolveOptions, type OptionsSpec } from '../core/options.js';
 import { AvroRpcClient, type AvroRpcClientOptions } from '../rpc/avro/client.js';
-import { clientTlsOptions, options as sinkOptions } from '../sinks/avro.js';
+import { options as sinkOptions } from '../sinks/avro.js';
+import { clientTlsOptions } from '../rpc/tls.js';
 import { createLogger, loggingSettings } from './logging.js';
 
 /** Flume's AvroCLIClient batch size. */

@@ -1,6 +1,7 @@
 import { ErrorCodes, defineSink, opt, type OptionProblem } from '../plugin-api/index.js';
 import { ThriftRpcClient, type ThriftRpcClientOptions } from '../rpc/thrift/client.js';
-import { RPC_SINK_OPTIONS, RpcSink, clientTlsOptions, effectiveTimeout, rpcSinkProblems } from './avro.js';
+import { RPC_SINK_OPTIONS, RpcSink, effectiveTimeout, rpcSinkProblems } from '../rpc/rpc-sink.js';
+import { clientTlsOptions } from '../rpc/tls.js';
 
 export const options = {
   ...RPC_SINK_OPTIONS,

@@ -1,6 +1,7 @@
 import { ErrorCodes, defineSource, opt, type Context, type Logger, type OptionProblem, type Options } from '../plugin-api/index.js';
 import { ThriftRpcServer } from '../rpc/thrift/server.js';
-import { RpcSource, SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems, type RpcSourceProtocol } from './avro.js';
+import { RpcSource, type RpcSourceProtocol } from '../rpc/rpc-source.js';
+import { SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems } from '../rpc/tls.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on (0.0.0.0 for every interface).'),

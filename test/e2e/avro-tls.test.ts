@@ -13,7 +13,7 @@ import { Agent } from '../../src/core/agent.js';
 import type { Logger } from '../../src/core/logger.js';
 import { createEvent } from '../../src/core/event.js';
 import { withTransaction } from '../../src/core/transaction.js';
-import { cipherOptions, openSslCipherName, protocolOptions } from '../../src/sources/avro.js';
+import { cipherOptions, openSslCipherName, protocolOptions } from '../../src/rpc/tls.js';
 import { eventually, freePort, spawnFlume, startAgent, tempDir, writeJob } from '../support/agent.js';
 import { selfSignedCert } from '../support/avro/peer.js';
 
