@@ -1,74 +1,83 @@
-import { Kafka, Partitioners, type Consumer, type Producer, type Message } from 'kafkajs';
-import { defineChannel } from '../core/component.js';
-import { opt, type Options, type OptionProblem } from '../core/options.js';
-import { AvailabilitySignal, type Channel } from '../core/channel.js';
-import { ChannelCounter } from '../core/counters.js';
-import type { Context } from '../core/context.js';
-import { Deque } from '../core/deque.js';
-import { ChannelError, ErrorCodes } from '../core/errors.js';
-import type { FlumeEvent } from '../core/event.js';
-import { sleep } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import { BaseTransaction, type Transaction } from '../core/transaction.js';
-import { kafkaLogCreator, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import type { EachBatchPayload, Message } from 'kafkajs';
+import { AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
+import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import { GroupConsumer } from '../kafka/consumer.js';
+import { KafkaProducer } from '../kafka/producer.js';
 import { decodeFlumeEvent, encodeFlumeEvent } from '../kafka/flume-event.js';
 
 export const options = {
-  'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { deprecatedAliases: ['brokerList'] }),
-  'kafka.topic': opt.string('flume-channel', 'Topic that holds the channel\'s events.', { deprecatedAliases: ['topic'] }),
-  groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id.'),
-  parseAsFlumeEvent: opt.boolean(true, 'Store events as Avro AvroFlumeEvents (headers kept, readable by Java Flume); false stores the body only.'),
-  'kafka.pollTimeout': opt.integer(500, 'Longest wait (ms) of one fetch from Kafka.', { min: 1, aliases: ['pollTimeout'] }),
-  defaultPartitionId: opt.optionalInteger('Partition every put goes to (default: the partitioner decides).', { min: 0 }),
-  partitionIdHeader: opt.optionalString('Header whose integer value selects the partition of a put.'),
+  'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { aliases: ['brokerList'] }),
+  'kafka.topic': opt.string('flume-channel', 'Topic that holds the channel\'s events.', { aliases: ['topic'] }),
+  groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id (which wins when both are set).'),
+  parseAsFlumeEvent: opt.boolean(true, 'Store events as Avro AvroFlumeEvents (headers kept, readable by Java Flume\'s Kafka channel and sink); false stores the body only and takes come back with the key header alone.'),
+  'kafka.pollTimeout': opt.integer(500, 'Longest wait (ms) of one fetch from Kafka (Flume\'s guide spells it pollTimeout; both work).', { min: 1, aliases: ['pollTimeout'] }),
+  defaultPartitionId: opt.optionalInteger('Partition every put goes to (default: the partitioner decides, by the key header when there is one).', { min: 0 }),
+  partitionIdHeader: opt.optionalString('Header whose integer value selects the partition of a put (overrides defaultPartitionId).'),
   readSmallestOffset: opt.optionalString('Deprecated: use kafka.consumer.auto.offset.reset.'),
-  migrateZookeeperOffsets: opt.boolean(true, 'Accepted for compatibility; not applicable (offsets live in Kafka).'),
-  zookeeperConnect: opt.optionalString('Accepted for compatibility; not applicable.'),
+  migrateZookeeperOffsets: opt.boolean(true, 'Accepted for compatibility; not applicable (offsets live in Kafka, there is no ZooKeeper to migrate from).'),
+  zookeeperConnect: opt.optionalString('Accepted for compatibility and not used; kafka.bootstrap.servers is required.'),
 };
 
 type KafkaChannelOptions = Options<typeof options>;
 
-/** Events fetched ahead of takes; past this the consumer waits. */
-const HIGH_WATER = 20000;
+/** Records fetched ahead of takes; past this the fetch loop waits. */
+const HIGH_WATER = 10000;
+/** Back-off of a consumer that failed for good: first and longest wait (ms). */
+const CONSUMER_BACKOFF_MS = 500;
+const CONSUMER_MAX_BACKOFF_MS = 5000;
+/** Kafka's retry settings for puts: a commit fails within seconds when Kafka is away, so the source can refuse or retry its input. */
+const PUT_RETRY = { retries: 2, initialRetryTime: 200 };
 
 interface Record_ {
   event: FlumeEvent;
   partition: number;
   offset: string;
+  /** Taken and committed (or unreadable): its offset may be committed. */
   done: boolean;
 }
 
-/** Per partition, records in fetch order, so offsets are committed only up to the first one not yet taken and committed. */
+/**
+ * One partition's fetched records in offset order. The committed offset only moves past
+ * records that are done, so a record taken by a transaction that is still open (or
+ * rolled back) is read again after a restart even when later ones were committed.
+ */
 class PartitionLedger {
-  private readonly pending = new Deque<Record_>(64);
+  private recs: Record_[] = [];
+  private head = 0;
+
   add(r: Record_): void {
-    this.pending.pushAll([r]);
+    this.recs.push(r);
   }
-  /** The offset to commit after marking records done, if it moved. */
+
+  /** The offset to commit after records were marked done, if it moved. */
   advance(): string | undefined {
-    let last: Record_ | undefined;
-    for (;;) {
-      const head = this.pending.shiftMany(1)[0];
-      if (!head) break;
-      if (!head.done) {
-        this.pending.unshiftAll([head]);
-        break;
-      }
-      last = head;
+    const recs = this.recs;
+    let i = this.head;
+    while (i < recs.length && recs[i]!.done) i++;
+    if (i === this.head) return undefined;
+    const last = recs[i - 1]!;
+    this.head = i;
+    if (i === recs.length) {
+      this.recs = [];
+      this.head = 0;
+    } else if (i > 1024 && i * 2 > recs.length) {
+      this.recs = recs.slice(i);
+      this.head = 0;
     }
-    return last ? (BigInt(last.offset) + 1n).toString() : undefined;
-  }
-  clear(): void {
-    this.pending.shiftMany(this.pending.length);
+    return (BigInt(last.offset) + 1n).toString();
   }
 }
 
-function settingsFor(o: KafkaChannelOptions, ctx: Context): KafkaSettings {
-  const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], producer: true, consumer: true, groupId: o.groupId ?? 'flume' });
-  // Flume's channel: acks=all and earliest unless told otherwise.
-  if (!ctx.containsKey('kafka.producer.acks')) s.acks = -1;
-  if (!ctx.containsKey('kafka.consumer.auto.offset.reset')) s.fromBeginning = o.readSmallestOffset === undefined ? true : o.readSmallestOffset.toLowerCase() === 'true';
-  return s;
+function settingsFor(o: KafkaChannelOptions, ctx: Context): { producer: KafkaSettings; consumer: KafkaSettings } {
+  const bootstrap = o['kafka.bootstrap.servers'];
+  const producer = kafkaSettings(ctx, { bootstrap, role: 'producer' });
+  const consumer = kafkaSettings(ctx, { bootstrap, role: 'consumer', groupId: o.groupId ?? 'flume' });
+  // Flume's channel: acks=all, and earliest when the group has no offset.
+  if (!ctx.containsKey('kafka.producer.acks')) producer.acks = -1;
+  if (!ctx.containsKey('kafka.consumer.auto.offset.reset')) {
+    consumer.fromBeginning = o.readSmallestOffset === undefined ? true : o.readSmallestOffset.trim().toLowerCase() === 'true';
+  }
+  return { producer, consumer };
 }
 
 /**
@@ -80,23 +89,45 @@ function settingsFor(o: KafkaChannelOptions, ctx: Context): KafkaSettings {
 export class KafkaChannel implements Channel {
   readonly counter: ChannelCounter;
   readonly capacity = 0;
+  /** Flume's Kafka channel checks no batch size; this only bounds what one source batch puts. */
   readonly transactionCapacity = 10000;
-  private producer: Producer | undefined;
-  private consumer: Consumer | undefined;
+  private readonly producer: KafkaProducer;
+  private readonly group: GroupConsumer;
+  private readonly topic: string;
   private readonly buffer = new Deque<Record_>();
   private readonly ledgers = new Map<number, PartitionLedger>();
   private readonly available = new AvailabilitySignal();
   private readonly abort = new AbortController();
-  /** Bumped at each rebalance: records fetched before it are dropped when rolled back. */
+  /** Bumped when the consumer re-joins or is replaced: older records are read again, so they are neither re-queued nor committed. */
   generation = 0;
+  private readonly label: string;
 
   constructor(
     readonly name: string,
     private readonly o: KafkaChannelOptions,
-    private readonly settings: KafkaSettings,
+    settings: { producer: KafkaSettings; consumer: KafkaSettings },
     private readonly logger: Logger,
   ) {
     this.counter = new ChannelCounter(name, 0);
+    this.topic = o['kafka.topic'];
+    this.label = `Kafka channel ${name}`;
+    const kafkaP = createKafka(settings.producer, `flume-ts-${name}-producer`, logger, PUT_RETRY);
+    this.producer = new KafkaProducer(kafkaP, settings.producer, this.label, logger);
+    const c = settings.consumer;
+    this.group = new GroupConsumer({
+      label: this.label,
+      kafka: createKafka(c, `flume-ts-${name}-consumer`, logger),
+      config: { maxWaitTimeInMs: o['kafka.pollTimeout'], ...c.consumer, groupId: c.consumer.groupId ?? 'flume' },
+      topics: [this.topic],
+      fromBeginning: c.fromBeginning,
+      eachBatch: (p) => this.fetched(p),
+      eachBatchAutoResolve: true,
+      logger,
+      backoffMs: CONSUMER_BACKOFF_MS,
+      maxBackoffMs: CONSUMER_MAX_BACKOFF_MS,
+      onJoin: () => this.reset(),
+      onReset: () => this.reset(),
+    });
   }
 
   get size(): number {
@@ -104,68 +135,16 @@ export class KafkaChannel implements Channel {
   }
 
   async start(): Promise<void> {
-    const kafka = new Kafka({
-      ...this.settings.client,
-      clientId: this.settings.client.clientId ?? `flume-ts-${this.name}`,
-      logCreator: kafkaLogCreator(this.logger),
-      retry: { retries: 2, initialRetryTime: 200, ...this.settings.client.retry },
-    });
-    this.producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner, ...this.settings.producer });
-    await this.producer.connect();
-    const consumer = kafka.consumer({ maxWaitTimeInMs: this.o['kafka.pollTimeout'], ...this.settings.consumer, groupId: this.settings.consumer.groupId ?? 'flume' });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      // After a rebalance the consumer reads again from the committed offsets: drop
-      // what was fetched and not taken, or it would be handed out twice.
-      this.generation++;
-      this.buffer.shiftMany(this.buffer.length);
-      for (const l of this.ledgers.values()) l.clear();
-      this.counter.ChannelSize = 0;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.o['kafka.topic']], fromBeginning: this.settings.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        const records: Record_[] = [];
-        let ledger = this.ledgers.get(batch.partition);
-        if (!ledger) this.ledgers.set(batch.partition, (ledger = new PartitionLedger()));
-        for (const m of batch.messages) {
-          const r: Record_ = { event: { headers: {}, body: Buffer.alloc(0) }, partition: batch.partition, offset: m.offset, done: false };
-          ledger.add(r);
-          if (this.o.parseAsFlumeEvent) {
-            try {
-              r.event = decodeFlumeEvent(m.value ?? Buffer.alloc(0));
-            } catch (err) {
-              // Refused, counted and skipped: it is marked done so its offset can be committed.
-              this.logger.warn(`Kafka channel ${this.name}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
-              r.done = true;
-              continue;
-            }
-          } else {
-            r.event = { headers: {}, body: m.value ?? Buffer.alloc(0) };
-          }
-          if (m.key !== null && m.key !== undefined) r.event.headers.key = m.key.toString('utf8');
-          records.push(r);
-        }
-        this.buffer.pushAll(records);
-        this.counter.ChannelSize = this.buffer.length;
-        if (records.length > 0) this.available.notify();
-        // Back-pressure: hold the fetch loop while takers are behind.
-        while (this.buffer.length > HIGH_WATER && isRunning() && !isStale()) {
-          await sleep(50, this.abort.signal);
-          await heartbeat();
-        }
-      },
-    });
-    this.logger.info(`Kafka channel ${this.name} on topic ${this.o['kafka.topic']} as group ${this.settings.consumer.groupId ?? 'flume'}`);
+    this.logger.info(`${this.label}: topic ${this.topic}, group ${this.group.groupId}, ${this.o.parseAsFlumeEvent ? 'Flume Avro events' : 'bodies only'}`);
+    this.producer.connectSoon();
+    this.group.start();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     this.available.notify();
-    await this.consumer?.disconnect().catch(() => {});
-    await this.producer?.disconnect().catch(() => {});
+    await this.group.stop();
+    await this.producer.stop();
   }
 
   transaction(): Transaction {
@@ -175,6 +154,56 @@ export class KafkaChannel implements Channel {
   waitAvailable(timeoutMs: number): Promise<void> {
     if (this.buffer.length > 0 || this.abort.signal.aborted) return Promise.resolve();
     return this.available.wait(timeoutMs);
+  }
+
+  /**
+   * After a re-join (or a new consumer) reading resumes from the committed offsets:
+   * drop what was fetched and not taken, or it would be handed out twice.
+   */
+  private reset(): void {
+    this.generation++;
+    this.buffer.shiftMany(this.buffer.length);
+    this.ledgers.clear();
+    this.counter.ChannelSize = 0;
+  }
+
+  /** kafkajs' eachBatch: decode the records and queue them for takes. */
+  private async fetched(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    if (p.isStale() || !p.isRunning()) return;
+    let ledger = this.ledgers.get(batch.partition);
+    if (!ledger) this.ledgers.set(batch.partition, (ledger = new PartitionLedger()));
+    const records: Record_[] = [];
+    const parse = this.o.parseAsFlumeEvent;
+    for (const m of batch.messages) {
+      const value = m.value ?? Buffer.alloc(0);
+      let event: FlumeEvent;
+      let done = false;
+      if (parse) {
+        try {
+          event = decodeFlumeEvent(value);
+        } catch (err) {
+          // Skipped and marked done, so its offset is committed with the next take.
+          this.logger.warn(`${this.label}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
+          event = { headers: {}, body: value };
+          done = true;
+        }
+      } else {
+        event = { headers: {}, body: value };
+      }
+      if (m.key !== null && m.key !== undefined) event.headers.key = m.key.toString('utf8');
+      const r: Record_ = { event, partition: batch.partition, offset: m.offset, done };
+      ledger.add(r);
+      if (!done) records.push(r);
+    }
+    this.buffer.pushAll(records);
+    this.counter.ChannelSize = this.buffer.length;
+    if (records.length > 0) this.available.notify();
+    // Back-pressure: hold the fetch loop while takers are behind.
+    while (this.buffer.length > HIGH_WATER && p.isRunning() && !this.abort.signal.aborted) {
+      await sleep(100, this.abort.signal);
+      await p.heartbeat();
+    }
   }
 
   takeRecords(max: number): Record_[] {
@@ -190,45 +219,57 @@ export class KafkaChannel implements Channel {
     this.available.notify();
   }
 
+  /** A put commit: one request for the transaction's events, resolved when Kafka acknowledged them all. */
   async send(events: readonly FlumeEvent[]): Promise<void> {
-    const messages: Message[] = events.map((e) => {
-      const m: Message = { key: e.headers.key ?? null, value: this.o.parseAsFlumeEvent ? encodeFlumeEvent(e) : e.body };
-      let p = this.o.defaultPartitionId;
-      if (this.o.partitionIdHeader && e.headers[this.o.partitionIdHeader] !== undefined) {
-        const v = e.headers[this.o.partitionIdHeader]!;
-        if (!/^\d+$/.test(v.trim())) throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `header ${this.o.partitionIdHeader}="${v}" is not a partition number`);
-        p = Number(v);
-      }
-      if (p !== undefined) m.partition = p;
-      return m;
-    });
+    const messages: Message[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) messages[i] = this.messageOf(events[i]!);
     try {
-      await this.producer!.send({ topic: this.o['kafka.topic'], messages, acks: this.settings.acks, compression: this.settings.compression, timeout: this.settings.sendTimeout });
+      await this.producer.send([{ topic: this.topic, messages }]);
     } catch (err) {
-      throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `Unable to send events to Kafka topic ${this.o['kafka.topic']}: ${(err as Error).message}`, { cause: err });
+      throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `${this.label}: unable to send events to Kafka topic ${this.topic}: ${(err as Error).message}`, { cause: err });
     }
   }
 
+  private messageOf(e: FlumeEvent): Message {
+    const o = this.o;
+    const m: Message = { key: e.headers.key ?? null, value: o.parseAsFlumeEvent ? encodeFlumeEvent(e) : e.body };
+    let p = o.defaultPartitionId;
+    if (o.partitionIdHeader !== undefined) {
+      const v = e.headers[o.partitionIdHeader];
+      if (v !== undefined) {
+        if (!/^\d+$/.test(v.trim())) throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `${this.label}: header ${o.partitionIdHeader}="${v}" is not a partition number`);
+        p = Number(v);
+      }
+    }
+    if (p !== undefined) m.partition = p;
+    return m;
+  }
+
+  /** A take commit: mark the records done and commit each partition's offset as far as everything before it is done. */
   async commitTakes(records: Record_[], generation: number): Promise<void> {
     if (records.length === 0) return;
     for (const r of records) r.done = true;
     if (generation !== this.generation) {
-      // Taken before a rebalance: the new owner of the partition reads them again.
-      this.logger.debug(`Kafka channel ${this.name}: ${records.length} events taken before a rebalance; their offsets are not committed`);
+      // Taken before a re-join: the partition's owner reads them again (at-least-once).
+      this.logger.debug(`${this.label}: ${records.length} events taken before a rebalance; their offsets are not committed`);
       return;
     }
-    const commits: { topic: string; partition: number; offset: string }[] = [];
-    for (const partition of new Set(records.map((r) => r.partition))) {
-      const next = this.ledgers.get(partition)?.advance();
-      if (next !== undefined) commits.push({ topic: this.o['kafka.topic'], partition, offset: next });
+    const partitions: { partition: number; offset: string }[] = [];
+    let seen = -1;
+    for (const r of records) {
+      if (r.partition === seen) continue;
+      seen = r.partition;
+      if (partitions.some((x) => x.partition === seen)) continue;
+      const next = this.ledgers.get(seen)?.advance();
+      if (next !== undefined) partitions.push({ partition: seen, offset: next });
     }
-    if (commits.length > 0) {
-      try {
-        await this.consumer!.commitOffsets(commits);
-      } catch (err) {
-        // The events were delivered; a lost commit only means they may be delivered again.
-        this.logger.warn(`Kafka channel ${this.name}: offset commit failed (${(err as Error).message}); events may be redelivered`);
-      }
+    const consumer = this.group.current;
+    if (partitions.length === 0 || !consumer) return;
+    try {
+      await consumer.commitOffsets(partitions.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
+    } catch (err) {
+      // The events were delivered; a lost commit only means they may be delivered again.
+      this.logger.warn(`${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
     }
   }
 }
@@ -249,10 +290,17 @@ class KafkaTransaction extends BaseTransaction {
   }
 
   protected async doTake(max: number): Promise<FlumeEvent[]> {
+    // Records fetched by an older consumer generation are not handed to a transaction begun before the re-join.
+    if (this.generation !== this.ch.generation) return [];
     const got = this.ch.takeRecords(max);
     this.ch.counter.EventTakeAttemptCount += got.length + (got.length < max ? 1 : 0);
-    for (const r of got) this.takes.push(r);
-    return got.map((r) => r.event);
+    const events: FlumeEvent[] = new Array(got.length);
+    for (let i = 0; i < got.length; i++) {
+      const r = got[i]!;
+      this.takes.push(r);
+      events[i] = r.event;
+    }
+    return events;
   }
 
   protected async doCommit(): Promise<void> {
@@ -276,11 +324,14 @@ export default defineChannel({
   options,
   prefixes: ['kafka.producer.', 'kafka.consumer.'],
   validate(o, ctx) {
-    const problems: OptionProblem[] = [...settingsFor(o, ctx).problems];
-    for (const k of ['groupId', 'readSmallestOffset'] as const) {
-      if (o[k] !== undefined) {
-        problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: k, message: `${ctx.fullKey(k)} is deprecated; use ${ctx.prefix}${k === 'groupId' ? 'kafka.consumer.group.id' : 'kafka.consumer.auto.offset.reset'}` });
-      }
+    const s = settingsFor(o, ctx);
+    const problems: OptionProblem[] = [
+      ...deprecatedKeys(ctx, [['brokerList', 'kafka.bootstrap.servers'], ['topic', 'kafka.topic'], ['groupId', 'kafka.consumer.group.id'], ['readSmallestOffset', 'kafka.consumer.auto.offset.reset']]),
+      ...s.producer.problems,
+      ...s.consumer.problems,
+    ];
+    if (o.zookeeperConnect !== undefined) {
+      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'zookeeperConnect', message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers` });
     }
     return problems;
   },

@@ -195,7 +195,8 @@ function resolveComponent<K extends ComponentKind>(
     return undefined;
   }
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);
-  if (problems.length === 0 && def.validate) problems.push(...def.validate(options as never, ctx, registry, scope));
+  // Cross-option checks need well-formed values; warnings (a deprecated spelling) do not stop them.
+  if (!problems.some((p) => p.severity === 'error') && def.validate) problems.push(...def.validate(options as never, ctx, registry, scope));
   for (const p of problems) pushProblem(diagnostics, ctx, p);
 
   const known = new Set([...frameworkKeys, ...extraKeys, ...specKeys(def.options as OptionsSpec)]);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { KafkaConfig, ConsumerConfig, ProducerConfig, SASLOptions, logCreator } from 'kafkajs';
-import { CompressionTypes, logLevel } from 'kafkajs';
+import type tls from 'node:tls';
+import { Kafka, CompressionTypes, logLevel, type KafkaConfig, type ConsumerConfig, type ProducerConfig, type RetryOptions, type SASLOptions, type logCreator } from 'kafkajs';
 import type { Context } from '../core/context.js';
 import type { Logger } from '../core/logger.js';
 import type { OptionProblem } from '../core/options.js';
@@ -24,60 +24,142 @@ export interface KafkaSettings {
   problems: OptionProblem[];
 }
 
-type Handler = (value: string, s: KafkaSettings, key: string) => void;
+/** What a handler writes into while the keys are read; security is settled at the end. */
+interface Draft extends KafkaSettings {
+  ctx: Context;
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  protocolKey?: string;
+  ssl: tls.ConnectionOptions;
+  /** The first ssl.* key that set something, for the "ignored" warning. */
+  sslKey?: string;
+  saslMechanism?: string;
+  saslKey?: string;
+  saslUser?: string;
+  saslPassword?: string;
+  retry: RetryOptions;
+  hasRetry: boolean;
+}
+
+type Handler = (value: string, s: Draft, key: string) => void;
 
 const num = (v: string): number => {
   if (!/^-?\d+$/.test(v.trim())) throw new Error('an integer');
   return Number(v);
 };
+const bool = (v: string): boolean => {
+  const l = v.trim().toLowerCase();
+  if (l === 'true') return true;
+  if (l === 'false') return false;
+  throw new Error('true or false');
+};
 
-function ignored(why: string): Handler {
-  return (_v, s, key) => s.problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key, message: `${key}: ${why}` });
+/** A warning on `key`; the message is prefixed with the key as the user wrote it. */
+function warn(s: Draft, key: string, message: string, code: string = ErrorCodes.CONFIG_VALUE): void {
+  s.problems.push({ severity: 'warning', code, key, message: `${s.ctx.fullKey(key)}: ${message}` });
 }
+/** A Java client property with no kafkajs counterpart: a warning that says why, and the value is not used. */
+function ignored(why: string): Handler {
+  return (_v, s, key) => warn(s, key, `${why}; ignored`, ErrorCodes.CONFIG_UNKNOWN_KEY);
+}
+/** Read by the Java client only to pick something kafkajs always does (serializers): nothing to map, nothing lost. */
 const accepted: Handler = () => {};
+
+function retry(s: Draft, patch: RetryOptions): void {
+  s.retry = { ...s.retry, ...patch };
+  s.hasRetry = true;
+}
+function ssl(s: Draft, key: string, patch: tls.ConnectionOptions): void {
+  s.ssl = { ...s.ssl, ...patch };
+  s.sslKey ??= key;
+}
+const noHostnameCheck = (): undefined => undefined;
+
+/** The first bytes of a Java KeyStore (JKS) file; Node cannot read one. */
+const JKS_MAGIC = 0xfeedfeed;
+function notJks(buf: Buffer, key: string, file: string, convert: string): void {
+  if (buf.length >= 4 && buf.readUInt32BE(0) === JKS_MAGIC) throw new Error(`a PEM or PKCS12 file (${file} is a Java KeyStore, which Node cannot read; ${convert})`);
+}
+function readFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`a readable file (${(e as Error).message})`);
+  }
+}
 
 const COMMON: Record<string, Handler> = {
   'bootstrap.servers': (v, s) => (s.client.brokers = v.split(',').map((b) => b.trim()).filter(Boolean)),
   'client.id': (v, s) => (s.client.clientId = v),
   'request.timeout.ms': (v, s) => (s.client.requestTimeout = num(v)),
-  'connections.max.idle.ms': ignored('no kafkajs equivalent (kafkajs keeps connections open); ignored'),
-  'retries': (v, s) => (s.client.retry = { ...s.client.retry, retries: num(v) }),
-  'retry.backoff.ms': (v, s) => (s.client.retry = { ...s.client.retry, initialRetryTime: num(v) }),
-  'reconnect.backoff.max.ms': (v, s) => (s.client.retry = { ...s.client.retry, maxRetryTime: num(v) }),
-  'reconnect.backoff.ms': ignored('no kafkajs equivalent; retry.backoff.ms sets the first retry delay'),
+  'socket.connection.setup.timeout.ms': (v, s) => (s.client.connectionTimeout = num(v)),
+  'connections.max.idle.ms': ignored('kafkajs keeps its connections open'),
+  'send.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
+  'receive.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
+  'retries': (v, s) => retry(s, { retries: num(v) }),
+  'retry.backoff.ms': (v, s) => retry(s, { initialRetryTime: num(v) }),
+  'reconnect.backoff.max.ms': (v, s) => retry(s, { maxRetryTime: num(v) }),
+  'reconnect.backoff.ms': ignored('kafkajs has one back-off; retry.backoff.ms sets its first delay'),
   'security.protocol': (v, s, key) => {
-    const p = v.toUpperCase();
-    if (p === 'SSL' || p === 'SASL_SSL') s.client.ssl = typeof s.client.ssl === 'object' ? s.client.ssl : true;
-    else if (p !== 'PLAINTEXT' && p !== 'SASL_PLAINTEXT') throw new Error(`PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (${key})`);
+    const p = v.trim().toUpperCase();
+    if (p !== 'PLAINTEXT' && p !== 'SSL' && p !== 'SASL_PLAINTEXT' && p !== 'SASL_SSL') throw new Error('PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL');
+    s.protocol = p;
+    s.protocolKey = key;
   },
-  'sasl.mechanism': (v, s) => {
-    const m = v.toLowerCase();
-    if (m !== 'plain' && m !== 'scram-sha-256' && m !== 'scram-sha-512') throw new Error('PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (kafkajs does not do GSSAPI)');
-    s.client.sasl = { ...(s.client.sasl as object), mechanism: m } as SASLOptions;
+  'sasl.mechanism': (v, s, key) => {
+    const m = v.trim().toUpperCase();
+    if (m !== 'PLAIN' && m !== 'SCRAM-SHA-256' && m !== 'SCRAM-SHA-512') {
+      throw new Error(`PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (kafkajs has no ${m === 'GSSAPI' ? 'Kerberos (GSSAPI)' : m} login from a job file)`);
+    }
+    s.saslMechanism = m.toLowerCase();
+    s.saslKey ??= key;
   },
-  'sasl.jaas.config': (v, s) => {
+  'sasl.jaas.config': (v, s, key) => {
     const user = /username\s*=\s*"([^"]*)"/.exec(v)?.[1];
     const pass = /password\s*=\s*"([^"]*)"/.exec(v)?.[1];
-    if (user === undefined || pass === undefined) throw new Error('a JAAS line with username="..." password="..."');
-    s.client.sasl = { mechanism: 'plain', ...(s.client.sasl as object), username: user, password: pass } as SASLOptions;
+    if (user === undefined || pass === undefined) throw new Error('a JAAS line with username="..." password="..." (PlainLoginModule or ScramLoginModule)');
+    s.saslUser = user;
+    s.saslPassword = pass;
+    s.saslKey ??= key;
   },
-  'ssl.truststore.location': (v, s) => (s.client.ssl = { ...sslObj(s), ca: [readPem(v, 'ssl.truststore.location')] }),
+  'sasl.kerberos.service.name': ignored('kafkajs has no Kerberos (GSSAPI) login'),
+  'ssl.truststore.location': (v, s, key) => {
+    const buf = readFile(v);
+    notJks(buf, key, v, 'export the CA with: keytool -exportcert -rfc -keystore t.jks -alias <alias> > ca.pem');
+    const text = buf.toString('utf8');
+    if (!text.includes('-----BEGIN')) throw new Error(`a PEM file of CA certificates (${v} is not PEM)`);
+    ssl(s, key, { ca: [text] });
+  },
+  'ssl.truststore.certificates': (v, s, key) => ssl(s, key, { ca: [v] }),
   'ssl.truststore.type': (v) => {
-    if (v.toUpperCase() !== 'PEM') throw new Error('PEM (convert a JKS truststore with: keytool -exportcert -rfc -keystore t.jks -alias <alias> > ca.pem)');
+    const t = v.trim().toUpperCase();
+    if (t !== 'PEM' && t !== 'JKS' && t !== 'PKCS12') throw new Error('PEM (JKS and PKCS12 truststores must be exported to PEM)');
   },
-  'ssl.truststore.password': accepted,
-  'ssl.keystore.location': (v, s) => (s.client.ssl = { ...sslObj(s), pfx: fs.readFileSync(v) }),
-  'ssl.keystore.password': (v, s) => (s.client.ssl = { ...sslObj(s), passphrase: v }),
-  'ssl.key.password': (v, s) => (s.client.ssl = { ...sslObj(s), passphrase: v }),
+  // Node reads PEM truststores without a password.
+  'ssl.truststore.password': (_v, s, key) => void (s.sslKey ??= key),
+  'ssl.keystore.location': (v, s, key) => {
+    const buf = readFile(v);
+    notJks(buf, key, v, 'convert it with: keytool -importkeystore -srckeystore k.jks -destkeystore k.p12 -deststoretype PKCS12');
+    // A PEM keystore holds the key and its certificate chain; anything else is read as PKCS12.
+    if (buf.includes('-----BEGIN')) ssl(s, key, { key: buf, cert: buf });
+    else ssl(s, key, { pfx: buf });
+  },
+  'ssl.keystore.certificate.chain': (v, s, key) => ssl(s, key, { cert: v }),
+  'ssl.keystore.key': (v, s, key) => ssl(s, key, { key: v }),
+  'ssl.keystore.password': (v, s, key) => ssl(s, key, { passphrase: v }),
+  'ssl.key.password': (v, s, key) => ssl(s, key, { passphrase: v }),
   'ssl.keystore.type': (v) => {
-    if (v.toUpperCase() !== 'PKCS12') throw new Error('PKCS12 (convert a JKS keystore with: keytool -importkeystore -srckeystore k.jks -destkeystore k.p12 -deststoretype PKCS12)');
+    const t = v.trim().toUpperCase();
+    if (t !== 'PKCS12' && t !== 'PEM' && t !== 'JKS') throw new Error('PKCS12 or PEM');
   },
-  'ssl.endpoint.identification.algorithm': (v, s) => {
-    if (v.trim() === '') s.client.ssl = { ...sslObj(s), checkServerIdentity: () => undefined };
+  'ssl.endpoint.identification.algorithm': (v, s, key) => {
+    if (v.trim() === '') ssl(s, key, { checkServerIdentity: noHostnameCheck });
   },
-  'ssl.disableTLSHostnameVerification': (v, s) => {
-    if (v.trim().toLowerCase() === 'true') s.client.ssl = { ...sslObj(s), checkServerIdentity: () => undefined };
+  'ssl.disableTLSHostnameVerification': (v, s, key) => {
+    if (bool(v)) ssl(s, key, { checkServerIdentity: noHostnameCheck });
   },
+  'ssl.protocol': ignored('Node negotiates the TLS version (1.2 or 1.3)'),
+  'ssl.enabled.protocols': ignored('Node negotiates the TLS version (1.2 or 1.3)'),
+  'ssl.cipher.suites': ignored('Node uses OpenSSL\'s cipher list, whose names differ from Java\'s'),
 };
 
 const PRODUCER: Record<string, Handler> = {
@@ -92,21 +174,23 @@ const PRODUCER: Record<string, Handler> = {
     else if (c === 'gzip') s.compression = CompressionTypes.GZIP;
     else if (c === 'snappy' || c === 'lz4' || c === 'zstd') {
       s.compression = CompressionTypes.None;
-      s.problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_VALUE, key, message: `${key}=${c}: kafkajs has no built-in ${c} codec; sending uncompressed (use gzip)` });
+      warn(s, key, `${c}: kafkajs has no built-in ${c} codec; sending uncompressed (gzip is available)`);
     } else throw new Error('none, gzip, snappy, lz4 or zstd');
   },
-  'linger.ms': ignored('no kafkajs equivalent; the sink sends each transaction\'s batch at once, which is the batching linger.ms buys'),
-  'batch.size': ignored('no kafkajs equivalent; the batch is the Flume transaction (flumeBatchSize)'),
-  'buffer.memory': ignored('no kafkajs equivalent; the channel is the buffer'),
-  'max.request.size': ignored('no kafkajs equivalent'),
-  'enable.idempotence': (v, s) => (s.producer.idempotent = v.trim().toLowerCase() === 'true'),
+  'linger.ms': ignored('kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too)'),
+  'batch.size': ignored('kafkajs does not size batches; one request carries the whole transaction (flumeBatchSize events)'),
+  'buffer.memory': ignored('kafkajs does not buffer; the channel is the buffer'),
+  'max.block.ms': ignored('kafkajs does not block; a send fails after its retries'),
+  'max.request.size': ignored('kafkajs does not cap request sizes'),
+  'enable.idempotence': (v, s) => (s.producer.idempotent = bool(v)),
   'max.in.flight.requests.per.connection': (v, s) => (s.producer.maxInFlightRequests = num(v)),
+  'metadata.max.age.ms': (v, s) => (s.producer.metadataMaxAge = num(v)),
   'transactional.id': (v, s) => (s.producer.transactionalId = v),
   'transaction.timeout.ms': (v, s) => (s.producer.transactionTimeout = num(v)),
   'delivery.timeout.ms': (v, s) => (s.sendTimeout = num(v)),
   'key.serializer': accepted,
   'value.serializer': accepted,
-  'partitioner.class': ignored('no kafkajs equivalent; kafkajs uses the Java client\'s default murmur2 partitioner'),
+  'partitioner.class': ignored('kafkajs uses the Java client\'s default partitioner (murmur2 of the key)'),
 };
 
 const CONSUMER: Record<string, Handler> = {
@@ -115,7 +199,7 @@ const CONSUMER: Record<string, Handler> = {
     const r = v.trim().toLowerCase();
     if (r === 'earliest' || r === 'smallest') s.fromBeginning = true;
     else if (r === 'latest' || r === 'largest') s.fromBeginning = false;
-    else throw new Error('earliest or latest');
+    else throw new Error('earliest or latest (kafkajs has no "none")');
   },
   'session.timeout.ms': (v, s) => (s.consumer.sessionTimeout = num(v)),
   'heartbeat.interval.ms': (v, s) => (s.consumer.heartbeatInterval = num(v)),
@@ -125,64 +209,133 @@ const CONSUMER: Record<string, Handler> = {
   'fetch.max.bytes': (v, s) => (s.consumer.maxBytes = num(v)),
   'max.partition.fetch.bytes': (v, s) => (s.consumer.maxBytesPerPartition = num(v)),
   'fetch.max.wait.ms': (v, s) => (s.consumer.maxWaitTimeInMs = num(v)),
-  'isolation.level': (v, s) => (s.consumer.readUncommitted = v.trim().toLowerCase() === 'read_uncommitted'),
+  'metadata.max.age.ms': (v, s) => (s.consumer.metadataMaxAge = num(v)),
+  'allow.auto.create.topics': (v, s) => (s.consumer.allowAutoTopicCreation = bool(v)),
+  'isolation.level': (v, s) => {
+    const l = v.trim().toLowerCase();
+    if (l !== 'read_committed' && l !== 'read_uncommitted') throw new Error('read_committed or read_uncommitted');
+    s.consumer.readUncommitted = l === 'read_uncommitted';
+  },
   'enable.auto.commit': (v, s, key) => {
-    if (v.trim().toLowerCase() === 'true') s.problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_VALUE, key, message: `${key}: offsets are committed only after the channel commit (at-least-once); auto commit stays off` });
+    if (bool(v)) warn(s, key, `true: offsets are committed only after the channel commit (at-least-once); auto commit stays off`);
   },
   'auto.commit.interval.ms': accepted,
-  'max.poll.records': ignored('no kafkajs equivalent; the source\'s batchSize bounds each channel batch'),
-  'partition.assignment.strategy': ignored('kafkajs uses its round-robin assigner'),
+  'max.poll.records': ignored('kafkajs hands over what one fetch returned; batchSize bounds each channel batch'),
+  'group.instance.id': ignored('kafkajs has no static group membership'),
+  'partition.assignment.strategy': (v, s, key) => {
+    const others = v.split(',').map((c) => c.trim()).filter((c) => c !== '' && !/(^|\.)RangeAssignor$|^range$/i.test(c));
+    if (others.length > 0) warn(s, key, `only the range assignor (Java's RangeAssignor, its default) is available; ${others.join(', ')} ignored`, ErrorCodes.CONFIG_UNKNOWN_KEY);
+  },
   'key.deserializer': accepted,
   'value.deserializer': accepted,
 };
 
-function sslObj(s: KafkaSettings): Record<string, unknown> {
-  return typeof s.client.ssl === 'object' ? (s.client.ssl as Record<string, unknown>) : {};
-}
-function readPem(file: string, key: string): string {
-  const text = fs.readFileSync(file, 'utf8');
-  if (!text.includes('-----BEGIN')) throw new Error(`a PEM file (${key}: ${file} is not PEM; Node cannot read JKS)`);
-  return text;
-}
+/**
+ * kafkajs' lines repeated on every connection attempt while a broker is away. The
+ * components report the outcome themselves at WARN (a failed delivery, "cannot reach
+ * Kafka"), so these go to DEBUG instead of filling the log.
+ */
+const RETRY_NOISE = /^(Connection error|Failed to connect to seed broker)/;
 
-/** kafkajs logs through our logger, at WARN and above unless debug is on. */
+/** kafkajs logs through our logger: errors and warnings at WARN, the rest at DEBUG. */
 export function kafkaLogCreator(logger: Logger): logCreator {
   return () => ({ level, log }) => {
+    const loud = level <= logLevel.WARN && !RETRY_NOISE.test(String(log.message));
+    if (!loud && !logger.isDebugEnabled) return;
     const msg = `${log.message}${log.broker ? ` (broker ${String(log.broker)})` : ''}${log.error ? `: ${String(log.error)}` : ''}`;
-    if (level <= logLevel.ERROR) logger.warn(`kafka: ${msg}`);
-    else if (level === logLevel.WARN) logger.warn(`kafka: ${msg}`);
+    if (loud) logger.warn(`kafka: ${msg}`);
     else logger.debug(`kafka: ${msg}`);
   };
 }
 
 /**
- * Builds kafkajs settings from a component's context: `bootstrap` (the servers),
- * then `kafka.producer.*` and/or `kafka.consumer.*` sub-keys. Value errors and
- * unmapped keys come back as problems keyed by the full sub-key.
+ * Builds kafkajs settings for one client role from a component's context:
+ * `bootstrap` (the servers), then the `kafka.producer.*` or `kafka.consumer.*`
+ * sub-keys. Value errors and unmapped keys come back as problems, keyed by the
+ * sub-key as written in the component's context.
  */
-export function kafkaSettings(ctx: Context, opts: { bootstrap: string; producer?: boolean; consumer?: boolean; groupId?: string }): KafkaSettings {
-  const s: KafkaSettings = {
+export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'producer' | 'consumer'; groupId?: string }): KafkaSettings {
+  const s: Draft = {
     client: { brokers: [] }, producer: {}, consumer: {}, acks: 1, compression: CompressionTypes.None, fromBeginning: true, problems: [],
+    ctx, protocol: 'PLAINTEXT', ssl: {}, retry: {}, hasRetry: false,
   };
   COMMON['bootstrap.servers']!(opts.bootstrap, s, 'kafka.bootstrap.servers');
   if (opts.groupId) s.consumer.groupId = opts.groupId;
-  const apply = (prefix: string, table: Record<string, Handler>): void => {
-    const sub = ctx.subProperties(prefix);
-    for (const k of sub.keys()) {
-      const key = prefix + k;
-      const h = table[k] ?? COMMON[k];
-      if (!h) {
-        s.problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key, message: `${ctx.fullKey(key)}: Kafka property "${k}" has no kafkajs equivalent; ignored` });
-        continue;
-      }
-      try {
-        h(sub.getString(k)!, s, key);
-      } catch (e) {
-        s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got "${sub.getString(k)}"` });
-      }
+  const prefix = opts.role === 'producer' ? 'kafka.producer.' : 'kafka.consumer.';
+  const table = opts.role === 'producer' ? PRODUCER : CONSUMER;
+  const sub = ctx.subProperties(prefix);
+  for (const k of sub.keys()) {
+    const key = prefix + k;
+    if (k === 'bootstrap.servers') {
+      warn(s, key, `the brokers come from ${ctx.prefix}kafka.bootstrap.servers (Flume forces it too); ignored`, ErrorCodes.CONFIG_UNKNOWN_KEY);
+      continue;
     }
+    const h = Object.hasOwn(table, k) ? table[k] : Object.hasOwn(COMMON, k) ? COMMON[k] : undefined;
+    if (!h) {
+      const other = Object.hasOwn(opts.role === 'producer' ? CONSUMER : PRODUCER, k);
+      const hint = other ? ` (it is a ${opts.role === 'producer' ? 'consumer' : 'producer'} property)` : '';
+      warn(s, key, `Kafka ${opts.role} property "${k}" has no kafkajs equivalent${hint}; ignored`, ErrorCodes.CONFIG_UNKNOWN_KEY);
+      continue;
+    }
+    const value = sub.getString(k)!;
+    try {
+      h(value, s, key);
+    } catch (e) {
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got "${value}"` });
+    }
+  }
+  settleSecurity(s, ctx, prefix);
+  if (s.hasRetry) s.client.retry = s.retry;
+  return {
+    client: s.client, producer: s.producer, consumer: s.consumer, acks: s.acks, compression: s.compression,
+    sendTimeout: s.sendTimeout, fromBeginning: s.fromBeginning, problems: s.problems,
   };
-  if (opts.producer) apply('kafka.producer.', PRODUCER);
-  if (opts.consumer) apply('kafka.consumer.', CONSUMER);
-  return s;
+}
+
+/** security.protocol decides whether the ssl.* and sasl.* keys apply, whatever order they came in. */
+function settleSecurity(s: Draft, ctx: Context, prefix: string): void {
+  const tlsOn = s.protocol === 'SSL' || s.protocol === 'SASL_SSL';
+  const saslOn = s.protocol === 'SASL_PLAINTEXT' || s.protocol === 'SASL_SSL';
+  if (tlsOn) s.client.ssl = Object.keys(s.ssl).length > 0 ? s.ssl : true;
+  else if (s.sslKey) warn(s, s.sslKey, `ssl settings apply only with ${prefix}security.protocol = SSL or SASL_SSL (it is ${s.protocol}); ignored`);
+  if (saslOn) {
+    const key = s.protocolKey ?? `${prefix}security.protocol`;
+    if (!s.saslMechanism) {
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key, message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.mechanism = PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (the Java default, GSSAPI, is not available in kafkajs)` });
+    } else if (s.saslUser === undefined) {
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key, message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.jaas.config with username="..." password="..."` });
+    } else {
+      s.client.sasl = { mechanism: s.saslMechanism, username: s.saslUser, password: s.saslPassword } as SASLOptions;
+    }
+  } else if (s.saslKey) {
+    warn(s, s.saslKey, `sasl settings apply only with ${prefix}security.protocol = SASL_PLAINTEXT or SASL_SSL (it is ${s.protocol}); ignored`);
+  }
+}
+
+/**
+ * A kafkajs client for one component role. `retry` are the component's defaults for
+ * kafkajs' retry options; `kafka.*.retries` and friends override them.
+ */
+export function createKafka(s: KafkaSettings, clientId: string, logger: Logger, retryDefaults?: RetryOptions): Kafka {
+  return new Kafka({
+    ...s.client,
+    clientId: s.client.clientId ?? clientId,
+    logCreator: kafkaLogCreator(logger),
+    retry: { ...retryDefaults, ...s.client.retry },
+  });
+}
+
+/**
+ * Warnings for the key names of older Flume, as [old, current] pairs. They are read as
+ * plain aliases of the current keys and reported here, from the component's validate(),
+ * so one deprecated key does not hide the Kafka property warnings.
+ */
+export function deprecatedKeys(ctx: Context, pairs: readonly (readonly [string, string])[]): OptionProblem[] {
+  const out: OptionProblem[] = [];
+  for (const [old, current] of pairs) {
+    if (!ctx.containsKey(old)) continue;
+    const shadowed = ctx.containsKey(current) ? ` (ignored: ${ctx.prefix}${current} is set)` : '';
+    out.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: old, message: `${ctx.fullKey(old)} is deprecated; use ${ctx.prefix}${current}${shadowed}` });
+  }
+  return out;
 }

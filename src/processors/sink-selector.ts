@@ -1,8 +1,7 @@
 import { type ComponentLookup, type Sink, type SinkSelector, type SinkSelectorDefinition } from '../plugin-api/index.js';
 
-export type { SinkSelectorDefinition, SinkSelectorInit } from '../core/component.js';
-export type { SinkSelector } from '../core/sink.js';
-export { defineSinkSelector } from '../core/component.js';
+export type { SinkSelector, SinkSelectorDefinition, SinkSelectorInit } from '../plugin-api/index.js';
+export { defineSinkSelector } from '../plugin-api/index.js';
 
 /** Looks a custom sink selector up in the registry (kind `sinkSelector`). */
 export function lookupSinkSelector(registry: ComponentLookup, type: string): SinkSelectorDefinition | undefined {

@@ -1,25 +1,17 @@
-import { Kafka, Partitioners, type Producer, type Message, type TopicMessages } from 'kafkajs';
-import { defineSink } from '../core/component.js';
-import { opt, type Options, type OptionProblem } from '../core/options.js';
-import type { Sink } from '../core/sink.js';
-import type { Channel } from '../core/channel.js';
-import type { Status } from '../core/lifecycle.js';
-import type { Logger } from '../core/logger.js';
-import type { SinkCounter } from '../core/counters.js';
-import type { Context } from '../core/context.js';
-import { FlumeError, ErrorCodes } from '../core/errors.js';
-import { withTransaction } from '../core/transaction.js';
+import type { Message, TopicMessages } from 'kafkajs';
+import { ErrorCodes, FlumeError, defineSink, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status, type Transaction } from '../plugin-api/index.js';
 import { EscapedString } from '../formatting/escape.js';
-import { kafkaLogCreator, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import { KafkaProducer } from '../kafka/producer.js';
 import { encodeFlumeEvent } from '../kafka/flume-event.js';
 
 export const options = {
-  'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { deprecatedAliases: ['brokerList'] }),
-  'kafka.topic': opt.string('default-flume-topic', 'Topic to write to; %{header} and time escapes are resolved per event.', { deprecatedAliases: ['topic'] }),
-  flumeBatchSize: opt.integer(100, 'Events per transaction (and per Kafka send).', { min: 1, aliases: ['kafka.flumeBatchSize'], deprecatedAliases: ['batchSize'] }),
+  'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { aliases: ['brokerList'] }),
+  'kafka.topic': opt.string('default-flume-topic', 'Topic to write to; %{header} and time escapes are resolved per event.', { aliases: ['topic'] }),
+  flumeBatchSize: opt.integer(100, 'Events per transaction (and per Kafka request).', { min: 1, aliases: ['kafka.flumeBatchSize', 'batchSize'] }),
   requiredAcks: opt.optionalString('Deprecated: use kafka.producer.acks.'),
   useFlumeEventFormat: opt.boolean(false, 'Write the value as an Avro AvroFlumeEvent (headers and body) instead of the body alone.'),
-  defaultPartitionId: opt.optionalInteger('Partition every event goes to (default: the partitioner decides).', { min: 0 }),
+  defaultPartitionId: opt.optionalInteger('Partition every event goes to (default: the partitioner decides, by the key when there is one).', { min: 0 }),
   partitionIdHeader: opt.optionalString('Header whose integer value selects the partition (overrides defaultPartitionId).'),
   allowTopicOverride: opt.boolean(true, 'Let the topicHeader header choose the topic.'),
   topicHeader: opt.string('topic', 'Header naming the topic when allowTopicOverride is on.'),
@@ -28,8 +20,10 @@ export const options = {
 
 type KafkaSinkOptions = Options<typeof options>;
 
+const DEPRECATED = [['brokerList', 'kafka.bootstrap.servers'], ['topic', 'kafka.topic'], ['batchSize', 'flumeBatchSize'], ['requiredAcks', 'kafka.producer.acks']] as const;
+
 function settingsFor(o: KafkaSinkOptions, ctx: Context): KafkaSettings {
-  const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], producer: true });
+  const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], role: 'producer' });
   if (o.requiredAcks !== undefined && !ctx.containsKey('kafka.producer.acks')) {
     const a = o.requiredAcks.trim().toLowerCase();
     s.acks = a === 'all' || a === '-1' ? -1 : Number(a);
@@ -37,110 +31,114 @@ function settingsFor(o: KafkaSinkOptions, ctx: Context): KafkaSettings {
   return s;
 }
 
+/** Kafka's retry settings for a sink: a send gives up within seconds, the transaction rolls back and the sink runner backs off. */
+const SINK_RETRY = { retries: 2, initialRetryTime: 200 };
+
 /**
- * Flume's Kafka sink: takes up to flumeBatchSize events, sends them (the `key` header
- * as the message key), and commits the channel transaction only after Kafka
- * acknowledged the whole batch. Any failure rolls back, so a broker outage leaves the
- * events in the channel and the runner retries after its back-off.
+ * Flume's Kafka sink: takes up to flumeBatchSize events, sends them in one request
+ * (the `key` header as the message key), and commits the channel transaction only
+ * after Kafka acknowledged the whole batch. Any failure rolls back, so a broker
+ * outage leaves the events in the channel and the runner retries after its back-off.
  */
 class KafkaSink implements Sink {
-  private producer: Producer | undefined;
-  private connected = false;
+  private readonly producer: KafkaProducer;
   private readonly topic: EscapedString;
+  /** kafka.topic as written, for allowTopicOverride=false (Flume does not resolve escapes then). */
+  private readonly fixedTopic: string;
   private readonly headerMap: [string, string][];
+  private readonly batch: number;
+  private readonly o: KafkaSinkOptions;
 
   constructor(
     readonly name: string,
     readonly channel: Channel,
-    private readonly o: KafkaSinkOptions,
-    private readonly settings: KafkaSettings,
+    o: KafkaSinkOptions,
+    settings: KafkaSettings,
     ctx: Context,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly counter: SinkCounter,
   ) {
+    this.o = o;
     this.topic = new EscapedString(o['kafka.topic']);
+    this.fixedTopic = o['kafka.topic'];
+    this.batch = o.flumeBatchSize;
     const h = ctx.subProperties('header.');
     this.headerMap = h.keys().map((k) => [k, h.getString(k)!]);
+    const kafka = createKafka(settings, `flume-ts-${name}`, logger, SINK_RETRY);
+    this.producer = new KafkaProducer(kafka, settings, `Kafka sink ${name}`, logger, counter);
   }
 
   async start(): Promise<void> {
-    const kafka = new Kafka({
-      ...this.settings.client,
-      clientId: this.settings.client.clientId ?? `flume-ts-${this.name}`,
-      logCreator: kafkaLogCreator(this.logger),
-      // Fail a send within seconds so the transaction rolls back and the runner backs off.
-      retry: { retries: 2, initialRetryTime: 200, ...this.settings.client.retry },
-    });
-    this.producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner, ...this.settings.producer });
-    this.producer.on('producer.disconnect', () => {
-      this.connected = false;
-    });
-    await this.connect().catch((err) => this.logger.warn(`Kafka sink ${this.name}: cannot connect yet (${(err as Error).message}); will retry`));
+    this.producer.connectSoon();
   }
 
   async stop(): Promise<void> {
-    await this.producer?.disconnect().catch(() => {});
-    if (this.connected) this.counter.ConnectionClosedCount++;
-    this.connected = false;
-  }
-
-  private async connect(): Promise<void> {
-    if (this.connected) return;
-    try {
-      await this.producer!.connect();
-    } catch (err) {
-      this.counter.ConnectionFailedCount++;
-      throw err;
-    }
-    this.connected = true;
-    this.counter.ConnectionCreatedCount++;
+    await this.producer.stop();
   }
 
   async process(): Promise<Status> {
-    const batch = this.o.flumeBatchSize;
-    const n = await withTransaction(this.channel, async (tx) => {
-      const events = await tx.take(batch);
-      this.counter.countBatch(events.length, batch);
-      if (events.length === 0) return 0;
-      this.counter.EventDrainAttemptCount += events.length;
-      const byTopic = new Map<string, Message[]>();
-      for (const e of events) {
-        const topic = this.o.allowTopicOverride ? (e.headers[this.o.topicHeader] ?? this.topic.format(e)) : this.o['kafka.topic'];
-        const m: Message = { key: e.headers.key ?? null, value: this.o.useFlumeEventFormat ? encodeFlumeEvent(e) : e.body };
-        const partition = this.partitionOf(e.headers);
-        if (partition !== undefined) m.partition = partition;
-        if (this.o.timestampHeader) {
-          const ts = e.headers[this.o.timestampHeader];
-          if (ts !== undefined && /^\d+$/.test(ts)) m.timestamp = ts;
-        }
-        if (this.headerMap.length > 0) {
-          const headers: Record<string, string> = {};
-          for (const [flume, kafka] of this.headerMap) if (e.headers[flume] !== undefined) headers[kafka] = e.headers[flume]!;
-          m.headers = headers;
-        }
-        const list = byTopic.get(topic);
-        if (list) list.push(m);
-        else byTopic.set(topic, [m]);
-      }
-      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      try {
-        await this.connect();
-        await this.producer!.sendBatch({ topicMessages, acks: this.settings.acks, compression: this.settings.compression, timeout: this.settings.sendTimeout });
-      } catch (err) {
-        this.counter.EventWriteFail++;
-        throw new FlumeError(ErrorCodes.SINK_DELIVERY, `Failed to publish events to Kafka: ${(err as Error).message}`, { cause: err });
-      }
-      return events.length;
-    });
+    const n = await withTransaction(this.channel, (tx) => this.deliver(tx));
     this.counter.EventDrainSuccessCount += n;
-    return n < batch ? 'BACKOFF' : 'READY';
+    return n < this.batch ? 'BACKOFF' : 'READY';
+  }
+
+  private async deliver(tx: Transaction): Promise<number> {
+    const events = await tx.take(this.batch);
+    this.counter.countBatch(events.length, this.batch);
+    if (events.length === 0) return 0;
+    this.counter.EventDrainAttemptCount += events.length;
+    const byTopic = new Map<string, Message[]>();
+    for (const e of events) {
+      const topic = this.topicOf(e);
+      const list = byTopic.get(topic);
+      if (list) list.push(this.messageOf(e));
+      else byTopic.set(topic, [this.messageOf(e)]);
+    }
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
+    try {
+      await this.producer.send(topicMessages);
+    } catch (err) {
+      this.counter.EventWriteFail++;
+      throw new FlumeError(ErrorCodes.SINK_DELIVERY, `Failed to publish events to Kafka: ${(err as Error).message}`, { cause: err });
+    }
+    return events.length;
+  }
+
+  private topicOf(e: FlumeEvent): string {
+    if (!this.o.allowTopicOverride) return this.fixedTopic;
+    return e.headers[this.o.topicHeader] ?? this.topic.format(e);
+  }
+
+  private messageOf(e: FlumeEvent): Message {
+    const o = this.o;
+    const m: Message = { key: e.headers.key ?? null, value: o.useFlumeEventFormat ? encodeFlumeEvent(e) : e.body };
+    const partition = this.partitionOf(e.headers);
+    if (partition !== undefined) m.partition = partition;
+    if (o.timestampHeader !== undefined) {
+      const ts = e.headers[o.timestampHeader];
+      if (ts !== undefined && /^\d+$/.test(ts)) m.timestamp = ts;
+    }
+    if (this.headerMap.length > 0) {
+      const headers: Record<string, string> = {};
+      for (const [flume, kafka] of this.headerMap) {
+        const v = e.headers[flume];
+        if (v !== undefined) headers[kafka] = v;
+      }
+      m.headers = headers;
+    }
+    return m;
   }
 
   private partitionOf(headers: Record<string, string>): number | undefined {
-    if (this.o.partitionIdHeader) {
-      const v = headers[this.o.partitionIdHeader];
+    const name = this.o.partitionIdHeader;
+    if (name !== undefined) {
+      const v = headers[name];
       if (v !== undefined) {
-        if (!/^\d+$/.test(v.trim())) throw new FlumeError(ErrorCodes.SINK_DELIVERY, `header ${this.o.partitionIdHeader}="${v}" is not a partition number`);
+        if (!/^\d+$/.test(v.trim())) {
+          this.counter.EventWriteFail++;
+          throw new FlumeError(ErrorCodes.SINK_DELIVERY, `header ${name}="${v}" is not a partition number`);
+        }
         return Number(v);
       }
     }
@@ -155,9 +153,12 @@ export default defineSink({
   options,
   prefixes: ['kafka.producer.', 'header.'],
   validate(o, ctx) {
-    const problems: OptionProblem[] = [...settingsFor(o, ctx).problems];
+    const problems: OptionProblem[] = [...deprecatedKeys(ctx, DEPRECATED), ...settingsFor(o, ctx).problems];
     if (o.requiredAcks !== undefined) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'requiredAcks', message: `${ctx.fullKey('requiredAcks')} is deprecated; use ${ctx.prefix}kafka.producer.acks` });
+      const a = o.requiredAcks.trim().toLowerCase();
+      if (a !== 'all' && a !== '-1' && a !== '0' && a !== '1') {
+        problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'requiredAcks', message: `${ctx.fullKey('requiredAcks')}: expected all, -1, 0 or 1, got "${o.requiredAcks}"` });
+      }
     }
     return problems;
   },

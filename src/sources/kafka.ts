@@ -1,38 +1,30 @@
-import { Kafka, type Consumer, type KafkaMessage } from 'kafkajs';
-import { defineSource } from '../core/component.js';
-import { opt, type Options, type OptionProblem } from '../core/options.js';
-import type { EventDrivenSource } from '../core/source.js';
-import type { ChannelProcessor } from '../core/channel-processor.js';
-import type { SourceCounter } from '../core/counters.js';
-import type { Logger } from '../core/logger.js';
-import type { Context } from '../core/context.js';
-import type { FlumeEvent } from '../core/event.js';
-import { ErrorCodes } from '../core/errors.js';
-import { sleep } from '../core/lifecycle.js';
-import { kafkaLogCreator, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { ErrorCodes, defineSource, opt, sleep, type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
+import { GroupConsumer } from '../kafka/consumer.js';
 import { decodeFlumeEvent } from '../kafka/flume-event.js';
 
 export const options = {
   'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.'),
-  'kafka.topics': opt.optionalString('Comma-separated topics to read.', { deprecatedAliases: ['topic'] }),
+  'kafka.topics': opt.optionalString('Comma-separated topics to read.', { aliases: ['topic'] }),
   'kafka.topics.regex': opt.optionalString('Regular expression of topics to read (overrides kafka.topics).'),
-  groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id.'),
-  batchSize: opt.integer(1000, 'Most records per channel transaction.', { min: 1 }),
-  batchDurationMillis: opt.integer(1000, 'Longest wait (ms) for a batch to fill.', { min: 1 }),
-  backoffSleepIncrement: opt.integer(1000, 'First wait (ms) before retrying a batch the channel refused.', { min: 1 }),
-  maxBackoffSleep: opt.integer(5000, 'Longest wait (ms) between retries of a refused batch.', { min: 1 }),
+  groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id (which wins when both are set).'),
+  batchSize: opt.integer(1000, 'Most records per channel transaction (and never more than the channel\'s transactionCapacity).', { min: 1 }),
+  batchDurationMillis: opt.integer(1000, 'Longest wait (ms) of one fetch for records to arrive (kafka.consumer.fetch.max.wait.ms overrides it).', { min: 1 }),
+  backoffSleepIncrement: opt.integer(1000, 'First wait (ms) before retrying a batch the channel refused, or before making a failed consumer again.', { min: 1 }),
+  maxBackoffSleep: opt.integer(5000, 'Longest of those waits (ms); each retry doubles the wait up to it.', { min: 1 }),
   useFlumeEventFormat: opt.boolean(false, 'Record values are Avro AvroFlumeEvents (headers and body), as the Kafka sink writes with the same option.'),
   setTopicHeader: opt.boolean(true, 'Add the topic header.'),
   topicHeader: opt.string('topic', 'Name of the topic header.'),
-  migrateZookeeperOffsets: opt.boolean(true, 'Accepted for compatibility; not applicable (offsets live in Kafka).'),
-  zookeeperConnect: opt.optionalString('Accepted for compatibility; not applicable.'),
+  migrateZookeeperOffsets: opt.boolean(true, 'Accepted for compatibility; not applicable (offsets live in Kafka, there is no ZooKeeper to migrate from).'),
+  zookeeperConnect: opt.optionalString('Accepted for compatibility and not used; kafka.bootstrap.servers is required.'),
 };
 
 type KafkaSourceOptions = Options<typeof options>;
 
 function settingsFor(o: KafkaSourceOptions, ctx: Context): KafkaSettings {
+  const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], role: 'consumer', groupId: o.groupId ?? 'flume' });
   // Flume's source leaves auto.offset.reset at Kafka's default, latest.
-  const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], consumer: true, groupId: o.groupId ?? 'flume' });
   if (!ctx.containsKey('kafka.consumer.auto.offset.reset')) s.fromBeginning = false;
   return s;
 }
@@ -45,14 +37,18 @@ function settingsFor(o: KafkaSourceOptions, ctx: Context): KafkaSettings {
  */
 class KafkaSource implements EventDrivenSource {
   readonly kind = 'event-driven';
-  private consumer: Consumer | undefined;
+  private readonly group: GroupConsumer;
   private readonly abort = new AbortController();
   private readonly headerMap: [string, string][];
+  /** Records per channel transaction: batchSize, within what every channel of the source accepts. */
+  private readonly chunk: number;
+  private readonly topicHeader: string | undefined;
+  private readonly label: string;
 
   constructor(
-    private readonly name: string,
+    name: string,
     private readonly o: KafkaSourceOptions,
-    private readonly settings: KafkaSettings,
+    settings: KafkaSettings,
     ctx: Context,
     private readonly processor: ChannelProcessor,
     private readonly counter: SourceCounter,
@@ -60,49 +56,59 @@ class KafkaSource implements EventDrivenSource {
   ) {
     const h = ctx.subProperties('header.');
     this.headerMap = h.keys().map((k) => [k, h.getString(k)!]);
+    this.chunk = Math.max(1, Math.min(o.batchSize, processor.maxBatchSize));
+    this.topicHeader = o.setTopicHeader ? o.topicHeader : undefined;
+    this.label = `Kafka source ${name}`;
+    const regex = o['kafka.topics.regex'];
+    const topics = regex ? [new RegExp(regex)] : (o['kafka.topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    this.group = new GroupConsumer({
+      label: this.label,
+      kafka: createKafka(settings, `flume-ts-${name}`, logger),
+      config: { maxWaitTimeInMs: o.batchDurationMillis, ...settings.consumer, groupId: settings.consumer.groupId ?? 'flume' },
+      topics,
+      fromBeginning: settings.fromBeginning,
+      eachBatch: (p) => this.eachBatch(p),
+      // Offsets are resolved per stored chunk: a chunk not stored is fetched again.
+      eachBatchAutoResolve: false,
+      logger,
+      backoffMs: o.backoffSleepIncrement,
+      maxBackoffMs: o.maxBackoffSleep,
+    });
   }
 
   async start(): Promise<void> {
-    const kafka = new Kafka({ ...this.settings.client, clientId: this.settings.client.clientId ?? `flume-ts-${this.name}`, logCreator: kafkaLogCreator(this.logger) });
-    const consumer = kafka.consumer({
-      maxWaitTimeInMs: this.o.batchDurationMillis,
-      ...this.settings.consumer,
-      groupId: this.settings.consumer.groupId ?? 'flume',
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    const regex = this.o['kafka.topics.regex'];
-    const topics = regex ? [new RegExp(regex)] : (this.o['kafka.topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-    await consumer.subscribe({ topics, fromBeginning: this.settings.fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        const msgs = batch.messages;
-        for (let i = 0; i < msgs.length; i += this.o.batchSize) {
-          if (!isRunning() || isStale()) return;
-          const chunk = msgs.slice(i, i + this.o.batchSize);
-          const events = this.toEvents(batch.topic, batch.partition, chunk);
-          if (events.length > 0) {
-            const stored = await this.store(events, heartbeat, () => isRunning() && !isStale());
-            // Not stored (stopping or rebalancing): leave the offsets, the records come again.
-            if (!stored) throw new Error('batch not stored; its records will be read again');
-          }
-          const next = (BigInt(chunk[chunk.length - 1]!.offset) + 1n).toString();
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          await heartbeat();
-        }
-      },
-    });
-    this.logger.info(`Kafka source ${this.name} reading ${regex ? `topics matching /${regex}/` : topics.join(',')} as group ${this.settings.consumer.groupId ?? 'flume'}`);
+    const o = this.o;
+    const what = o['kafka.topics.regex'] ? `topics matching /${o['kafka.topics.regex']}/` : `topics ${o['kafka.topics']}`;
+    this.logger.info(`${this.label}: reading ${what} as group ${this.group.groupId}`);
+    this.group.start();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await this.consumer?.disconnect().catch(() => {});
+    await this.group.stop();
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const msgs = batch.messages;
+    const step = this.chunk;
+    for (let i = 0; i < msgs.length; i += step) {
+      if (!p.isRunning() || p.isStale() || this.abort.signal.aborted) return;
+      const chunk = i === 0 && msgs.length <= step ? msgs : msgs.slice(i, i + step);
+      const events = this.toEvents(batch.topic, batch.partition, chunk);
+      // Not stored (stopping): nothing is resolved or committed, the records come again.
+      if (events.length > 0 && !(await this.store(events, p))) return;
+      const last = chunk[chunk.length - 1]!.offset;
+      p.resolveOffset(last);
+      const next = (BigInt(last) + 1n).toString();
+      await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+      await p.heartbeat();
+    }
   }
 
   private toEvents(topic: string, partition: number, msgs: KafkaMessage[]): FlumeEvent[] {
     const events: FlumeEvent[] = [];
+    const partitionText = String(partition);
     for (const m of msgs) {
       let e: FlumeEvent;
       if (this.o.useFlumeEventFormat) {
@@ -110,30 +116,38 @@ class KafkaSource implements EventDrivenSource {
           e = decodeFlumeEvent(m.value ?? Buffer.alloc(0));
         } catch (err) {
           this.counter.EventReadFail++;
-          this.logger.warn(`Kafka source ${this.name}: ${topic}/${partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
+          this.logger.warn(`${this.label}: ${topic}/${partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
           continue;
         }
       } else {
         e = { headers: {}, body: m.value ?? Buffer.alloc(0) };
       }
+      // Headers a Flume-format record brought win, except key (as Flume).
       const h = e.headers;
       h.timestamp ??= m.timestamp;
-      if (this.o.setTopicHeader) h[this.o.topicHeader] ??= topic;
-      h.partition ??= String(partition);
+      if (this.topicHeader !== undefined) h[this.topicHeader] ??= topic;
+      h.partition ??= partitionText;
       h.offset ??= m.offset;
       if (m.key !== null && m.key !== undefined) h.key = m.key.toString('utf8');
-      for (const [flume, kafka] of this.headerMap) {
-        const v = m.headers?.[kafka];
-        if (v !== undefined) h[flume] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+      if (this.headerMap.length > 0 && m.headers) {
+        for (const [flume, kafka] of this.headerMap) {
+          const v = m.headers[kafka];
+          if (v !== undefined) h[flume] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+        }
       }
       events.push(e);
     }
     this.counter.EventReceivedCount += events.length;
+    this.counter.AppendBatchReceivedCount++;
     return events;
   }
 
-  /** Puts the batch, retrying a refused batch with back-off; false when it gave up because the source is stopping. */
-  private async store(events: FlumeEvent[], heartbeat: () => Promise<void>, alive: () => boolean): Promise<boolean> {
+  /**
+   * Puts the batch, retrying a refused batch with back-off while heart-beating so the
+   * group keeps the partition; false when it gave up because the source is stopping.
+   * A failed heartbeat (the group is rebalancing) is thrown to kafkajs, which re-joins.
+   */
+  private async store(events: FlumeEvent[], p: EachBatchPayload): Promise<boolean> {
     let wait = this.o.backoffSleepIncrement;
     for (;;) {
       try {
@@ -143,12 +157,12 @@ class KafkaSource implements EventDrivenSource {
         return true;
       } catch (err) {
         this.counter.ChannelWriteFail++;
-        this.logger.warn(`Kafka source ${this.name}: channel refused ${events.length} events (${(err as Error).message}); retrying in ${wait} ms`);
+        this.logger.warn(`${this.label}: channel refused ${events.length} events (${(err as Error).message}); retrying in ${wait} ms`);
       }
-      if (this.abort.signal.aborted || !alive()) return false;
+      if (this.abort.signal.aborted || !p.isRunning()) return false;
       await sleep(wait, this.abort.signal);
-      await heartbeat().catch(() => {});
-      if (this.abort.signal.aborted || !alive()) return false;
+      if (this.abort.signal.aborted || !p.isRunning()) return false;
+      await p.heartbeat();
       wait = Math.min(wait * 2, this.o.maxBackoffSleep);
     }
   }
@@ -161,7 +175,7 @@ export default defineSource({
   options,
   prefixes: ['kafka.consumer.', 'header.'],
   validate(o, ctx) {
-    const problems: OptionProblem[] = [...settingsFor(o, ctx).problems];
+    const problems: OptionProblem[] = [...deprecatedKeys(ctx, [['topic', 'kafka.topics'], ['groupId', 'kafka.consumer.group.id']]), ...settingsFor(o, ctx).problems];
     if (!o['kafka.topics'] && !o['kafka.topics.regex']) {
       problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: 'kafka.topics', message: `${ctx.prefix}kafka.topics (or kafka.topics.regex) is required` });
     }
@@ -172,8 +186,8 @@ export default defineSource({
         problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'kafka.topics.regex', message: `${ctx.fullKey('kafka.topics.regex')}: not a valid regular expression: ${(e as Error).message}` });
       }
     }
-    if (o.groupId !== undefined) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'groupId', message: `${ctx.fullKey('groupId')} is deprecated; use ${ctx.prefix}kafka.consumer.group.id` });
+    if (o.zookeeperConnect !== undefined) {
+      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'zookeeperConnect', message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers` });
     }
     return problems;
   },

@@ -1,0 +1,188 @@
+// Helpers shared by the Kafka end-to-end tests (test/e2e/kafka-*.test.ts).
+// What our components wrote is always read back with kcat, and Flume's Avro event
+// format with Apache Avro's Python implementation: never with our own client.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../support/agent.js';
+import { KCAT, kafkaToolsMissing } from '../support/kafka/cluster.js';
+
+/** Never skip: a machine without the tools fails loudly, naming the Debian packages. */
+export function requireKafkaTools(): void {
+  const missing = kafkaToolsMissing();
+  if (missing) assert.fail(missing);
+  if (!fs.existsSync('/usr/bin/python3')) assert.fail('Kafka tests need /usr/bin/python3 with python3-avro: apt-get install -y python3-avro');
+}
+
+/**
+ * Consumer settings the tests add to every Kafka source and channel: librdkafka's mock
+ * cluster makes a join after a member left wait the session timeout minus 1 s, so the
+ * session timeout is short, and fetches come back within half a second.
+ */
+export function consumerTimings(prefix: string): string {
+  return [
+    `${prefix}.kafka.consumer.session.timeout.ms = 6000`,
+    `${prefix}.kafka.consumer.heartbeat.interval.ms = 500`,
+    `${prefix}.kafka.consumer.fetch.max.wait.ms = 500`,
+  ].join('\n') + '\n';
+}
+
+/** A job file of jobs/kafka with the placeholder broker and the given ports swapped in. */
+export function seedJob(file: string, bootstrap: string, replace: Record<string, string> = {}): string {
+  let text = fs.readFileSync(path.join(ROOT, 'jobs', 'kafka', file), 'utf8');
+  assert.ok(text.includes('127.0.0.1:9092'), `${file} names the placeholder broker 127.0.0.1:9092`);
+  text = text.replaceAll('127.0.0.1:9092', bootstrap);
+  for (const [from, to] of Object.entries(replace)) {
+    assert.ok(text.includes(from), `${file} contains ${JSON.stringify(from)}`);
+    text = text.replaceAll(from, to);
+  }
+  return text;
+}
+
+export interface LoggedEvent {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The events a logger sink printed (headers parsed from Flume's `{k=v, ...}`; the text column of bodies up to 16 bytes). */
+export function loggedEvents(output: string): LoggedEvent[] {
+  const out: LoggedEvent[] = [];
+  for (const m of output.matchAll(/Event: \{ headers:\{(.*?)\} body:(.*) \}$/gm)) {
+    const headers: Record<string, string> = {};
+    if (m[1]) {
+      for (const kv of m[1].split(', ')) {
+        const i = kv.indexOf('=');
+        headers[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+    }
+    out.push({ headers, body: m[2]!.slice(49) });
+  }
+  return out;
+}
+
+interface RunResult {
+  code: number | string;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], input: Buffer | string | undefined, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.stdin!.on('error', () => {});
+    p.stdin!.end(input ?? '');
+    const timer = setTimeout(() => p.kill('SIGTERM'), timeoutMs);
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on('close', (code, sig) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? sig ?? -1, stdout: Buffer.concat(chunks), stderr });
+    });
+  });
+}
+
+export interface RawRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: Buffer;
+}
+
+/**
+ * Reads `count` records of `topic` with kcat (no group), values as raw bytes: kcat
+ * prints `partition offset keylen valuelen\n<key><value>` per record, which survives
+ * any byte in a key or value.
+ */
+export async function kcatRaw(bootstrap: string, topic: string, count: number, timeoutMs = 20000): Promise<RawRecord[]> {
+  const args = ['-C', '-q', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-c', String(count), '-f', '%p %o %K %S\n%k%s'];
+  const r = await run(KCAT, args, undefined, timeoutMs);
+  const out: RawRecord[] = [];
+  const buf = r.stdout;
+  let i = 0;
+  while (i < buf.length) {
+    const nl = buf.indexOf(0x0a, i);
+    if (nl < 0) break;
+    const [p, o, klen, vlen] = buf.subarray(i, nl).toString('latin1').split(' ').map(Number) as [number, number, number, number];
+    i = nl + 1;
+    const key = klen >= 0 ? buf.subarray(i, i + klen).toString('utf8') : null;
+    i += Math.max(klen, 0);
+    const value = buf.subarray(i, i + Math.max(vlen, 0));
+    i += Math.max(vlen, 0);
+    out.push({ partition: p, offset: o, key, value: Buffer.from(value) });
+  }
+  if (out.length < count) throw new Error(`kcat read ${out.length} of ${count} records of ${topic} within ${timeoutMs} ms (exit ${r.code}): ${r.stderr}`);
+  return out;
+}
+
+/** Produces each buffer as one message (kcat -P reading one file per message), optionally keyed. */
+export async function kcatProduceRaw(bootstrap: string, topic: string, values: Buffer[], opts: { key?: string; headers?: Record<string, string>; dir: string }): Promise<void> {
+  const files = values.map((v, i) => {
+    const f = path.join(opts.dir, `msg-${Date.now()}-${i}.bin`);
+    fs.writeFileSync(f, v);
+    return f;
+  });
+  const args = ['-P', '-q', '-b', bootstrap, '-t', topic, '-X', 'message.timeout.ms=20000'];
+  if (opts.key !== undefined) args.push('-k', opts.key);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  const r = await run(KCAT, [...args, ...files], undefined, 25000);
+  for (const f of files) fs.rmSync(f, { force: true });
+  if (r.code !== 0) throw new Error(`kcat ${args.join(' ')} failed (exit ${r.code}): ${r.stderr}`);
+}
+
+// Flume's AvroFlumeEvent, from flume-ng-sdk/src/main/avro/flume.avdl, given to Apache Avro's Python implementation.
+const PY_AVRO = `
+import sys, json, io, base64
+import avro.schema, avro.io
+schema = avro.schema.parse(json.dumps({"type": "record", "name": "AvroFlumeEvent", "namespace": "org.apache.flume.source.avro",
+  "fields": [{"name": "headers", "type": {"type": "map", "values": "string"}}, {"name": "body", "type": "bytes"}]}))
+req = json.load(sys.stdin)
+out = []
+if req["op"] == "decode":
+    for b in req["values"]:
+        raw = base64.b64decode(b)
+        dec = avro.io.BinaryDecoder(io.BytesIO(raw))
+        datum = avro.io.DatumReader(schema).read(dec)
+        out.append({"headers": datum["headers"], "body": base64.b64encode(datum["body"]).decode()})
+else:
+    for e in req["events"]:
+        buf = io.BytesIO()
+        avro.io.DatumWriter(schema).write({"headers": e["headers"], "body": base64.b64decode(e["body"])}, avro.io.BinaryEncoder(buf))
+        out.append(base64.b64encode(buf.getvalue()).decode())
+json.dump(out, sys.stdout)
+`;
+
+async function pyAvro(req: unknown): Promise<unknown> {
+  const r = await run('/usr/bin/python3', ['-c', PY_AVRO], JSON.stringify(req), 20000);
+  if (r.code !== 0) throw new Error(`python3 avro failed (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout.toString('utf8'));
+}
+
+/** Decodes record values as Flume's AvroFlumeEvent with Apache Avro's Python implementation (a whole value must be one event). */
+export async function avroDecode(values: Buffer[]): Promise<Array<{ headers: Record<string, string>; body: string }>> {
+  const res = (await pyAvro({ op: 'decode', values: values.map((v) => v.toString('base64')) })) as Array<{ headers: Record<string, string>; body: string }>;
+  return res.map((e) => ({ headers: e.headers, body: Buffer.from(e.body, 'base64').toString('utf8') }));
+}
+
+/** Encodes events as Flume's AvroFlumeEvent with Apache Avro's Python implementation (what Java Flume's Kafka channel writes). */
+export async function avroEncode(events: Array<{ headers: Record<string, string>; body: string }>): Promise<Buffer[]> {
+  const res = (await pyAvro({ op: 'encode', events: events.map((e) => ({ headers: e.headers, body: Buffer.from(e.body).toString('base64') })) })) as string[];
+  return res.map((b) => Buffer.from(b, 'base64'));
+}
+
+/** Groups kcat lines of `partition<TAB>rest` by partition, keeping their order. */
+export function byPartition<T extends { partition: number }>(records: T[]): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const r of records) {
+    const l = m.get(r.partition);
+    if (l) l.push(r);
+    else m.set(r.partition, [r]);
+  }
+  return m;
+}
