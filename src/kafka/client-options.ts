@@ -5,6 +5,7 @@ import type { Context } from '../core/context.js';
 import type { Logger } from '../core/logger.js';
 import type { OptionProblem } from '../core/options.js';
 import { ErrorCodes } from '../core/errors.js';
+import './codecs.js';
 
 /**
  * Maps Flume's `kafka.producer.*` / `kafka.consumer.*` pass-through (Java client
@@ -172,9 +173,10 @@ const PRODUCER: Record<string, Handler> = {
     const c = v.trim().toLowerCase();
     if (c === 'none') s.compression = CompressionTypes.None;
     else if (c === 'gzip') s.compression = CompressionTypes.GZIP;
-    else if (c === 'snappy' || c === 'lz4' || c === 'zstd') {
+    else if (c === 'snappy') s.compression = CompressionTypes.Snappy;
+    else if (c === 'lz4' || c === 'zstd') {
       s.compression = CompressionTypes.None;
-      warn(s, key, `${c}: kafkajs has no built-in ${c} codec; sending uncompressed (gzip is available)`);
+      warn(s, key, `${c}: no ${c} codec for kafkajs is included (it needs a native module); sending uncompressed (gzip and snappy are available)`);
     } else throw new Error('none, gzip, snappy, lz4 or zstd');
   },
   'linger.ms': ignored('kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too)'),

@@ -182,6 +182,8 @@ export interface KcatProduceOptions {
   partition?: number;
   /** Headers on every message. */
   headers?: Record<string, string>;
+  /** Compression codec (kcat -z): gzip, snappy, lz4, zstd. */
+  compression?: string;
   /** Give up (and fail) after this long; default 30 s. */
   timeoutMs?: number;
 }
@@ -198,6 +200,7 @@ export async function kcatProduce(bootstrap: string, topic: string, lines: strin
   if (opts.key !== undefined) args.push('-k', opts.key);
   if (opts.partition !== undefined) args.push('-p', String(opts.partition));
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (opts.compression) args.push('-z', opts.compression);
   const input = lines.length ? lines.join('\n') + '\n' : '';
   const { code, out } = await run(KCAT, args, { input, timeoutMs: timeoutMs + 5000 });
   if (code !== 0) throw new Error(`kcat ${args.join(' ')} failed (exit ${code}):\n${out}`);
