@@ -27,37 +27,19 @@ import {
   type RemoteProtocol,
 } from './protocol.js';
 import { checkCompressionLevel, stackLayers, type Compression, type TlsDeflateOrder } from './transport.js';
+import { RpcServerCounters, type RpcServerCommonOptions } from '../server-common.js';
 
-export interface AvroRpcServerOptions {
-  /** Default 0.0.0.0. */
-  host?: string;
-  /** 0 picks a free port; see address(). */
-  port: number;
+export interface AvroRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients' setting: there is no negotiation. Default 'none'. */
   compression?: Compression;
   /** 0..9; AvroSource always uses 6. */
   compressionLevel?: number;
-  /** Node TLS server options (key, cert, ciphers, minVersion, ...). TLS starts right after accept. */
-  tls?: tls.SecureContextOptions & tls.TlsOptions;
   /** Only with both TLS and deflate; default 'deflate-outside-tls' (Flume >= 1.10). */
   tlsDeflateOrder?: TlsDeflateOrder;
-  /** Flume syntax: `allow|deny:ip|name:<pattern>,...`; first match decides, no match accepts. */
-  ipFilterRules?: string;
-  /** Most buffers one pack may announce (default 65,536). */
+  /** Most buffers one pack may announce (default 65,536). maxFrameBytes defaults to 64 MiB. */
   maxBuffers?: number;
-  /** Most bytes one pack may carry (default 64 MiB). */
-  maxFrameBytes?: number;
   /** Calls one connection may have running; reading pauses beyond it (default 64). */
   maxPendingCalls?: number;
-  /** How long close() lets running calls finish before dropping connections (ms, default 5000). */
-  closeTimeout?: number;
-  /**
-   * How long a connection may stay silent in the middle of a frame before it is
-   * closed and counted as truncated (ms, default 60000). Without it a client that
-   * stops mid-frame would hold its connection and buffered bytes forever.
-   */
-  frameStallTimeout?: number;
-  logger?: Logger;
 }
 
 /**
@@ -67,31 +49,11 @@ export interface AvroRpcServerOptions {
  */
 export type AvroRpcHandler = (events: FlumeEvent[], kind: MessageName) => Promise<boolean>;
 
-/** Plain counters; read them at any time. */
-export class AvroServerCounters {
-  /** TCP connections admitted (after the IP filter). */
-  connectionsAccepted = 0;
-  connectionsOpen = 0;
-  /** Refused by ipFilterRules. */
-  connectionsRejected = 0;
-  /** Closed because of bad framing, bad handshake, TLS, zlib or socket errors. */
-  connectionsFailed = 0;
-  framesReceived = 0;
-  /** Over maxBuffers / maxFrameBytes, or a negative count or length. */
-  framesRefused = 0;
-  /** The peer stopped in the middle of a frame (closed, or went silent for frameStallTimeout). */
-  framesTruncated = 0;
+export class AvroServerCounters extends RpcServerCounters {
   /** Handshakes completed (BOTH or CLIENT). */
   handshakes = 0;
   /** Handshakes answered NONE (the client must resend with its protocol). */
   handshakesNone = 0;
-  /** Requests whose Avro data did not decode. */
-  decodeErrors = 0;
-  appendReceived = 0;
-  appendBatchReceived = 0;
-  eventsReceived = 0;
-  callsOk = 0;
-  callsFailed = 0;
   /** Calls answered with an Avro system error (unknown message, undecodable parameters). */
   systemErrors = 0;
 }

@@ -20,47 +20,19 @@ import {
   type ThriftMessageName,
   type ThriftProtocolName,
 } from './protocol.js';
+import { RpcServerCounters, type RpcServerCommonOptions } from '../server-common.js';
 
-export interface ThriftRpcServerOptions {
-  /** Default 0.0.0.0. */
-  host?: string;
-  /** 0 picks a free port. */
-  port: number;
-  /** Must match the clients'. Default 'compact' (Flume's default). */
+export interface ThriftRpcServerOptions extends RpcServerCommonOptions {
+  /** Must match the clients'. Default 'compact' (Flume's default). maxFrameBytes defaults to 16,384,000 (Java's TFastFramedTransport limit). */
   protocol?: ThriftProtocolName;
-  /** Node TLS server options; TLS wraps the framed stream. */
-  tls?: tls.SecureContextOptions & tls.TlsOptions;
-  /** Flume's `allow|deny:ip|name:<pattern>` rules (not a ThriftSource key in Flume; offered for symmetry). */
-  ipFilterRules?: string;
-  /** Largest frame accepted (default 16,384,000 bytes, Java's TFastFramedTransport limit). */
-  maxFrameBytes?: number;
-  /** How long a connection may stay silent in the middle of a frame (ms, default 60000). */
-  frameStallTimeout?: number;
-  /** How long close() lets running calls finish (ms, default 5000). */
-  closeTimeout?: number;
-  logger?: Logger;
 }
 
 /** Receives the events of one call; true answers OK, false (or a throw) FAILED. Bodies are views into the frame. */
 export type ThriftRpcHandler = (events: FlumeEvent[], kind: ThriftMessageName) => Promise<boolean>;
 
-export class ThriftServerCounters {
-  connectionsAccepted = 0;
-  connectionsOpen = 0;
-  connectionsRejected = 0;
-  /** Closed because of bad frames, undecodable messages, TLS or socket errors. */
-  connectionsFailed = 0;
-  framesReceived = 0;
-  framesRefused = 0;
-  framesTruncated = 0;
-  decodeErrors = 0;
+export class ThriftServerCounters extends RpcServerCounters {
   /** Calls answered with a TApplicationException (unknown method). */
   exceptions = 0;
-  appendReceived = 0;
-  appendBatchReceived = 0;
-  eventsReceived = 0;
-  callsOk = 0;
-  callsFailed = 0;
 }
 
 export class ThriftRpcServer {
