@@ -2,6 +2,9 @@ import type { Topology } from '../lib/types.js';
 import { stressNull } from './stress-null.js';
 import { netcatFileRoll } from './netcat-file-roll.js';
 import { idleRss } from './idle-rss.js';
+import { routing } from './routing.js';
+import { avroChain } from './avro-chain.js';
+import { kafka } from './kafka.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka];

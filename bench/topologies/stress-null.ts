@@ -55,7 +55,7 @@ async function runOurs(ctx: BenchContext, source: string, events: number, bytesP
 }
 
 /** Bytes of the decimal numbers 0..n-1: the bodies of `seq`. */
-function seqBodyBytes(n: number): number {
+export function seqBodyBytes(n: number): number {
   let total = 0;
   for (let digits = 1, lo = 0, hi = 10; lo < n; digits++, lo = hi, hi *= 10) total += (Math.min(n, hi) - lo) * digits;
   return total;

@@ -7,7 +7,7 @@ import { builtinRegistry } from '../builtins.js';
 import type { InterceptorDefinition } from '../core/component.js';
 import type { Interceptor } from '../core/routing.js';
 import { createEvent } from '../core/event.js';
-import regexFilter from './regex-filter.js';
+import regexFilter, { literalAlternatives } from './regex-filter.js';
 
 function build(def: InterceptorDefinition, props: Record<string, string> = {}): Interceptor {
   const ctx = new Context(props, new Map(), 'a1.sources.r1.interceptors.i1.');
@@ -41,4 +41,17 @@ test('exclude mode drops matching events; excluding .* drops all', () => {
 test('a kept-only batch needs no new array', () => {
   const events = ['a1', 'b2'].map((b) => createEvent(b));
   assert.equal(build(regexFilter, { regex: '\\d' }).intercept(events), events);
+});
+
+test('a literal pattern is searched in the bytes, with the same answers as the regex', () => {
+  assert.deepEqual(literalAlternatives('DEBUG|TRACE')?.map(String), ['DEBUG', 'TRACE']);
+  assert.deepEqual(literalAlternatives('日志 错误')?.map(String), ['日志 错误']);
+  for (const p of ['a.b', '(?i)x', 'x|', 'a\\d', '^x', 'x$', 'a+', 'a{2}', '[ab]']) assert.equal(literalAlternatives(p), undefined, p);
+  const bodies = ['INFO ok', 'a DEBUG line', 'TRACE', 'déjà vu 日志 错误 here', 'debug lower', '', 'x'.repeat(100) + 'TRACE', 'y'.repeat(100) + '日志 错误', 'z'.repeat(100)];
+  for (const [regex, exclude] of [['DEBUG|TRACE', false], ['DEBUG|TRACE', true], ['日志 错误', false]] as const) {
+    const viaLiteral = build(regexFilter, { regex, excludeEvents: String(exclude) });
+    const viaRegex = build(regexFilter, { regex: `(?:${regex})`, excludeEvents: String(exclude) });
+    const run = (i: Interceptor) => i.intercept(bodies.map((b) => createEvent(b))).map((e) => e.body.toString());
+    assert.deepEqual(run(viaLiteral), run(viaRegex), `${regex} exclude=${exclude}`);
+  }
 });
