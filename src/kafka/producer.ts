@@ -1,6 +1,9 @@
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../core/logger.js';
 import type { KafkaSettings } from './client-options.js';
+import { installFastProduceEncoder } from './record-batch.js';
+
+installFastProduceEncoder();
 
 /** Connection counts a producer reports (the sink's SinkCounter fields). */
 export interface ConnectionCounts {
