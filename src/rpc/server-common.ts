@@ -1,3 +1,4 @@
+import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from '../plugin-api/index.js';
 
@@ -45,4 +46,32 @@ export class RpcServerCounters {
   eventsReceived = 0;
   callsOk = 0;
   callsFailed = 0;
+}
+
+/** Listens; resolves with the bound address, rejects with the listen error (port in use, ...). */
+export function listenServer(server: net.Server, host: string, port: number, logger: Logger, label: string): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, backlog: 1024 }, () => {
+      server.off('error', onError);
+      server.on('error', (err) => logger.error(`${label} RPC server error: ${err.message}`));
+      resolve(serverAddress(server, label));
+    });
+  });
+}
+
+/** The bound address (the real port when listening on port 0). */
+export function serverAddress(server: net.Server, label: string): net.AddressInfo {
+  const a = server.address();
+  if (a === null || typeof a === 'string') throw new Error(`${label} RPC server is not listening`);
+  return a;
+}
+
+/** Stops accepting, lets every connection finish its running calls until `closeTimeout` ms from now, then waits for the server to close. */
+export async function closeServer(server: net.Server, connections: Iterable<{ shutdown(deadline: number): Promise<void> }>, closeTimeout: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const deadline = Date.now() + closeTimeout;
+  await Promise.all([...connections].map((c) => c.shutdown(deadline)));
+  await closed;
 }

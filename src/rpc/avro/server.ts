@@ -27,7 +27,7 @@ import {
   type RemoteProtocol,
 } from './protocol.js';
 import { checkCompressionLevel, stackLayers, type Compression, type TlsDeflateOrder } from './transport.js';
-import { RpcServerCounters, type RpcServerCommonOptions } from '../server-common.js';
+import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
 
 export interface AvroRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients' setting: there is no negotiation. Default 'none'. */
@@ -112,35 +112,17 @@ export class AvroRpcServer {
 
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.settings.host, port: this.settings.port, backlog: 1024 }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (err) => this.logger.error(`Avro RPC server error: ${err.message}`));
-        resolve(this.address());
-      });
-    });
+    return listenServer(this.server, this.settings.host, this.settings.port, this.logger, 'Avro');
   }
 
   /** The bound address (the real port when listening on port 0). */
   address(): net.AddressInfo {
-    const a = this.server.address();
-    if (a === null || typeof a === 'string') throw new Error('Avro RPC server is not listening');
-    return a;
+    return serverAddress(this.server, 'Avro');
   }
 
-  /**
-   * Stops accepting, lets running calls answer (up to closeTimeout), then closes
-   * every connection (finishing zlib streams). Idempotent.
-   */
+  /** Stops accepting, lets running calls answer (up to closeTimeout), then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      const deadline = Date.now() + this.settings.closeTimeout;
-      await Promise.all([...this.connections].map((c) => c.shutdown(deadline)));
-      await serverClosed;
-    })();
+    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout);
     return this.closing;
   }
 

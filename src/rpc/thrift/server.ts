@@ -20,7 +20,7 @@ import {
   type ThriftMessageName,
   type ThriftProtocolName,
 } from './protocol.js';
-import { RpcServerCounters, type RpcServerCommonOptions } from '../server-common.js';
+import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
 
 export interface ThriftRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients'. Default 'compact' (Flume's default). maxFrameBytes defaults to 16,384,000 (Java's TFastFramedTransport limit). */
@@ -73,32 +73,19 @@ export class ThriftRpcServer {
     }
   }
 
+  /** Starts listening; resolves with the bound address. */
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.settings.host, port: this.settings.port, backlog: 1024 }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (err) => this.logger.error(`Thrift RPC server error: ${err.message}`));
-        resolve(this.address());
-      });
-    });
+    return listenServer(this.server, this.settings.host, this.settings.port, this.logger, 'Thrift');
   }
 
+  /** The bound address (the real port when listening on port 0). */
   address(): net.AddressInfo {
-    const a = this.server.address();
-    if (a === null || typeof a === 'string') throw new Error('Thrift RPC server is not listening');
-    return a;
+    return serverAddress(this.server, 'Thrift');
   }
 
-  /** Stops accepting, lets running calls answer (up to closeTimeout), closes every connection. */
+  /** Stops accepting, lets running calls answer (up to closeTimeout), then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      const deadline = Date.now() + this.settings.closeTimeout;
-      await Promise.all([...this.connections].map((c) => c.shutdown(deadline)));
-      await closed;
-    })();
+    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout);
     return this.closing;
   }
 
