@@ -7,7 +7,6 @@ import { runValidate } from './validate-command.js';
 import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
 
-
 export function version(): string {
   try {
     return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -61,7 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
 
   program.command('version').description('print the version').action(() => {
-    process.stdout.write(`flume-ts ${version()} (Flume ${'1.11'}-compatible)\n`);
+    process.stdout.write(`flume-ts ${version()} (Flume 1.11-compatible)\n`);
   });
 
   try {

@@ -3,7 +3,7 @@ import { ErrorCodes } from '../core/errors.js';
 import { resolveOptions, specKeys, type OptionProblem, type OptionsSpec } from '../core/options.js';
 import type {
   ComponentKind, DefinitionOf, SourceDefinition, ChannelDefinition, SinkDefinition,
-  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ComponentLookup, ValidationScope,
+  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ValidationScope,
 } from '../core/component.js';
 import type { Registry } from '../registry/registry.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -235,4 +235,3 @@ function firstOrigin(ctx: Context) {
   return undefined;
 }
 
-export type { ComponentLookup };
