@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import { AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, type Channel, type FlumeEvent, type Options, type Transaction } from '../plugin-api/index.js';
+import { AvailabilitySignal, BaseTransaction, bodyLength, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, type Channel, type FlumeEvent, type Options, type Transaction } from '../plugin-api/index.js';
 
 export const options = {
   capacity: opt.integer(100, 'The maximum number of events stored in the channel.', { min: 1 }),
@@ -16,7 +16,7 @@ type MemoryOptions = Options<typeof options>;
 
 /** Bodies are accounted in slots of this many bytes, as Flume does. */
 const SLOT = 100;
-const slotsOf = (e: FlumeEvent): number => Math.max(1, Math.ceil(e.body.length / SLOT));
+const slotsOf = (e: FlumeEvent): number => Math.max(1, Math.ceil(bodyLength(e) / SLOT));
 
 /**
  * Flume's MemoryChannel: puts are staged in the transaction and reach the queue only

@@ -5,7 +5,7 @@
  * `flume` field of its package.json.
  */
 export type { FlumeEvent } from '../core/event.js';
-export { createEvent } from '../core/event.js';
+export { createEvent, SlicedEvent, bodyLength } from '../core/event.js';
 export { Context, type PropertyOrigin } from '../core/context.js';
 export { opt, resolveOptions, specKeys, throwOnErrors, type OptionSpec, type OptionsSpec, type Options, type OptionProblem } from '../core/options.js';
 export {
