@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),
@@ -13,6 +13,9 @@ export const options = {
 type NetcatOptions = Options<typeof options>;
 const NL = 0x0a;
 const OK = Buffer.from('OK\n');
+const EMPTY = Buffer.alloc(0);
+/** Bytes read and not yet stored above which a connection stops reading (its client then waits). */
+const QUEUE_BYTES = 256 * 1024;
 
 /**
  * Flume's netcat source: one event per `\n`-terminated line (a `\r` before it is
@@ -28,6 +31,7 @@ class NetcatSource implements EventDrivenSource {
   private readonly sockets = new Set<net.Socket>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly decoder: TextDecoder | undefined;
+  private stopping = false;
 
   constructor(
     private readonly name: string,
@@ -41,6 +45,7 @@ class NetcatSource implements EventDrivenSource {
   }
 
   start(): Promise<void> {
+    this.stopping = false;
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
       server.once('error', reject);
@@ -57,8 +62,10 @@ class NetcatSource implements EventDrivenSource {
 
   async stop(): Promise<void> {
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.stopping = true;
     for (const s of this.sockets) s.pause();
-    await Promise.allSettled([...this.inflight]);
+    // What was read before the pause is still stored (a store may start another).
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -66,64 +73,98 @@ class NetcatSource implements EventDrivenSource {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     this.counter.OpenConnectionCount = this.sockets.size;
-    let pending: Buffer | undefined;
     const max = this.o['max-line-length'];
+    /** The start of a line whose end has not arrived yet. */
+    let pending: Buffer | undefined;
+    /** Reads not stored yet, in order. The socket is paused while they exceed QUEUE_BYTES. */
+    let queue: Buffer[] = [];
+    let queued = 0;
+    let ended = false;
+    /** Set once a too-long line was refused: the connection takes no more lines. */
+    let refused = false;
+    let pumping: Promise<void> | undefined;
 
-    const handle = async (chunk: Buffer | undefined, eof: boolean): Promise<void> => {
-      const data = pending && chunk ? Buffer.concat([pending, chunk]) : (pending ?? chunk ?? Buffer.alloc(0));
-      pending = undefined;
-      // Line boundaries first, as offsets into `data`; the bodies are made in one copy below.
-      const ends: number[] = [];
-      let start = 0;
-      let tooLong = false;
-      for (;;) {
-        const nl = data.indexOf(NL, start);
-        const end = nl < 0 ? data.length : nl;
-        // Only a line that may be too long is measured in characters.
-        if (end - start + 1 > max && this.chars(data.subarray(start, end)) + 1 > max) {
-          tooLong = true;
-          break;
-        }
-        if (nl < 0) break;
-        ends.push(nl);
-        start = nl + 1;
-      }
-      if (!tooLong && start < data.length) {
-        if (eof) {
-          ends.push(data.length);
-          start = data.length;
-        } else {
-          pending = Buffer.from(data.subarray(start));
-        }
-      }
-      const events = this.toEvents(data, ends);
-      const batch = this.processor.maxBatchSize;
-      for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
-      if (tooLong) {
-        this.counter.EventReadFail++;
-        this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
-        socket.end(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
+    /** Appends the events of one read (or of the end of input) to `events`; false if a line was too long. */
+    const cut = (chunk: Buffer | undefined, eof: boolean, events: FlumeEvent[]): boolean => {
+      let data = chunk ?? EMPTY;
+      let from = 0;
+      if (pending) {
+        // The line begun in an earlier read is completed in a buffer of its own, so the
+        // rest of the lines can stay slices of this read.
+        const nl = data.indexOf(NL);
+        const head = Buffer.concat([pending, nl < 0 ? data : data.subarray(0, nl + 1)]);
         pending = undefined;
+        const at = this.scan(head, 0, eof && nl < 0, events);
+        if (at < 0) return false;
+        if (nl < 0) {
+          if (at < head.length) pending = head;
+          return true;
+        }
+        from = nl + 1;
+      }
+      const at = this.scan(data, from, eof, events);
+      if (at < 0) return false;
+      // Copied: a partial line must not keep the whole read alive.
+      if (at < data.length) pending = Buffer.from(data.subarray(at));
+      return true;
+    };
+
+    /**
+     * Stores what has been read, in order, while more keeps arriving: every read
+     * waiting when a store finishes goes into the next one, so a fast client gets
+     * large transactions and a slow one gets its lines stored as they come.
+     */
+    const pump = async (): Promise<void> => {
+      while (!refused && (queue.length > 0 || ended)) {
+        const chunks = queue;
+        queue = [];
+        queued = 0;
+        const eof = ended;
+        ended = false;
+        if (socket.isPaused() && !eof && !this.stopping) socket.resume();
+        const events: FlumeEvent[] = [];
+        let ok = true;
+        for (const c of chunks) if (!(ok = cut(c, false, events))) break;
+        if (ok && eof) ok = cut(undefined, true, events);
+        const batch = this.processor.maxBatchSize;
+        for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
+        if (!ok) {
+          refused = true;
+          pending = undefined;
+          this.counter.EventReadFail++;
+          this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
+          socket.end(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
+        } else if (eof) socket.end();
       }
     };
 
-    let chain: Promise<void> = Promise.resolve();
-    const run = (chunk: Buffer | undefined, eof: boolean): void => {
-      socket.pause();
-      const p = chain.then(() => handle(chunk, eof)).catch((err) => {
-        this.logger.error(`netcat source ${this.name}: ${(err as Error).message}`);
-        socket.destroy();
-      });
-      chain = p;
+    const kick = (): void => {
+      if (pumping) return;
+      const p = pump()
+        .catch((err) => {
+          this.logger.error(`netcat source ${this.name}: ${(err as Error).message}`);
+          socket.destroy();
+        })
+        .finally(() => {
+          this.inflight.delete(p);
+          pumping = undefined;
+          if (!refused && !socket.destroyed && (queue.length > 0 || ended)) kick();
+        });
+      pumping = p;
       this.inflight.add(p);
-      void p.finally(() => {
-        this.inflight.delete(p);
-        if (eof) socket.end();
-        else if (!socket.destroyed) socket.resume();
-      });
     };
-    socket.on('data', (chunk: Buffer) => run(chunk, false));
-    socket.on('end', () => run(undefined, true));
+
+    socket.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued > QUEUE_BYTES) socket.pause();
+      kick();
+    });
+    socket.on('end', () => {
+      ended = true;
+      kick();
+    });
     socket.on('error', (err) => this.logger.debug(`netcat source ${this.name}: client error: ${err.message}`));
     socket.on('close', () => {
       this.sockets.delete(socket);
@@ -136,30 +177,37 @@ class NetcatSource implements EventDrivenSource {
   }
 
   /**
-   * One event per line ending at each of `ends`. The complete lines are copied out of
-   * the socket chunk once (the chunk must not be pinned by the channel) and each body
-   * is a view of that copy: one allocation per read, not one per line.
+   * Appends an event for each complete line of `data` from `from` on (and for the
+   * unterminated rest when `eof`). Returns where the unconsumed rest starts, or -1
+   * when a line is longer than max-line-length: the lines before it are in `events`.
    */
-  private toEvents(data: Buffer, ends: number[]): FlumeEvent[] {
-    const events = new Array<FlumeEvent>(ends.length);
-    if (ends.length === 0) return events;
-    if (this.decoder) {
-      let s = 0;
-      for (let i = 0; i < ends.length; i++) {
-        events[i] = { headers: {}, body: Buffer.from(this.decoder.decode(data.subarray(s, ends[i])), 'utf8') };
-        s = ends[i]! + 1;
-      }
-      return events;
+  private scan(data: Buffer, from: number, eof: boolean, events: FlumeEvent[]): number {
+    const max = this.o['max-line-length'];
+    let start = from;
+    for (;;) {
+      const nl = data.indexOf(NL, start);
+      const end = nl < 0 ? data.length : nl;
+      // Only a line that may be too long is measured in characters.
+      if (end - start + 1 > max && this.chars(data.subarray(start, end)) + 1 > max) return -1;
+      if (nl < 0) break;
+      events.push(this.event(data, start, nl));
+      start = nl + 1;
     }
-    const last = ends[ends.length - 1]!;
-    const block = Buffer.allocUnsafe(last);
-    data.copy(block, 0, 0, last);
-    let s = 0;
-    for (let i = 0; i < ends.length; i++) {
-      events[i] = { headers: {}, body: block.subarray(s, ends[i]) };
-      s = ends[i]! + 1;
+    if (eof && start < data.length) {
+      events.push(this.event(data, start, data.length));
+      start = data.length;
     }
-    return events;
+    return start;
+  }
+
+  /**
+   * A UTF-8 line is a slice of the read it came in: one small object per line, no
+   * copy. Reads are buffers of their own, sized to what was read, so a line keeps at
+   * most its own read alive. Other encodings are decoded into a UTF-8 body.
+   */
+  private event(data: Buffer, start: number, end: number): FlumeEvent {
+    if (!this.decoder) return new SlicedEvent(data, start, end);
+    return createEvent(Buffer.from(this.decoder.decode(data.subarray(start, end)), 'utf8'));
   }
 
   private async store(socket: net.Socket, events: FlumeEvent[]): Promise<void> {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, tempDir, startAgent, tcpExchange, eventually, netcatJob, jobText } from '../support/agent.js';
@@ -209,4 +210,37 @@ test('a missing sink.directory is a clear start-up error, not a stack trace', as
   assert.match(agent.stderr(), /flume-ng: agent a1 not started: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/);
   assert.doesNotMatch(agent.stderr(), /\n\s+at /, 'no stack trace');
   t.cleanup();
+});
+
+test('lines cut anywhere across TCP reads (inside a UTF-8 character, before a \\r\\n) arrive byte for byte, once', async () => {
+  const port = await freePort();
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 7 },
+    { source: { 'ack-every-event': false }, channel: { capacity: 10000, transactionCapacity: 100 } }), { dir: t.dir });
+  try {
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'日本語ü'.repeat(i % 7)}${i % 5 === 0 ? '\r' : ''}${i % 11 === 0 ? '' : ' tail'}`);
+    const input = Buffer.from(lines.join('\n') + '\nlast line, no newline', 'utf8');
+    const sock = net.connect(port, '127.0.0.1');
+    sock.setNoDelay(true);
+    await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
+    // Pieces of 1 to 600 bytes, each written after the previous one left: most lines straddle two reads.
+    let seed = 7;
+    for (let off = 0; off < input.length;) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const n = 1 + (seed % 600);
+      await new Promise<void>((r) => sock.write(input.subarray(off, off + n), () => r()));
+      off += n;
+      if (seed % 3 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    sock.end();
+    const want = input.toString('utf8') + '\n';
+    await eventually(() => concat(out).length >= Buffer.byteLength(want), 10000, 'every line written');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(concat(out).toString('utf8'), want);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
 });
