@@ -1,21 +1,60 @@
-import { defineSerializer, opt, type FlumeEvent } from '../plugin-api/index.js';
+import { SlicedEvent, defineSerializer, opt, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   appendNewline: opt.boolean(true, 'Write a newline after each body.'),
 };
 
-/** The body bytes as they are, one event per line. */
+const NL = 0x0a;
+
+/**
+ * The bodies as they are, each followed by a newline when `newline`. Bodies that are
+ * consecutive lines of one buffer (as netcat's are: slices of one read, with the
+ * newline between them still there) are copied as one run, not one by one.
+ */
 export function encodeBodies(events: readonly FlumeEvent[], newline: boolean): Buffer {
   let len = 0;
-  for (const e of events) len += e.body.length;
+  for (const e of events) len += e instanceof SlicedEvent ? e.end - e.start : e.body.length;
   if (newline) len += events.length;
   const out = Buffer.allocUnsafe(len);
   let off = 0;
-  for (const e of events) {
-    off += e.body.copy(out, off);
-    if (newline) out[off++] = 0x0a;
+  // The run being gathered: bytes runStart..runEnd of runSource (the newlines inside included).
+  let runSource: Buffer | undefined;
+  let runStart = 0;
+  let runEnd = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    let src: Buffer;
+    let s: number;
+    let end: number;
+    if (e instanceof SlicedEvent) {
+      src = e.source;
+      s = e.start;
+      end = e.end;
+    } else {
+      src = e.body;
+      s = 0;
+      end = src.length;
+    }
+    if (newline && src === runSource && s === runEnd + 1 && src[runEnd] === NL) {
+      runEnd = end;
+      continue;
+    }
+    if (runSource) off = flush(out, off, runSource, runStart, runEnd, newline);
+    runSource = src;
+    runStart = s;
+    runEnd = end;
   }
+  if (runSource) off = flush(out, off, runSource, runStart, runEnd, newline);
   return out;
+}
+
+function flush(out: Buffer, off: number, src: Buffer, start: number, end: number, newline: boolean): number {
+  if (end > start) {
+    out.set(start === 0 && end === src.length ? src : src.subarray(start, end), off);
+    off += end - start;
+  }
+  if (newline) out[off++] = NL;
+  return off;
 }
 
 export default defineSerializer({
