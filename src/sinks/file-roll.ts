@@ -1,4 +1,5 @@
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { ConfigError, ErrorCodes, defineSink, opt, resolveOptions, withTransaction, type Channel, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
@@ -12,7 +13,17 @@ export const options = {
   'sink.batchSize': opt.integer(100, 'Events per transaction.', { min: 1, aliases: ['batchSize'] }),
 };
 
-type RollOptions = Options<typeof options>;
+export type RollOptions = Options<typeof options>;
+
+/**
+ * Writes go straight from the event loop while the disk takes them this fast (the
+ * usual case: they land in the page cache in microseconds), which spares a thread-pool
+ * hand-off and two context switches per batch. A slower write means the disk is
+ * pushing back, so the sink hands its writes to the thread pool for ASYNC_FOR_MS,
+ * and the other components keep running meanwhile.
+ */
+const SLOW_WRITE_MS = 20;
+const ASYNC_FOR_MS = 60_000;
 
 /** Sub-keys of the serializer (e.g. sink.serializer.appendNewline). */
 const SERIALIZER_PREFIX = 'sink.serializer.';
@@ -23,7 +34,7 @@ const SERIALIZER_PREFIX = 'sink.serializer.';
  * something to write, so an idle sink leaves no empty files behind; and a roll
  * happens on time even when no event arrives to trigger it.
  */
-class RollingFileSink implements Sink {
+export class RollingFileSink implements Sink {
   private file: fsp.FileHandle | undefined;
   private serializer: EventSerializer | undefined;
   private readonly startMillis = Date.now();
@@ -31,6 +42,8 @@ class RollingFileSink implements Sink {
   private lastStamp = '';
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Until when writes go through the thread pool (see SLOW_WRITE_MS). */
+  private asyncUntil = 0;
 
   constructor(
     readonly name: string,
@@ -39,6 +52,7 @@ class RollingFileSink implements Sink {
     private readonly makeSerializer: () => EventSerializer,
     private readonly logger: Logger,
     private readonly counter: SinkCounter,
+    private readonly slowWriteMs = SLOW_WRITE_MS,
   ) {}
 
   async start(): Promise<void> {
@@ -82,7 +96,7 @@ class RollingFileSink implements Sink {
       this.counter.EventDrainAttemptCount += events.length;
       try {
         if (!this.file) await this.openFile();
-        await this.file!.write(this.serializer!.encode(events));
+        await this.writeAll(this.file!, this.serializer!.encode(events));
       } catch (err) {
         this.counter.EventWriteFail++;
         await this.closeFile().catch(() => {});
@@ -92,6 +106,21 @@ class RollingFileSink implements Sink {
     });
     this.counter.EventDrainSuccessCount += n;
     return n < batchSize ? 'BACKOFF' : 'READY';
+  }
+
+  private async writeAll(file: fsp.FileHandle, buf: Buffer): Promise<void> {
+    let off = 0;
+    if (Date.now() >= this.asyncUntil) {
+      const t0 = performance.now();
+      while (off < buf.length) off += writeSync(file.fd, buf, off, buf.length - off);
+      const took = performance.now() - t0;
+      if (took > this.slowWriteMs) {
+        this.asyncUntil = Date.now() + ASYNC_FOR_MS;
+        this.logger.info(`file_roll ${this.name}: a write of ${buf.length} bytes took ${Math.round(took)} ms; writing from the thread pool for the next ${ASYNC_FOR_MS / 1000} s`);
+      }
+      return;
+    }
+    while (off < buf.length) off += (await file.write(buf, off, buf.length - off)).bytesWritten;
   }
 
   private nextName(): string {
@@ -118,7 +147,7 @@ class RollingFileSink implements Sink {
     this.counter.ConnectionCreatedCount++;
     this.serializer = this.makeSerializer();
     const head = this.serializer.afterCreate();
-    if (head) await this.file.write(head);
+    if (head) await this.writeAll(this.file, head);
   }
 
   private async closeFile(): Promise<void> {
@@ -127,7 +156,7 @@ class RollingFileSink implements Sink {
     this.file = undefined;
     try {
       const tail = this.serializer?.beforeClose();
-      if (tail) await f.write(tail);
+      if (tail) await this.writeAll(f, tail);
     } finally {
       await f.close();
       this.counter.ConnectionClosedCount++;
