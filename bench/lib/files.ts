@@ -26,13 +26,29 @@ export interface LoggenCheck {
 }
 
 const SEQ = Buffer.from('seq: ');
+const THREAD = Buffer.from(', thread: ');
+
+/** The decimal number at `buf[i..end)`, or -1 when there is none. */
+function numberAt(buf: Buffer, i: number, end: number): number {
+  let v = 0;
+  const from = i;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+  }
+  return i === from ? -1 : v;
+}
 
 /**
  * Reads every file under `dir` and checks the loggen stream in them: each line
- * carries `seq: NNNNNNNNNN`, and every number in 0..expected-1 must appear once.
- * Lines split across file boundaries are joined (file_roll may roll mid-run).
+ * carries `seq: NNNNNNNNNN, thread: TTTT` (one sequence per connection), and with
+ * `connections` connections of expected/connections lines each, every (thread,
+ * seq) pair must appear once. Lines split across file boundaries are joined
+ * (file_roll may roll mid-run).
  */
-export function checkLoggenOutput(dir: string, expected: number): LoggenCheck {
+export function checkLoggenOutput(dir: string, expected: number, connections = 1): LoggenCheck {
+  const perConnection = Math.floor(expected / connections);
   const seen = new Uint8Array(expected);
   const r: LoggenCheck = { lines: 0, missing: 0, duplicated: 0, foreign: 0 };
   const files = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(dir, e.name)).sort();
@@ -44,14 +60,11 @@ export function checkLoggenOutput(dir: string, expected: number): LoggenCheck {
       r.foreign++;
       return;
     }
-    let v = 0;
-    let i = at + SEQ.length;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c < 0x30 || c > 0x39) break;
-      v = v * 10 + (c - 0x30);
-    }
-    if (i === at + SEQ.length || v >= expected) r.foreign++;
+    const seq = numberAt(buf, at + SEQ.length, end);
+    const t = buf.indexOf(THREAD, at);
+    const thread = t < 0 || t >= end ? -1 : numberAt(buf, t + THREAD.length, end);
+    const v = thread * perConnection + seq;
+    if (seq < 0 || seq >= perConnection || thread < 0 || thread >= connections) r.foreign++;
     else if (seen[v]) r.duplicated++;
     else seen[v] = 1;
   };
