@@ -140,7 +140,7 @@ export function resultsMarkdown(machine: MachineInfo, summaries: readonly Summar
     md.push(`### ${r.title} (\`${r.id}\`)`, '');
     md.push(r.method, '');
     md.push(`- peer: ${r.peerLabel}`);
-    md.push(`- target: ${targetText(r.target)}: ${metText(s.met)}`);
+    md.push(r.target ? `- target: ${targetText(r.target)}: ${metText(s.met)}` : '- target: none (see below)');
     md.push(`- ours, runs: ${runsText(r, r.ours)}`);
     md.push(`- peer, runs: ${runsText(r, r.peer)}`);
     for (const n of r.notes) md.push(`- ${n}`);
