@@ -1,5 +1,5 @@
 import type { Channel } from './channel.js';
-import type { FlumeEvent } from './event.js';
+import { compactSlices, type FlumeEvent } from './event.js';
 import type { Interceptor, ChannelSelector } from './routing.js';
 import type { Logger } from './logger.js';
 import { withTransaction } from './transaction.js';
@@ -65,6 +65,8 @@ export class ChannelProcessor {
       this.counters.interceptorDropped += before - events.length;
     }
     if (events.length === 0) return;
+    // The events left must not keep alive the buffers their dropped neighbours shared.
+    if (events.length < input.length) events = compactSlices(events);
 
     const fixed = this.selector.fixed;
     if (fixed) {
@@ -81,8 +83,9 @@ export class ChannelProcessor {
       for (const ch of req) append(required, ch, e);
       for (const ch of this.selector.getOptionalChannels(e)) append(optional, ch, e);
     }
-    for (const [ch, batch] of required) await this.putRequired(ch, batch);
-    for (const [ch, batch] of optional) await this.putOptional(ch, batch);
+    // A channel that gets part of the batch gets its own copy of the sliced bodies (see compactSlices).
+    for (const [ch, batch] of required) await this.putRequired(ch, batch.length < events.length ? compactSlices(batch) : batch);
+    for (const [ch, batch] of optional) await this.putOptional(ch, batch.length < events.length ? compactSlices(batch) : batch);
   }
 
   private async putRequired(ch: Channel, events: readonly FlumeEvent[]): Promise<void> {

@@ -63,6 +63,45 @@ export class SlicedEvent implements FlumeEvent {
     this.from = 0;
     this.to = b.length;
   }
+
+  /** The same event with its body copied to `target` at `at`; the headers go along (not copied). */
+  copyTo(target: Buffer, at: number): SlicedEvent {
+    const len = this.to - this.from;
+    this.src.copy(target, at, this.from, this.to);
+    const e = new SlicedEvent(target, at, at + len);
+    e.h = this.h;
+    return e;
+  }
+}
+
+/**
+ * The events, with the bodies of the sliced ones copied into one buffer of their own.
+ * A sliced event keeps its whole source buffer alive, which is right while its
+ * neighbours travel with it; when only some of them go on (an interceptor dropped
+ * the others, a selector sent them elsewhere), the few that remain would pin many
+ * times their size in a channel. This is one copy and one allocation per call.
+ */
+export function compactSlices(events: readonly FlumeEvent[]): FlumeEvent[] {
+  let bytes = 0;
+  let sliced = 0;
+  for (const e of events) {
+    if (e instanceof SlicedEvent) {
+      bytes += e.end - e.start;
+      sliced++;
+    }
+  }
+  if (sliced === 0) return events as FlumeEvent[];
+  const target = Buffer.allocUnsafe(bytes);
+  const out = new Array<FlumeEvent>(events.length);
+  let at = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e instanceof SlicedEvent) {
+      out[i] = e.copyTo(target, at);
+      at += e.end - e.start;
+    } else out[i] = e;
+  }
+  return out;
 }
 
 /** The body's length, without making a view of a sliced body. */

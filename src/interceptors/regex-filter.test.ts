@@ -6,7 +6,11 @@ import { resolveOptions } from '../core/options.js';
 import { builtinRegistry } from '../builtins.js';
 import type { InterceptorDefinition } from '../core/component.js';
 import type { Interceptor } from '../core/routing.js';
-import { createEvent } from '../core/event.js';
+import { SlicedEvent, createEvent } from '../core/event.js';
+import { ChannelProcessor } from '../core/channel-processor.js';
+import { withTransaction } from '../core/transaction.js';
+import { MemoryChannel, options as memoryOptions } from '../channels/memory.js';
+import replicating from '../selectors/replicating.js';
 import regexFilter, { literalAlternatives } from './regex-filter.js';
 
 function build(def: InterceptorDefinition, props: Record<string, string> = {}): Interceptor {
@@ -54,4 +58,19 @@ test('a literal pattern is searched in the bytes, with the same answers as the r
     const run = (i: Interceptor) => i.intercept(bodies.map((b) => createEvent(b))).map((e) => e.body.toString());
     assert.deepEqual(run(viaLiteral), run(viaRegex), `${regex} exclude=${exclude}`);
   }
+});
+
+test('lines kept from a batch of sliced lines reach the channel as copies, not as views of the whole read', async () => {
+  const ch = new MemoryChannel('c1', resolveOptions(memoryOptions, new Context({})).options);
+  const selector = replicating.create({ name: 'r1', options: resolveOptions(replicating.options, new Context({})).options, context: new Context({}), logger: silentLogger, registry: builtinRegistry(), channels: [ch] });
+  const p = new ChannelProcessor(selector, [build(regexFilter, { regex: 'ERROR' })], silentLogger);
+  const read = Buffer.from(Array.from({ length: 300 }, (_, i) => (i === 150 ? 'ERROR the one' : `INFO line ${i}`)).join('\n') + '\n');
+  const lines: SlicedEvent[] = [];
+  for (let s = 0, nl = read.indexOf(10); nl >= 0; s = nl + 1, nl = read.indexOf(10, s)) lines.push(new SlicedEvent(read, s, nl));
+  await p.processEventBatch(lines);
+  const [kept, ...rest] = await withTransaction(ch, (tx) => tx.take(10));
+  assert.deepEqual(rest, []);
+  assert.ok(kept instanceof SlicedEvent);
+  assert.equal(kept.body.toString(), 'ERROR the one');
+  assert.equal(kept.source.length, 'ERROR the one'.length, 'the kept line holds its own bytes only');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Context } from '../core/context.js';
-import { createEvent } from '../core/event.js';
+import { SlicedEvent, createEvent } from '../core/event.js';
 import { silentLogger } from '../core/logger.js';
 import { resolveOptions } from '../core/options.js';
 import { ChannelProcessor } from '../core/channel-processor.js';
@@ -84,4 +84,20 @@ test('multiplexing: given the source\'s channels, validate names every key with 
     'a1.sources.r1.selector.mapping.a: channel "c9" is not one of the source\'s channels (c1 c2)',
     'a1.sources.r1.selector.optional.b: channel "cX" is not one of the source\'s channels (c1 c2)',
   ]);
+});
+
+test('a channel that gets part of a batch of sliced lines holds copies, not the read they were cut from', async () => {
+  const [c1, c2] = channels('c1', 'c2');
+  const s = selector(multiplexing, [c1!, c2!], { header: 'to', 'mapping.a': 'c1', 'mapping.b': 'c2' });
+  const p = new ChannelProcessor(s, [], silentLogger);
+  const read = Buffer.from('first\nsecond\nthird\n');
+  const lines = [new SlicedEvent(read, 0, 5), new SlicedEvent(read, 6, 12), new SlicedEvent(read, 13, 18)];
+  lines.forEach((e, i) => (e.headers.to = i === 1 ? 'b' : 'a'));
+  await p.processEventBatch(lines);
+  const [t1, t2] = [await withTransaction(c1!, (tx) => tx.take(10)), await withTransaction(c2!, (tx) => tx.take(10))];
+  assert.deepEqual(t1.map((e) => e.body.toString()), ['first', 'third']);
+  assert.deepEqual(t2.map((e) => e.body.toString()), ['second']);
+  // Each channel's events hold their own bytes only: 'first' + 'third', and 'second'.
+  assert.deepEqual([...t1, ...t2].map((e) => (e instanceof SlicedEvent ? e.source.length : -1)), [10, 10, 6]);
+  assert.deepEqual(t1.map((e) => e.headers.to), ['a', 'a']);
 });
