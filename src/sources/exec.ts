@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TextDecoder } from 'node:util';
-import { defineSource, opt, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { SlicedEvent, defineSource, opt, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   command: opt.requiredString('The command to run; each line of its standard output becomes an event.'),
@@ -94,22 +94,34 @@ class ExecSource implements EventDrivenSource {
           if (!this.abort.signal.aborted) child.stdout!.resume();
         });
       };
-      const line = (raw: Buffer): void => {
-        const end = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.length - 1 : raw.length;
-        const body = this.decoder ? Buffer.from(this.decoder.decode(raw.subarray(0, end)), 'utf8') : Buffer.from(raw.subarray(0, end));
-        batch.push({ headers: {}, body });
+      /** The line at buf[start..end): its trailing \r dropped, as Java's readLine does. */
+      const line = (buf: Buffer, start: number, end: number): void => {
+        if (end > start && buf[end - 1] === 0x0d) end--;
+        // A slice of the read (one small object per line, no copy) unless it must be decoded.
+        batch.push(this.decoder ? { headers: {}, body: Buffer.from(this.decoder.decode(buf.subarray(start, end)), 'utf8') } : new SlicedEvent(buf, start, end));
         this.counter.EventReceivedCount++;
         if (batch.length >= this.o.batchSize) flush();
         else if (!timer) timer = setTimeout(flush, this.o.batchTimeout);
       };
-      child.stdout!.on('data', (chunk: Buffer) => {
-        const data = pending ? Buffer.concat([pending, chunk]) : chunk;
-        pending = undefined;
+      child.stdout!.on('data', (data: Buffer) => {
         let start = 0;
-        for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
-          line(data.subarray(start, nl));
+        if (pending) {
+          // The line begun in an earlier read is completed in a buffer of its own.
+          const nl = data.indexOf(0x0a);
+          if (nl < 0) {
+            pending = Buffer.concat([pending, data]);
+            return;
+          }
+          const head = Buffer.concat([pending, data.subarray(0, nl)]);
+          pending = undefined;
+          line(head, 0, head.length);
           start = nl + 1;
         }
+        for (let nl = data.indexOf(0x0a, start); nl >= 0; nl = data.indexOf(0x0a, start)) {
+          line(data, start, nl);
+          start = nl + 1;
+        }
+        // Copied: a partial line must not keep the whole read alive.
         if (start < data.length) pending = Buffer.from(data.subarray(start));
       });
       child.stderr!.on('data', (chunk: Buffer) => {
@@ -117,7 +129,7 @@ class ExecSource implements EventDrivenSource {
       });
       const finish = (): void => {
         if (!outDone || !exited) return;
-        if (pending && pending.length > 0) line(pending);
+        if (pending && pending.length > 0) line(pending, 0, pending.length);
         pending = undefined;
         flush();
         void chain.then(() => resolve(exitCode));

@@ -66,3 +66,30 @@ test('exec: when the channel is full the output waits; nothing read is lost (Flu
     t.cleanup();
   }
 });
+
+test('exec: lines the command writes in pieces (cut inside a character, \\r\\n endings) arrive byte for byte, once', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const script = path.join(t.dir, 'pieces.py');
+  // Writes 3000 lines in pieces of 1..500 bytes, flushing each and pausing now and then, so reads end anywhere.
+  fs.writeFileSync(script, `import sys, time
+data = ''.join('line %d %s%s\\n' % (i, 'ünï日本' * (i % 9), '\\r' if i % 7 == 0 else '') for i in range(3000)).encode('utf-8')
+out, off, seed = sys.stdout.buffer, 0, 11
+while off < len(data):
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    n = 1 + seed % 500
+    out.write(data[off:off + n]); out.flush(); off += n
+    if seed % 5 == 0: time.sleep(0.001)
+`);
+  const agent = await startAgent(job(`python3 ${script}`, out, { batchSize: 50, batchTimeout: 100, restart: false }, { capacity: 10000, transactionCapacity: 100 }), { dir: t.dir });
+  try {
+    const want = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'ünï日本'.repeat(i % 9)}`);
+    await eventually(() => lines(out).length >= 3000, 10000, '3000 lines');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(lines(out), want);
+  } finally {
+    assert.equal(await agent.stop(), 0);
+    t.cleanup();
+  }
+});
