@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, eventually, freePort, loggedBodies, startAgent, tcpExchange, tempDir, type RunningAgent } from '../support/agent.js';
+import { BIN, ROOT, eventually, freePort, loggedBodies, tcpExchange } from '../support/agent.js';
 import { PLUGIN_ARGS, bodies, recordingSink } from '../support/plugins/recorder.js';
+import { netcatSource, rpcSinkJob, rpcSourceJob, withAgents } from './rpc-support.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -19,13 +20,6 @@ function avroJob(rel: string, ports: Partial<Record<4141 | 4142 | 44444 | 44445,
   return text;
 }
 
-/** Starts an agent in its own directory (so job files do not overwrite each other). */
-async function agentIn(root: string, name: string, job: string, extraArgs: string[] = []): Promise<RunningAgent> {
-  const dir = path.join(root, `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
-  fs.mkdirSync(dir);
-  return startAgent(job, { name, dir, extraArgs });
-}
-
 /** Sends each line through a netcat source and checks every line was acknowledged. */
 async function send(port: number, lines: string[]): Promise<void> {
   const reply = await tcpExchange(port, lines.map((l) => `${l}\n`).join(''), { expectBytes: 3 * lines.length });
@@ -34,10 +28,6 @@ async function send(port: number, lines: string[]): Promise<void> {
 
 const range = (prefix: string, n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => `${prefix}${from + i}`);
 const sorted = (xs: string[]): string[] => [...xs].sort();
-
-async function stopAll(agents: Array<RunningAgent | undefined>): Promise<void> {
-  for (const a of agents) if (a) await a.stop();
-}
 
 test('jobs/avro: every job file passes flume-ng validate', () => {
   const files: string[] = [];
@@ -56,39 +46,32 @@ test('jobs/avro: every job file passes flume-ng validate', () => {
   }
 });
 
-test('oup1: one source replicated over two avro sinks to two agents; both get every event', { timeout: 60_000 }, async () => {
-  const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
-  const t = tempDir();
-  const files = path.join(t.dir, 'files');
-  fs.mkdirSync(files);
-  let a1: RunningAgent | undefined, a2: RunningAgent | undefined, a3: RunningAgent | undefined;
-  try {
-    a2 = await agentIn(t.dir, 'a2', avroJob('oup1/flume-avro-hdfs.conf', { 4141: p1 }));
-    a3 = await agentIn(t.dir, 'a3', avroJob('oup1/flume-avro-file.conf', { 4142: p2 }, files));
-    a1 = await agentIn(t.dir, 'a1', avroJob('oup1/flume-exec-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
+test('oup1: one source replicated over two avro sinks to two agents; both get every event', { timeout: 60_000 }, () =>
+  withAgents(async (agents) => {
+    const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
+    const files = path.join(agents.dir, 'files');
+    fs.mkdirSync(files);
+    const a2 = await agents.start('a2', avroJob('oup1/flume-avro-hdfs.conf', { 4141: p1 }));
+    await agents.start('a3', avroJob('oup1/flume-avro-file.conf', { 4142: p2 }, files));
+    await agents.start('a1', avroJob('oup1/flume-exec-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
     const lines = range('line-', 50);
     await send(nc, lines.slice(0, 20));
     await send(nc, lines.slice(20));
-    await eventually(() => loggedBodies(a2!.stderr()).length === 50, 15_000, 'a2 to log 50 events');
+    await eventually(() => loggedBodies(a2.stderr()).length === 50, 15_000, 'a2 to log 50 events');
     const written = (): string => fs.readdirSync(files).map((f) => fs.readFileSync(path.join(files, f), 'utf8')).join('');
     await eventually(() => written().split('\n').length - 1 === 50, 15_000, 'a3 to write 50 lines');
     assert.deepEqual(loggedBodies(a2.stderr()), lines);
     assert.equal(written(), lines.map((l) => `${l}\n`).join(''));
-  } finally {
-    await stopAll([a1, a2, a3]);
-    t.cleanup();
-  }
-});
+  }),
+);
 
-test('group2: load_balance over two downstream agents spreads the batches; every event arrives once, also with one agent down', { timeout: 90_000 }, async () => {
-  const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
-  const t = tempDir();
-  let a1: RunningAgent | undefined, a2: RunningAgent | undefined, a3: RunningAgent | undefined;
-  try {
-    a2 = await agentIn(t.dir, 'a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
-    a3 = await agentIn(t.dir, 'a3', avroJob('group2/flume-avro-console2.conf', { 4142: p2 }));
-    a1 = await agentIn(t.dir, 'a1', avroJob('group2/flume-netcat-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
-    const got = (): string[] => [...loggedBodies(a2!.stderr()), ...loggedBodies(a3!.stderr())];
+test('group2: load_balance over two downstream agents spreads the batches; every event arrives once, also with one agent down', { timeout: 90_000 }, () =>
+  withAgents(async (agents) => {
+    const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
+    const a2 = await agents.start('a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
+    const a3 = await agents.start('a3', avroJob('group2/flume-avro-console2.conf', { 4142: p2 }));
+    await agents.start('a1', avroJob('group2/flume-netcat-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
+    const got = (): string[] => [...loggedBodies(a2.stderr()), ...loggedBodies(a3.stderr())];
     // One event per batch (each delivered before the next is sent), so the random selector decides 20 times.
     const first = range('lb-', 20);
     for (let i = 0; i < first.length; i++) {
@@ -101,126 +84,81 @@ test('group2: load_balance over two downstream agents spreads the batches; every
     // a3 goes away: its sink fails, is backed off, and a2 carries everything.
     const a3Bodies = loggedBodies(a3.stderr());
     assert.equal(await a3.stop(), 0);
-    a3 = undefined;
     const second = range('lb-down-', 20);
     for (let i = 0; i < second.length; i += 5) await send(nc, second.slice(i, i + 5));
-    await eventually(() => loggedBodies(a2!.stderr()).length + a3Bodies.length === 40, 20_000, 'all 40 events to arrive');
+    await eventually(() => loggedBodies(a2.stderr()).length + a3Bodies.length === 40, 20_000, 'all 40 events to arrive');
     assert.deepEqual(sorted([...loggedBodies(a2.stderr()), ...a3Bodies]), sorted([...first, ...second]));
-  } finally {
-    await stopAll([a1, a2, a3]);
-    t.cleanup();
-  }
-});
+  }),
+);
 
-test('group3: two agents send to one avro source; it gets every event of both', { timeout: 60_000 }, async () => {
-  const [p1, nc1, nc2] = [await freePort(), await freePort(), await freePort()];
-  const t = tempDir();
-  let a1: RunningAgent | undefined, a2: RunningAgent | undefined, a3: RunningAgent | undefined;
-  try {
-    a3 = await agentIn(t.dir, 'a3', avroJob('group3/flume5-avro-console.conf', { 4141: p1 }));
-    a1 = await agentIn(t.dir, 'a1', avroJob('group3/flume3-exec-avro.conf', { 4141: p1, 44445: nc1 }));
-    a2 = await agentIn(t.dir, 'a2', avroJob('group3/flume2-netcat-avro.conf', { 4141: p1, 44444: nc2 }));
+test('group3: two agents send to one avro source; it gets every event of both', { timeout: 60_000 }, () =>
+  withAgents(async (agents) => {
+    const [p1, nc1, nc2] = [await freePort(), await freePort(), await freePort()];
+    const a3 = await agents.start('a3', avroJob('group3/flume5-avro-console.conf', { 4141: p1 }));
+    await agents.start('a1', avroJob('group3/flume3-exec-avro.conf', { 4141: p1, 44445: nc1 }));
+    await agents.start('a2', avroJob('group3/flume2-netcat-avro.conf', { 4141: p1, 44444: nc2 }));
     const fromA1 = range('from-a1-', 30);
     const fromA2 = range('from-a2-', 30);
     await Promise.all([send(nc1, fromA1.slice(0, 15)), send(nc2, fromA2.slice(0, 15))]);
     await Promise.all([send(nc1, fromA1.slice(15)), send(nc2, fromA2.slice(15))]);
-    await eventually(() => loggedBodies(a3!.stderr()).length === 60, 15_000, 'a3 to log 60 events');
+    await eventually(() => loggedBodies(a3.stderr()).length === 60, 15_000, 'a3 to log 60 events');
     const logged = loggedBodies(a3.stderr());
     assert.deepEqual(sorted(logged), sorted([...fromA1, ...fromA2]));
     // Each sender's events keep their order.
     assert.deepEqual(logged.filter((b) => b.startsWith('from-a1-')), fromA1);
     assert.deepEqual(logged.filter((b) => b.startsWith('from-a2-')), fromA2);
-  } finally {
-    await stopAll([a1, a2, a3]);
-    t.cleanup();
-  }
-});
+  }),
+);
 
-test('failover: the preferred downstream agent is killed, the other takes over at once, and gets the work back after a restart; nothing is lost', { timeout: 90_000 }, async () => {
-  const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
-  const t = tempDir();
-  let a1: RunningAgent | undefined, a2: RunningAgent | undefined, a2again: RunningAgent | undefined, a3: RunningAgent | undefined;
-  try {
-    a2 = await agentIn(t.dir, 'a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
-    a3 = await agentIn(t.dir, 'a3', avroJob('group2/flume-avro-console2.conf', { 4142: p2 }));
-    a1 = await agentIn(t.dir, 'a1', avroJob('failover/flume-netcat-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
+test('failover: the preferred downstream agent is killed, the other takes over at once, and gets the work back after a restart; nothing is lost', { timeout: 90_000 }, () =>
+  withAgents(async (agents) => {
+    const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
+    const a2 = await agents.start('a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
+    const a3 = await agents.start('a3', avroJob('group2/flume-avro-console2.conf', { 4142: p2 }));
+    const a1 = await agents.start('a1', avroJob('failover/flume-netcat-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
 
     const before = range('before-', 10);
     await send(nc, before);
-    await eventually(() => loggedBodies(a2!.stderr()).length === 10, 10_000, 'a2 (preferred) to get the first events');
+    await eventually(() => loggedBodies(a2.stderr()).length === 10, 10_000, 'a2 (preferred) to get the first events');
     assert.equal(loggedBodies(a3.stderr()).length, 0);
 
     // Kill a2 outright (its channel is empty: everything it acknowledged is logged).
     const a2Bodies = loggedBodies(a2.stderr());
     assert.equal(await a2.stop('SIGKILL'), 'SIGKILL');
-    a2 = undefined;
     const killedAt = Date.now();
     const during = range('during-', 10);
     await send(nc, during);
     // The failed batch moves to a3 within the same sink-group call: no 5 s pause.
-    await eventually(() => loggedBodies(a3!.stderr()).length === 10, 4000, 'a3 to take over');
+    await eventually(() => loggedBodies(a3.stderr()).length === 10, 4000, 'a3 to take over');
     await a1.waitFor(/Sink k1 failed and has been sent to failover list/, 5000);
 
     // a2 comes back on the same port; once k1's 2 s penalty has passed it gets the work again.
-    a2again = await agentIn(t.dir, 'a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
+    const a2again = await agents.start('a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
     await sleep(Math.max(0, killedAt + 2500 - Date.now()));
     const after = range('after-', 10);
     await send(nc, after);
-    await eventually(() => loggedBodies(a2again!.stderr()).length === 10, 15_000, 'the restarted a2 to get the work back');
+    await eventually(() => loggedBodies(a2again.stderr()).length === 10, 15_000, 'the restarted a2 to get the work back');
     assert.deepEqual(loggedBodies(a3.stderr()), during);
     assert.deepEqual(sorted([...a2Bodies, ...loggedBodies(a3.stderr()), ...loggedBodies(a2again.stderr())]), sorted([...before, ...during, ...after]));
-  } finally {
-    await stopAll([a1, a2, a2again, a3]);
-    t.cleanup();
-  }
-});
+  }),
+);
 
-test('a full downstream channel answers FAILED; the upstream avro sink rolls back and retries until it gets through', { timeout: 90_000 }, async () => {
-  const [p1, nc] = [await freePort(), await freePort()];
-  const t = tempDir();
-  const out = path.join(t.dir, 'delivered.jsonl');
-  const down = path.join(t.dir, 'b.down');
-  fs.writeFileSync(down, '');
-  let a: RunningAgent | undefined, b: RunningAgent | undefined;
-  try {
+test('a full downstream channel answers FAILED; the upstream avro sink rolls back and retries until it gets through', { timeout: 90_000 }, () =>
+  withAgents(async (agents) => {
+    const [p1, nc] = [await freePort(), await freePort()];
+    const out = path.join(agents.dir, 'delivered.jsonl');
+    const down = path.join(agents.dir, 'b.down');
+    fs.writeFileSync(down, '');
     // b: a small channel that does not wait for room, drained by a sink that fails while b.down exists.
-    b = await agentIn(
-      t.dir,
+    const b = await agents.start(
       'b',
-      `b.sources = r1
-b.channels = c1
-b.sinks = k1
-b.sources.r1.type = avro
-b.sources.r1.bind = 127.0.0.1
-b.sources.r1.port = ${p1}
-b.sources.r1.channels = c1
-b.channels.c1.type = memory
-b.channels.c1.capacity = 10
-b.channels.c1.transactionCapacity = 10
-b.channels.c1.keep-alive = 0
-b.sinks.k1.channel = c1
-` + recordingSink('k1', out, { failFile: down, agent: 'b', batchSize: 10 }),
-      PLUGIN_ARGS,
+      rpcSourceJob('b', 'avro', p1, 'b.channels.c1.capacity = 10\nb.channels.c1.transactionCapacity = 10\nb.channels.c1.keep-alive = 0\nb.sinks = k1\nb.sinks.k1.channel = c1\n') +
+        recordingSink('k1', out, { failFile: down, agent: 'b', batchSize: 10 }),
+      { extraArgs: PLUGIN_ARGS },
     );
-    a = await agentIn(
-      t.dir,
+    const a = await agents.start(
       'a',
-      `a.sources = r1
-a.channels = c1
-a.sinks = k1
-a.sources.r1.type = netcat
-a.sources.r1.bind = 127.0.0.1
-a.sources.r1.port = ${nc}
-a.sources.r1.channels = c1
-a.channels.c1.type = memory
-a.channels.c1.capacity = 1000
-a.channels.c1.transactionCapacity = 100
-a.sinks.k1.type = avro
-a.sinks.k1.hostname = 127.0.0.1
-a.sinks.k1.port = ${p1}
-a.sinks.k1.batch-size = 10
-a.sinks.k1.channel = c1
-`,
+      rpcSinkJob('a', 'avro', p1, 'a.sinks.k1.batch-size = 10\n') + netcatSource('a', nc) + 'a.channels.c1.capacity = 1000\na.channels.c1.transactionCapacity = 100\n',
     );
     const lines = range('full-', 30);
     await send(nc, lines);
@@ -234,8 +172,5 @@ a.sinks.k1.channel = c1
     assert.deepEqual(sorted(bodies(out)), sorted(lines));
     await sleep(300);
     assert.equal(bodies(out).length, 30);
-  } finally {
-    await stopAll([a, b]);
-    t.cleanup();
-  }
-});
+  }),
+);

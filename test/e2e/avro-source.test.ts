@@ -2,75 +2,19 @@
 // can be read): acknowledgements, FAILED answers, malformed input, ipFilter, options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { builtinRegistry } from '../../src/builtins.js';
-import { loadJob } from '../../src/config/load.js';
-import { Agent } from '../../src/core/agent.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { FlumeEvent } from '../../src/core/event.js';
-import { withTransaction } from '../../src/core/transaction.js';
 import { AvroRpcClient } from '../../src/rpc/avro/client.js';
 import { AvroErrorCodes } from '../../src/rpc/avro/errors.js';
 import { encodeFrame } from '../../src/rpc/avro/framing.js';
 import { CALL_HEADERS, encodeAppendParams, encodeHandshakeRequest } from '../../src/rpc/avro/protocol.js';
-import { eventually, freePort, tempDir, writeJob } from '../support/agent.js';
+import type { FlumeEvent } from '../../src/core/event.js';
+import { eventually, freePort, tempDir } from '../support/agent.js';
+import { inProcessAgent, jobDiagnostics, rpcSourceJob, sendUntilClosed } from './rpc-support.js';
 
-/** A logger that keeps every line, for checking what was logged. */
-function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const l = {
-    lines,
-    isDebugEnabled: false,
-    error: (m: string) => void lines.push(`ERROR ${m}`),
-    warn: (m: string) => void lines.push(`WARN ${m}`),
-    info: (m: string) => void lines.push(`INFO ${m}`),
-    debug: () => {},
-    child: () => l,
-  };
-  return l;
-}
-
-/** Builds and starts an agent from job text in this process. */
-async function runAgent(job: string, name = 'a1') {
-  const t = tempDir();
-  const file = writeJob(t.dir, job);
-  const registry = builtinRegistry();
-  const { plan, diagnostics } = loadJob([file], name, registry);
-  assert.ok(plan, diagnostics.map((d) => d.message).join('\n'));
-  const logger = memoryLogger();
-  const agent = new Agent(plan, registry, logger, { drainGraceMs: 500 });
-  await agent.start();
-  return {
-    agent,
-    logger,
-    diagnostics,
-    source: (n = 'r1') => agent.counters.find((c) => c.Type === 'SOURCE' && c.name === n)!.snapshot(),
-    /** Everything in the channel, one transaction at a time. */
-    async take(channel = 'c1'): Promise<FlumeEvent[]> {
-      const ch = agent.channels.get(channel)!;
-      const out: FlumeEvent[] = [];
-      for (;;) {
-        const got = await withTransaction(ch, (tx) => tx.take(ch.transactionCapacity));
-        if (got.length === 0) return out;
-        out.push(...got);
-      }
-    },
-    async stop() {
-      await agent.stop(500);
-      t.cleanup();
-    },
-  };
-}
+/** Builds and starts the agent from job text in this process. */
+const runAgent = (job: string) => inProcessAgent(job, { options: { drainGraceMs: 500 } });
 
 function sourceJob(port: number, extra = '', channel = 'capacity = 1000\na1.channels.c1.transactionCapacity = 100'): string {
-  return `a1.sources = r1
-a1.channels = c1
-a1.sources.r1.type = avro
-a1.sources.r1.bind = 127.0.0.1
-a1.sources.r1.port = ${port}
-a1.sources.r1.channels = c1
-a1.channels.c1.type = memory
-a1.channels.c1.${channel}
-${extra}`;
+  return rpcSourceJob('a1', 'avro', port, `a1.channels.c1.${channel}\n${extra}`);
 }
 
 async function client(port: number, extra: Partial<ConstructorParameters<typeof AvroRpcClient>[0]> = {}): Promise<AvroRpcClient> {
@@ -100,7 +44,7 @@ test('append and appendBatch land in the channel with headers and bodies; OK onl
       ],
     );
     await c.appendBatch([]);
-    const s = a.source();
+    const s = a.counter('SOURCE', 'r1');
     assert.equal(s.AppendReceivedCount, 1);
     assert.equal(s.AppendAcceptedCount, 1);
     assert.equal(s.AppendBatchReceivedCount, 2);
@@ -129,13 +73,13 @@ test('a full channel answers FAILED at once (no hang, connection kept), and OK a
     assert.ok(c.isConnected, 'the connection stays open after FAILED');
     assert.deepEqual((await a.take()).map((e) => e.body.toString()), ['e1', 'e2', 'e3', 'e4', 'e5']);
     await c.appendBatch([ev('e6'), ev('e7')]);
-    const s = a.source();
+    const s = a.counter('SOURCE', 'r1');
     assert.equal(s.ChannelWriteFail, 2);
     assert.equal(s.AppendBatchReceivedCount, 3);
     assert.equal(s.AppendBatchAcceptedCount, 2);
     assert.equal(s.AppendAcceptedCount, 1);
     assert.equal(s.EventAcceptedCount, 7);
-    assert.match(a.logger.lines.join('\n'), /WARN Avro source r1: unable to process event batch of 2, answering FAILED: Space for commit to queue couldn't be acquired/);
+    assert.match(a.log(), /WARN Avro source r1: unable to process event batch of 2, answering FAILED: Space for commit to queue couldn't be acquired/);
   } finally {
     await c.close();
     await a.stop();
@@ -150,23 +94,13 @@ test('an appendBatch larger than transactionCapacity answers FAILED, with advice
     await assert.rejects(c.appendBatch(Array.from({ length: 11 }, (_, i) => ev(`e${i}`))), { code: AvroErrorCodes.STATUS });
     await c.appendBatch(Array.from({ length: 10 }, (_, i) => ev(`e${i}`)));
     assert.equal((await a.take()).length, 10);
-    assert.match(a.logger.lines.join('\n'), /batch of 11 events exceeds the channels' transactionCapacity 10: lower the sender's batch-size/);
-    assert.equal(a.source().ChannelWriteFail, 1);
+    assert.match(a.log(), /batch of 11 events exceeds the channels' transactionCapacity 10: lower the sender's batch-size/);
+    assert.equal(a.counter('SOURCE', 'r1').ChannelWriteFail, 1);
   } finally {
     await c.close();
     await a.stop();
   }
 });
-
-/** A raw TCP connection that reports when the server closed it. */
-async function raw(port: number): Promise<{ sock: net.Socket; closed: Promise<void> }> {
-  const sock = net.connect(port, '127.0.0.1');
-  sock.on('error', () => {});
-  sock.resume();
-  await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
-  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
-  return { sock, closed };
-}
 
 test('garbage, a huge announced frame and a client stopping mid-frame are refused, logged and counted; other clients keep working', { timeout: 30_000 }, async () => {
   const port = await freePort();
@@ -182,24 +116,16 @@ test('garbage, a huge announced frame and a client stopping mid-frame are refuse
     }
   })();
   try {
-    const g = await raw(port);
-    g.sock.write('GET / HTTP/1.1\r\nHost: flume\r\n\r\n');
-    await g.closed;
-
-    const huge = await raw(port);
+    await sendUntilClosed(port, 'GET / HTTP/1.1\r\nHost: flume\r\n\r\n');
     // serial 1, one buffer, announced length 2^31-1.
-    huge.sock.write(Buffer.from('00000001000000017fffffff', 'hex'));
-    await huge.closed;
-
-    const cut = await raw(port);
+    await sendUntilClosed(port, Buffer.from('00000001000000017fffffff', 'hex'));
     const frame = encodeFrame(1, [Buffer.concat([encodeHandshakeRequest(null), CALL_HEADERS.append]), encodeAppendParams(ev('never'))]);
-    cut.sock.end(frame.subarray(0, frame.length - 5));
-    await cut.closed;
+    await sendUntilClosed(port, frame.subarray(0, frame.length - 5), true);
 
-    await eventually(() => a.source().EventReadFail === 3, 5000, 'three read failures counted');
+    await eventually(() => a.counter('SOURCE', 'r1').EventReadFail === 3, 5000, 'three read failures counted');
     const before = sent;
     await eventually(() => sent > before + 5, 5000, 'the steady client to keep going');
-    const log = a.logger.lines.join('\n');
+    const log = a.log();
     assert.match(log, /WARN closing Avro RPC connection from 127\.0\.0\.1:\d+: frame \d+ announces \d+ buffers/);
     assert.match(log, /WARN closing Avro RPC connection from 127\.0\.0\.1:\d+: frame 1 exceeds 67108864 bytes/);
     assert.match(log, /WARN closing Avro RPC connection from 127\.0\.0\.1:\d+: peer closed the connection in the middle of a frame/);
@@ -228,8 +154,8 @@ test('ipFilter: a denied address is disconnected before any byte is read; an all
     await c.connect().catch(() => {});
     await assert.rejects(c.append(ev('x')), { code: AvroErrorCodes.CLOSED });
     await c.close();
-    assert.match(denied.logger.lines.join('\n'), /INFO Avro source r1: ipFilter with rules allow:ip:10\.\*,deny:ip:127\.\*/);
-    assert.match(denied.logger.lines.join('\n'), /connection from (::ffff:)?127\.0\.0\.1 refused by ipFilterRules/);
+    assert.match(denied.log(), /INFO Avro source r1: ipFilter with rules allow:ip:10\.\*,deny:ip:127\.\*/);
+    assert.match(denied.log(), /connection from (::ffff:)?127\.0\.0\.1 refused by ipFilterRules/);
     assert.equal((await denied.take()).length, 0);
   } finally {
     await denied.stop();
@@ -258,7 +184,7 @@ test('deflate: the source and our client agree; a plain client is refused on its
     await z.append(ev('still'));
     const got = await a.take();
     assert.deepEqual(got.map((e) => e.body.length), [6, 50_000, 5]);
-    await eventually(() => a.source().EventReadFail === 1, 5000, 'the plain connection counted');
+    await eventually(() => a.counter('SOURCE', 'r1').EventReadFail === 1, 5000, 'the plain connection counted');
   } finally {
     await z.close();
     await a.stop();
@@ -281,10 +207,7 @@ test('job file checks: ipFilter without rules, bad rules, a JKS keystore, unknow
   try {
     const jks = `${t.dir}/server.jks`;
     (await import('node:fs')).writeFileSync(jks, Buffer.from('feedfeed00000002', 'hex'));
-    const check = (extra: string) => {
-      const file = writeJob(t.dir, sourceJob(4141, extra));
-      return loadJob([file], 'a1', builtinRegistry()).diagnostics.map((d) => `${d.severity}: ${d.message}`).join('\n');
-    };
+    const check = (extra: string) => jobDiagnostics(t.dir, sourceJob(4141, extra), 'a1');
     assert.match(check('a1.sources.r1.ipFilter = true'), /error: a1\.sources\.r1\.ipFilterRules is required when ipFilter = true/);
     assert.match(check('a1.sources.r1.ipFilter = true\na1.sources.r1.ipFilterRules = permit:ip:*'), /error: a1\.sources\.r1\.ipFilterRules: bad ipFilterRules entry "permit:ip:\*"/);
     assert.match(check('a1.sources.r1.ipFilterRules = deny:ip:*'), /warning: a1\.sources\.r1\.ipFilterRules is ignored because ipFilter is not true/);

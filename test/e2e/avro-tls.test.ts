@@ -7,102 +7,48 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { builtinRegistry } from '../../src/builtins.js';
-import { loadJob } from '../../src/config/load.js';
-import { Agent } from '../../src/core/agent.js';
-import type { Logger } from '../../src/core/logger.js';
 import { createEvent } from '../../src/core/event.js';
 import { withTransaction } from '../../src/core/transaction.js';
 import { cipherOptions, openSslCipherName, protocolOptions } from '../../src/rpc/tls.js';
-import { eventually, freePort, spawnFlume, startAgent, tempDir, writeJob } from '../support/agent.js';
+import { eventually, freePort, loggedBodies, spawnFlume, tcpExchange, tempDir, writeJob } from '../support/agent.js';
 import { selfSignedCert } from '../support/avro/peer.js';
+import { inProcessAgent, netcatSource, openssl, rpcSinkJob, rpcSourceJob, withAgents, writeServerCerts } from './rpc-support.js';
 
 const t = tempDir('flume-ts-avro-tls-');
 after(() => t.cleanup());
 const f = (name: string): string => path.join(t.dir, name);
 
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
-}
-
 before(() => {
-  const { key, cert } = selfSignedCert();
-  fs.writeFileSync(f('key.pem'), key);
-  fs.writeFileSync(f('cert.pem'), cert);
+  const { key, cert } = writeServerCerts(t.dir, 's3cret');
   fs.writeFileSync(f('server.pem'), Buffer.concat([key, cert]));
-  openssl(['pkcs12', '-export', '-inkey', f('key.pem'), '-in', f('cert.pem'), '-out', f('server.p12'), '-passout', 'pass:s3cret']);
   openssl(['pkcs12', '-export', '-nokeys', '-in', f('cert.pem'), '-out', f('trust.p12'), '-passout', 'pass:trustme']);
   // Another self-signed certificate nobody trusts.
   fs.writeFileSync(f('other.pem'), selfSignedCert().cert);
 });
 
-function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const l = {
-    lines,
-    isDebugEnabled: false,
-    error: (m: string) => void lines.push(`ERROR ${m}`),
-    warn: (m: string) => void lines.push(`WARN ${m}`),
-    info: (m: string) => void lines.push(`INFO ${m}`),
-    debug: () => {},
-    child: () => l,
-  };
-  return l;
-}
+const receiver = (port: number, keys: string) => rpcSourceJob('b', 'avro', port, `b.sources.r1.ssl = true\n${keys}\n`);
 
-async function inProcess(job: string, name: string) {
-  const file = writeJob(t.dir, job, `${name}-${Math.random().toString(36).slice(2)}.conf`);
-  const registry = builtinRegistry();
-  const { plan, diagnostics } = loadJob([file], name, registry);
-  assert.ok(plan, diagnostics.map((d) => d.message).join('\n'));
-  const logger = memoryLogger();
-  const agent = new Agent(plan, registry, logger, { drainGraceMs: 300, sinkFailureBackoffMs: 200 });
-  await agent.start();
-  return { agent, logger };
-}
-
-const receiver = (port: number, keys: string) => `b.sources = r1
-b.channels = c1
-b.sources.r1.type = avro
-b.sources.r1.bind = 127.0.0.1
-b.sources.r1.port = ${port}
-b.sources.r1.ssl = true
-${keys}
-b.sources.r1.channels = c1
-b.channels.c1.type = memory
-`;
-
-const sender = (port: number, keys: string) => `a.channels = c1
-a.sinks = k1
-a.channels.c1.type = memory
-a.sinks.k1.type = avro
-a.sinks.k1.hostname = 127.0.0.1
-a.sinks.k1.port = ${port}
-a.sinks.k1.connect-timeout = 3000
-a.sinks.k1.request-timeout = 3000
-a.sinks.k1.ssl = true
-${keys}
-a.sinks.k1.channel = c1
-`;
+const sender = (port: number, keys: string) =>
+  rpcSinkJob('a', 'avro', port, `a.sinks.k1.connect-timeout = 3000\na.sinks.k1.request-timeout = 3000\na.sinks.k1.ssl = true\n${keys}\n`);
 
 const P12 = `b.sources.r1.keystore = ${f('server.p12')}\nb.sources.r1.keystore-password = s3cret\nb.sources.r1.keystore-type = PKCS12`;
 
 /** Puts `n` events into the sender's channel and reports what arrived at the receiver (or undefined when the sender failed). */
 async function roundTrip(sourceKeys: string, sinkKeys: string, n = 5): Promise<{ received: string[]; sinkLog: string; sourceLog: string }> {
   const port = await freePort();
-  const b = await inProcess(receiver(port, sourceKeys), 'b');
-  const a = await inProcess(sender(port, sinkKeys), 'a');
+  const b = await inProcessAgent(receiver(port, sourceKeys), { name: 'b', dir: t.dir });
+  const a = await inProcessAgent(sender(port, sinkKeys), { name: 'a', dir: t.dir });
   try {
     const events = Array.from({ length: n }, (_, i) => createEvent(`tls-${i}`, { i: String(i) }));
-    await withTransaction(a.agent.channels.get('c1')!, (tx) => tx.put(events));
-    const sinkCounter = () => a.agent.counters.find((c) => c.Type === 'SINK')!.snapshot();
+    await a.put(events);
+    const sinkCounter = () => a.counter('SINK');
     await eventually(() => Number(sinkCounter().EventDrainSuccessCount) === n || Number(sinkCounter().EventWriteFail) > 0, 10_000, 'delivery or failure');
     const bch = b.agent.channels.get('c1')!;
     const received = (await withTransaction(bch, (tx) => tx.take(100))).map((e) => e.body.toString());
-    return { received, sinkLog: a.logger.lines.join('\n'), sourceLog: b.logger.lines.join('\n') };
+    return { received, sinkLog: a.log(), sourceLog: b.log() };
   } finally {
-    await a.agent.stop(0);
-    await b.agent.stop(0);
+    await a.stop(0);
+    await b.stop(0);
   }
 }
 
@@ -150,27 +96,16 @@ test('cipher suite keys apply, in Java names: a suite the source does not offer 
   assert.deepEqual(good.received, five);
 });
 
-test('a chain of two agent processes over TLS (PKCS12 keystore, PEM truststore)', { timeout: 60_000 }, async () => {
-  const [port, nc] = [await freePort(), await freePort()];
-  const dirB = f('chain-b');
-  const dirA = f('chain-a');
-  fs.mkdirSync(dirB);
-  fs.mkdirSync(dirA);
-  const b = await startAgent(receiver(port, P12) + 'b.sinks = k1\nb.sinks.k1.type = logger\nb.sinks.k1.channel = c1\n', { name: 'b', dir: dirB });
-  const a = await startAgent(
-    sender(port, `a.sinks.k1.truststore = ${f('cert.pem')}`) + `a.sources = r1\na.sources.r1.type = netcat\na.sources.r1.bind = 127.0.0.1\na.sources.r1.port = ${nc}\na.sources.r1.channels = c1\n`,
-    { name: 'a', dir: dirA },
-  );
-  try {
-    const { tcpExchange, loggedBodies } = await import('../support/agent.js');
+test('a chain of two agent processes over TLS (PKCS12 keystore, PEM truststore)', { timeout: 60_000 }, () =>
+  withAgents(async (agents) => {
+    const [port, nc] = [await freePort(), await freePort()];
+    const b = await agents.start('b', receiver(port, P12) + 'b.sinks = k1\nb.sinks.k1.type = logger\nb.sinks.k1.channel = c1\n', { exitCode: 0 });
+    await agents.start('a', sender(port, `a.sinks.k1.truststore = ${f('cert.pem')}`) + netcatSource('a', nc), { exitCode: 0 });
     assert.equal(await tcpExchange(nc, 'secret one\nsecret two\n', { expectBytes: 6 }), 'OK\nOK\n');
     await eventually(() => loggedBodies(b.stderr()).length === 2, 10_000, 'b to log both events');
     assert.deepEqual(loggedBodies(b.stderr()), ['secret one', 'secret two']);
-  } finally {
-    assert.equal(await a.stop(), 0);
-    assert.equal(await b.stop(), 0);
-  }
-});
+  }),
+);
 
 test('keystore mistakes stop the agent with one clear line: wrong password, a JKS file, a missing file', { timeout: 60_000 }, async () => {
   const port = await freePort();

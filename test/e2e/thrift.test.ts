@@ -7,17 +7,23 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { builtinRegistry } from '../../src/builtins.js';
-import { loadJob } from '../../src/config/load.js';
-import { Agent } from '../../src/core/agent.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { FlumeEvent } from '../../src/core/event.js';
 import { createEvent } from '../../src/core/event.js';
-import { withTransaction } from '../../src/core/transaction.js';
 import { ThriftRpcClient } from '../../src/rpc/thrift/client.js';
 import { ThriftErrorCodes, ThriftFrameDecoder, decodeReply, encodeCall, type ThriftMessageName } from '../../src/rpc/thrift/protocol.js';
-import { ROOT, eventually, freePort, startAgent, tempDir, writeJob } from '../support/agent.js';
+import { ROOT, eventually, freePort, tempDir } from '../support/agent.js';
 import { selfSignedCert } from '../support/avro/peer.js';
+import {
+  fileRollSink,
+  inProcessAgent,
+  jobDiagnostics,
+  peerEvents,
+  rolledFiles,
+  rpcSinkJob,
+  rpcSourceJob,
+  sendUntilClosed,
+  withAgents,
+  writeServerCerts,
+} from './rpc-support.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = path.join(ROOT, 'test', 'support', 'thrift', 'peer.py');
@@ -36,11 +42,7 @@ before(() => {
   fs.mkdirSync(GEN);
   const gen = spawnSync('thrift', ['--gen', 'py', '-out', GEN, IDL], { encoding: 'utf8' });
   assert.equal(gen.status, 0, gen.stderr);
-  const { key, cert } = selfSignedCert();
-  fs.writeFileSync(f('key.pem'), key);
-  fs.writeFileSync(f('cert.pem'), cert);
-  const p12 = spawnSync('openssl', ['pkcs12', '-export', '-inkey', f('key.pem'), '-in', f('cert.pem'), '-out', f('server.p12'), '-passout', 'pass:pw'], { encoding: 'utf8' });
-  assert.equal(p12.status, 0, p12.stderr);
+  writeServerCerts(t.dir, 'pw');
 });
 
 after(async () => {
@@ -76,86 +78,33 @@ async function peerServer(extra: string[]) {
   return { ...p, port: p.lines.find((l) => typeof l.listening === 'number')!.listening as number };
 }
 
-/** What peer.py's client sends: per round i, appendBatch(B events), then append(1 event). */
-function peerEvents(count: number, batch: number, bodySize: number): FlumeEvent[] {
-  const out: FlumeEvent[] = [];
-  for (let i = 0; i < count; i++) {
-    for (let j = 0; j < batch; j++) {
-      const tail = Buffer.from(Array.from({ length: bodySize }, (_, k) => (i + j + k) % 256));
-      out.push({ headers: { seq: String(i), idx: String(j), uni: 'h\u00e9llo \u2713' }, body: Buffer.concat([Buffer.from(`event-${i}-${j}`), tail]) });
-    }
-    out.push({ headers: { seq: String(i), single: '1' }, body: Buffer.from(`single-${i}`) });
-  }
-  return out;
-}
+/** Agent b: our thrift source into memory channel c1; `channel` is the rest of c1's first key line. */
+const sourceJob = (port: number, extra = '', channel = 'capacity = 1000\nb.channels.c1.transactionCapacity = 100') =>
+  rpcSourceJob('b', 'thrift', port, `b.channels.c1.${channel}\n${extra}`);
 
-function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const l = {
-    lines,
-    isDebugEnabled: false,
-    error: (m: string) => void lines.push(`ERROR ${m}`),
-    warn: (m: string) => void lines.push(`WARN ${m}`),
-    info: (m: string) => void lines.push(`INFO ${m}`),
-    debug: () => {},
-    child: () => l,
-  };
-  return l;
-}
+/** Agent b or a in this process, its job file in the shared directory. */
+const inProcess = (job: string, name: string) => inProcessAgent(job, { name, dir: t.dir });
 
-async function inProcess(job: string, name: string) {
-  const file = writeJob(t.dir, job, `${name}-${Math.random().toString(36).slice(2)}.conf`);
-  const registry = builtinRegistry();
-  const { plan, diagnostics } = loadJob([file], name, registry);
-  assert.ok(plan, diagnostics.map((d) => d.message).join('\n'));
-  const logger = memoryLogger();
-  const agent = new Agent(plan, registry, logger, { drainGraceMs: 300, sinkFailureBackoffMs: 200 });
-  await agent.start();
-  return {
-    agent,
-    logger,
-    counter: (type: string) => agent.counters.find((c) => c.Type === type)!.snapshot(),
-    async take(): Promise<FlumeEvent[]> {
-      const ch = agent.channels.get('c1')!;
-      const out: FlumeEvent[] = [];
-      for (;;) {
-        const got = await withTransaction(ch, (tx) => tx.take(ch.transactionCapacity));
-        if (got.length === 0) return out;
-        out.push(...got);
-      }
-    },
-  };
-}
-
-const sourceJob = (port: number, extra = '', channel = 'capacity = 1000\nb.channels.c1.transactionCapacity = 100') => `b.sources = r1
-b.channels = c1
-b.sources.r1.type = thrift
-b.sources.r1.bind = 127.0.0.1
-b.sources.r1.port = ${port}
-b.sources.r1.channels = c1
-b.channels.c1.type = memory
-b.channels.c1.${channel}
-${extra}`;
+const thriftClient = async (port: number): Promise<ThriftRpcClient> => {
+  const c = new ThriftRpcClient({ host: '127.0.0.1', port, connectTimeout: 3000, requestTimeout: 5000 });
+  await c.connect();
+  return c;
+};
 
 for (const protocol of ['compact', 'binary'] as const) {
-  test(`python3-thrift's appendBatch and append (${protocol}) into our thrift source land in a file_roll sink byte for byte`, { timeout: 60_000 }, async () => {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(t.dir, 'roll-'));
-    const agent = await startAgent(
-      sourceJob(port, `b.sources.r1.protocol = ${protocol}\nb.sinks = k1\nb.sinks.k1.type = file_roll\nb.sinks.k1.sink.directory = ${dir}\nb.sinks.k1.sink.rollInterval = 0\nb.sinks.k1.channel = c1\n`),
-      { name: 'b', dir },
-    );
-    try {
+  test(`python3-thrift's appendBatch and append (${protocol}) into our thrift source land in a file_roll sink byte for byte`, { timeout: 60_000 }, () =>
+    withAgents(async (agents) => {
+      const port = await freePort();
+      const dir = fs.mkdtempSync(path.join(agents.dir, 'roll-'));
+      await agents.start('b', sourceJob(port, `b.sources.r1.protocol = ${protocol}\n` + fileRollSink('b', dir)), { exitCode: 0 });
       const c = peer(['client', '127.0.0.1', String(port), '--gen', GEN, '--count', '3', '--batch', '4', '--body-size', '5000', ...(protocol === 'binary' ? ['--binary'] : [])]);
       assert.equal(await c.exited, 0, c.err());
       assert.deepEqual(c.lines.map((l) => l.status), ['OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
       const expected = Buffer.concat(peerEvents(3, 4, 5000).flatMap((e) => [e.body, Buffer.from('\n')]));
-      const written = (): Buffer => Buffer.concat(fs.readdirSync(dir).filter((n) => /^\d+-\d+$/.test(n)).map((n) => fs.readFileSync(path.join(dir, n))));
-      await eventually(() => written().length >= expected.length, 10_000, 'the file to be written');
-      assert.ok(written().equals(expected));
-    } finally {
-      assert.equal(await agent.stop(), 0);
-    }
-  });
+      await eventually(() => rolledFiles(dir).length >= expected.length, 10_000, 'the file to be written');
+      assert.ok(rolledFiles(dir).equals(expected));
+    }),
+  );
 }
 
 test('headers and bodies from python3-thrift arrive intact; counters', { timeout: 60_000 }, async () => {
@@ -171,20 +120,17 @@ test('headers and bodies from python3-thrift arrive intact; counters', { timeout
     assert.equal(s.AppendAcceptedCount, 2);
     assert.equal(s.EventAcceptedCount, 8);
   } finally {
-    await b.agent.stop(0);
+    await b.stop(0);
   }
 });
 
 for (const protocol of ['compact', 'binary'] as const) {
   test(`our thrift sink feeds the python3-thrift server (${protocol})`, { timeout: 60_000 }, async () => {
     const server = await peerServer(protocol === 'binary' ? ['--binary'] : []);
-    const a = await inProcess(
-      `a.channels = c1\na.sinks = k1\na.channels.c1.type = memory\na.sinks.k1.type = thrift\na.sinks.k1.hostname = 127.0.0.1\na.sinks.k1.port = ${server.port}\na.sinks.k1.protocol = ${protocol}\na.sinks.k1.batch-size = 10\na.sinks.k1.channel = c1\n`,
-      'a',
-    );
+    const a = await inProcess(rpcSinkJob('a', 'thrift', server.port, `a.sinks.k1.protocol = ${protocol}\na.sinks.k1.batch-size = 10\n`), 'a');
     try {
       const events = Array.from({ length: 25 }, (_, i) => createEvent(Buffer.from([i, 0, 255, 10]), { n: String(i), 'ü': '✓' }));
-      await withTransaction(a.agent.channels.get('c1')!, (tx) => tx.put(events));
+      await a.put(events);
       await eventually(() => server.lines.filter((l) => 'body_b64' in l).length === 25, 10_000, 'the python server to get 25 events');
       const got = server.lines.filter((l) => 'body_b64' in l);
       assert.deepEqual(got.map((l) => [l.headers, Buffer.from(l.body_b64 as string, 'base64').toString('hex')]), events.map((e) => [e.headers, e.body.toString('hex')]));
@@ -192,7 +138,7 @@ for (const protocol of ['compact', 'binary'] as const) {
       await eventually(() => a.counter('SINK').EventDrainSuccessCount === 25, 5000, 'the commits');
       assert.equal(a.counter('SINK').ConnectionCreatedCount, 1);
     } finally {
-      await a.agent.stop(0);
+      await a.stop(0);
       server.proc.kill();
     }
   });
@@ -200,15 +146,15 @@ for (const protocol of ['compact', 'binary'] as const) {
 
 test('a FAILED answer from the python3-thrift server rolls back; the sink retries on a new connection', { timeout: 60_000 }, async () => {
   const server = await peerServer(['--status', 'FAILED']);
-  const a = await inProcess(`a.channels = c1\na.sinks = k1\na.channels.c1.type = memory\na.sinks.k1.type = thrift\na.sinks.k1.hostname = 127.0.0.1\na.sinks.k1.port = ${server.port}\na.sinks.k1.channel = c1\n`, 'a');
+  const a = await inProcess(rpcSinkJob('a', 'thrift', server.port), 'a');
   try {
-    await withTransaction(a.agent.channels.get('c1')!, (tx) => tx.put([createEvent('x'), createEvent('y')]));
+    await a.put([createEvent('x'), createEvent('y')]);
     await eventually(() => Number(a.counter('SINK').EventWriteFail) >= 2, 10_000, 'two failed attempts');
     assert.equal(a.agent.channels.get('c1')!.size, 2);
     assert.ok(Number(a.counter('SINK').ConnectionCreatedCount) >= 2);
-    assert.match(a.logger.lines.join('\n'), /failed to send events to 127\.0\.0\.1:\d+: appendBatch answered FAILED/);
+    assert.match(a.log(), /failed to send events to 127\.0\.0\.1:\d+: appendBatch answered FAILED/);
   } finally {
-    await a.agent.stop(0);
+    await a.stop(0);
     server.proc.kill();
   }
 });
@@ -216,30 +162,29 @@ test('a FAILED answer from the python3-thrift server rolls back; the sink retrie
 test('our thrift sink and source over TLS (PKCS12 keystore, PEM truststore; binary protocol); an untrusting sink fails', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const b = await inProcess(sourceJob(port, `b.sources.r1.protocol = binary\nb.sources.r1.ssl = true\nb.sources.r1.keystore = ${f('server.p12')}\nb.sources.r1.keystore-password = pw\n`), 'b');
-  const sinkJob = (tlsKeys: string) =>
-    `a.channels = c1\na.sinks = k1\na.channels.c1.type = memory\na.sinks.k1.type = thrift\na.sinks.k1.hostname = 127.0.0.1\na.sinks.k1.port = ${port}\na.sinks.k1.protocol = binary\na.sinks.k1.ssl = true\n${tlsKeys}\na.sinks.k1.channel = c1\n`;
+  const sinkJob = (tlsKeys: string) => rpcSinkJob('a', 'thrift', port, `a.sinks.k1.protocol = binary\na.sinks.k1.ssl = true\n${tlsKeys}\n`);
   try {
     const a = await inProcess(sinkJob(`a.sinks.k1.truststore = ${f('cert.pem')}`), 'a');
     try {
-      await withTransaction(a.agent.channels.get('c1')!, (tx) => tx.put([createEvent('secret-1'), createEvent('secret-2')]));
+      await a.put([createEvent('secret-1'), createEvent('secret-2')]);
       await eventually(() => a.counter('SINK').EventDrainSuccessCount === 2, 10_000, 'delivery over TLS');
       assert.deepEqual((await b.take()).map((e) => e.body.toString()), ['secret-1', 'secret-2']);
     } finally {
-      await a.agent.stop(0);
+      await a.stop(0);
     }
     const other = selfSignedCert().cert;
     fs.writeFileSync(f('other.pem'), other);
     const bad = await inProcess(sinkJob(`a.sinks.k1.truststore = ${f('other.pem')}`), 'a');
     try {
-      await withTransaction(bad.agent.channels.get('c1')!, (tx) => tx.put([createEvent('nope')]));
+      await bad.put([createEvent('nope')]);
       await eventually(() => Number(bad.counter('SINK').EventWriteFail) >= 1, 10_000, 'the TLS failure');
-      assert.match(bad.logger.lines.join('\n'), /TLS to 127\.0\.0\.1:\d+ failed: self-signed certificate/);
+      assert.match(bad.log(), /TLS to 127\.0\.0\.1:\d+ failed: self-signed certificate/);
       assert.equal((await b.take()).length, 0);
     } finally {
-      await bad.agent.stop(0);
+      await bad.stop(0);
     }
   } finally {
-    await b.agent.stop(0);
+    await b.stop(0);
   }
 });
 
@@ -251,38 +196,27 @@ test('python3-thrift over TLS into our thrift source', { timeout: 60_000 }, asyn
     assert.equal(await c.exited, 0, c.err());
     assert.equal((await b.take()).length, 3);
   } finally {
-    await b.agent.stop(0);
+    await b.stop(0);
   }
 });
 
 test('a full channel answers FAILED; garbage, a huge frame, a wrong protocol and a client stopping mid-frame are refused and counted while others keep working', { timeout: 60_000 }, async () => {
   const port = await freePort();
   const b = await inProcess(sourceJob(port, '', 'capacity = 3\nb.channels.c1.transactionCapacity = 3\nb.channels.c1.keep-alive = 0'), 'b');
-  const good = new ThriftRpcClient({ host: '127.0.0.1', port, connectTimeout: 3000, requestTimeout: 5000 });
-  await good.connect();
+  const good = await thriftClient(port);
   try {
     await good.appendBatch([createEvent('1'), createEvent('2')]);
     await assert.rejects(good.appendBatch([createEvent('3'), createEvent('4')]), { code: ThriftErrorCodes.STATUS, message: /appendBatch answered FAILED/ });
     assert.ok(good.isConnected);
     await good.append(createEvent('3'));
 
-    const raw = async (bytes: Buffer, end = false): Promise<void> => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('error', () => {});
-      s.resume();
-      await new Promise<void>((r) => s.once('connect', () => r()));
-      const closed = new Promise<void>((r) => s.once('close', () => r()));
-      if (end) s.end(bytes);
-      else s.write(bytes);
-      await closed;
-    };
-    await raw(Buffer.from('GET / HTTP/1.1\r\n\r\n')); // length 0x47455420: over the frame limit
-    await raw(Buffer.from('7fffffff', 'hex'));
-    await raw(encodeCall('binary', 'append', 1, [createEvent('wrong protocol')]));
+    await sendUntilClosed(port, Buffer.from('GET / HTTP/1.1\r\n\r\n')); // length 0x47455420: over the frame limit
+    await sendUntilClosed(port, Buffer.from('7fffffff', 'hex'));
+    await sendUntilClosed(port, encodeCall('binary', 'append', 1, [createEvent('wrong protocol')]));
     const call = encodeCall('compact', 'append', 1, [createEvent('cut')]);
-    await raw(call.subarray(0, call.length - 2), true);
+    await sendUntilClosed(port, call.subarray(0, call.length - 2), true);
     await eventually(() => b.counter('SOURCE').EventReadFail === 4, 5000, 'four read failures');
-    const log = b.logger.lines.join('\n');
+    const log = b.log();
     assert.match(log, /closing Thrift connection from 127\.0\.0\.1:\d+: frame of 1195725856 bytes \(allowed 0\.\.16384000\)/);
     assert.match(log, /closing Thrift connection .*undecodable Thrift call/);
     assert.match(log, /closing Thrift connection .*peer closed the connection in the middle of a frame/);
@@ -302,25 +236,21 @@ test('a full channel answers FAILED; garbage, a huge frame, a wrong protocol and
     await eventually(() => b.counter('SOURCE').EventReadFail === 5, 5000, 'the unknown method counted');
     await good.close();
     assert.deepEqual((await b.take()).map((e) => e.body.toString()), ['1', '2', '3']);
-    const again = new ThriftRpcClient({ host: '127.0.0.1', port, connectTimeout: 3000, requestTimeout: 5000 });
-    await again.connect();
+    const again = await thriftClient(port);
     await again.appendBatch([createEvent('after')]);
     await again.close();
     assert.equal(b.counter('SOURCE').ChannelWriteFail, 2);
   } finally {
     await good.close();
-    await b.agent.stop(0);
+    await b.stop(0);
   }
 });
 
 test('job file checks: kerberos is refused, the documented connection-reset-interval spelling is accepted', () => {
-  const check = (job: string, name: string) => {
-    const file = writeJob(t.dir, job, `check-${Math.random().toString(36).slice(2)}.conf`);
-    return loadJob([file], name, builtinRegistry()).diagnostics.map((d) => `${d.severity}: ${d.message}`).join('\n');
-  };
+  const check = (job: string, name: string) => jobDiagnostics(t.dir, job, name);
   assert.match(check(sourceJob(4141, 'b.sources.r1.kerberos = true'), 'b'), /error: b\.sources\.r1\.kerberos = true: Kerberos \(SASL\/GSSAPI\) is not supported/);
   assert.match(check(sourceJob(4141, 'b.sources.r1.protocol = json'), 'b'), /expected one of compact, binary, got "json"/);
-  const sink = `a.channels = c1\na.sinks = k1\na.channels.c1.type = memory\na.sinks.k1.type = org.apache.flume.sink.ThriftSink\na.sinks.k1.hostname = h\na.sinks.k1.port = 1\na.sinks.k1.channel = c1\n`;
-  assert.equal(check(sink + 'a.sinks.k1.connection-reset-interval = 60\na.sinks.k1.protocol = BINARY\n', 'a'), '');
-  assert.match(check(sink + 'a.sinks.k1.kerberos = true\n', 'a'), /Kerberos \(SASL\/GSSAPI\) is not supported/);
+  const sink = (extra: string) => rpcSinkJob('a', 'org.apache.flume.sink.ThriftSink', 1, extra, 'h');
+  assert.equal(check(sink('a.sinks.k1.connection-reset-interval = 60\na.sinks.k1.protocol = BINARY\n'), 'a'), '');
+  assert.match(check(sink('a.sinks.k1.kerberos = true\n'), 'a'), /Kerberos \(SASL\/GSSAPI\) is not supported/);
 });
