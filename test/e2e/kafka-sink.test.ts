@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, tempDir, startAgent, spawnFlume, tcpExchange, writeJob, type RunningAgent } from '../support/agent.js';
-import { kcatConsume, startKafkaMock, type KafkaMock } from '../support/kafka/cluster.js';
-import { avroDecode, byPartition, kcatRaw, requireKafkaTools, seedJob } from './kafka-support.js';
+import { tempDir, spawnFlume, tcpExchange, writeJob } from '../support/agent.js';
+import { kcatConsume } from '../support/kafka/cluster.js';
+import { avroDecode, byPartition, kcatRaw, seedJob, withKafka } from './kafka-support.js';
 
 interface Line {
   partition: number;
@@ -11,34 +11,20 @@ interface Line {
   value: string;
 }
 
-async function readLines(k: KafkaMock, topic: string, count: number, timeoutMs = 20000): Promise<Line[]> {
-  const lines = await kcatConsume(k.bootstrap, topic, { count, timeoutMs, format: '%p\t%o\t%k\t%s' });
+async function readLines(bootstrap: string, topic: string, count: number, timeoutMs = 20000): Promise<Line[]> {
+  const lines = await kcatConsume(bootstrap, topic, { count, timeoutMs, format: '%p\t%o\t%k\t%s' });
   return lines.map((l) => {
     const [p, o, key, value] = l.split('\t') as [string, string, string, string];
     return { partition: Number(p), offset: Number(o), key, value };
   });
 }
 
-async function stopAll(agent: RunningAgent | undefined, k: KafkaMock | undefined, cleanup: () => void): Promise<void> {
-  try {
-    if (agent) await agent.stop();
-  } finally {
-    await k?.stop();
-    cleanup();
-  }
-}
-
 test('seed job netcat -> memory -> Kafka sink: every line reaches Kafka, in order per partition, with its key and topic override', async () => {
-  requireKafkaTools();
-  const t = tempDir();
-  let k: KafkaMock | undefined;
-  let agent: RunningAgent | undefined;
-  try {
-    k = await startKafkaMock({ topics: [{ name: 'test3', partitions: 4 }, { name: 'other', partitions: 2 }] });
-    const port = await freePort();
+  await withKafka({ topics: [{ name: 'test3', partitions: 4 }, { name: 'other', partitions: 2 }] }, async (ctx) => {
+    const { port } = ctx;
     // The seed job as written, plus two interceptors: the key header from "uN" and a
     // topic header from a leading "@topic" (the sink's allowTopicOverride/topicHeader defaults).
-    const job = seedJob('netcat-kafka-sink.conf', k.bootstrap, { 'port = 8888': `port = ${port}` }) + `
+    const job = seedJob('netcat-kafka-sink.conf', ctx.bootstrap, { 'port = 8888': `port = ${port}` }) + `
 a1.sources.r1.interceptors = topic key
 a1.sources.r1.interceptors.topic.type = regex_extractor
 a1.sources.r1.interceptors.topic.regex = ^@(\\\\w+)
@@ -49,7 +35,7 @@ a1.sources.r1.interceptors.key.regex = (u\\\\d)
 a1.sources.r1.interceptors.key.serializers = k
 a1.sources.r1.interceptors.key.serializers.k.name = key
 `;
-    agent = await startAgent(job, { dir: t.dir });
+    await ctx.start(job);
     const sent: string[] = [];
     for (let i = 0; i < 120; i++) sent.push(i % 10 === 9 ? `@other u${i % 3} m${i}` : `u${i % 5} m${i}`);
     // Several connections, so the sink sees many transactions (flumeBatchSize 20).
@@ -60,8 +46,8 @@ a1.sources.r1.interceptors.key.serializers.k.name = key
 
     const main = sent.filter((l) => !l.startsWith('@'));
     const over = sent.filter((l) => l.startsWith('@'));
-    const got = await readLines(k, 'test3', main.length);
-    const gotOther = await readLines(k, 'other', over.length);
+    const got = await readLines(ctx.bootstrap, 'test3', main.length);
+    const gotOther = await readLines(ctx.bootstrap, 'other', over.length);
 
     // Every line exactly once, on the topic it asked for.
     assert.deepEqual(got.map((l) => l.value).sort(), [...main].sort());
@@ -78,23 +64,16 @@ a1.sources.r1.interceptors.key.serializers.k.name = key
       partitionOfKey.set(l.key, l.partition);
     }
     assert.ok(new Set(got.map((l) => l.partition)).size > 1, 'five keys spread over more than one partition');
-  } finally {
-    await stopAll(agent, k, t.cleanup);
-  }
+  });
 });
 
 test('older Flume keys (topic, brokerList, requiredAcks, batchSize) still work, each with a deprecation warning', async () => {
-  requireKafkaTools();
-  const t = tempDir();
-  let k: KafkaMock | undefined;
-  let agent: RunningAgent | undefined;
-  try {
-    k = await startKafkaMock({ topics: [{ name: 'topic1', partitions: 1 }] });
-    const port = await freePort();
-    const job = seedJob('netcat-kafka-sink-legacy.conf', k.bootstrap, { 'port = 44444': `port = ${port}` });
+  await withKafka({ topics: [{ name: 'topic1', partitions: 1 }] }, async (ctx) => {
+    const { port } = ctx;
+    const job = seedJob('netcat-kafka-sink-legacy.conf', ctx.bootstrap, { 'port = 44444': `port = ${port}` });
 
     // validate reports all four, with the key that replaces each.
-    const file = writeJob(t.dir, job, 'legacy.conf');
+    const file = writeJob(ctx.dir, job, 'legacy.conf');
     const v = spawnFlume(['validate', '-f', file]);
     assert.equal(await v.exited, 0);
     const out = v.stdout() + v.stderr();
@@ -102,27 +81,19 @@ test('older Flume keys (topic, brokerList, requiredAcks, batchSize) still work, 
       assert.match(out, new RegExp(`warning: a1\\.sinks\\.k1\\.${old} is deprecated; use a1\\.sinks\\.k1\\.${current.replaceAll('.', '\\.')}`));
     }
 
-    agent = await startAgent(job, { dir: t.dir });
+    const agent = await ctx.start(job);
     assert.match(agent.stderr(), /WARN .*a1\.sinks\.k1\.brokerList is deprecated; use a1\.sinks\.k1\.kafka\.bootstrap\.servers/);
     const lines = Array.from({ length: 45 }, (_, i) => `legacy-${i}`);
     assert.equal(await tcpExchange(port, lines.join('\n') + '\n', { expectBytes: 3 * lines.length }), 'OK\n'.repeat(lines.length));
-    const got = await readLines(k, 'topic1', lines.length);
+    const got = await readLines(ctx.bootstrap, 'topic1', lines.length);
     assert.deepEqual(got.map((l) => l.value), lines);
-  } finally {
-    await stopAll(agent, k, t.cleanup);
-  }
+  });
 });
 
 test('broker gone mid-stream: the sink keeps the events in its channel and delivers them when Kafka is back', async () => {
-  requireKafkaTools();
-  const t = tempDir();
-  let k: KafkaMock | undefined;
-  let agent: RunningAgent | undefined;
-  try {
-    const kafkaPort = await freePort();
-    k = await startKafkaMock({ port: kafkaPort, topics: [{ name: 'events', partitions: 1 }] });
-    const port = await freePort();
-    agent = await startAgent(`
+  await withKafka({ topics: [{ name: 'events', partitions: 1 }], restartable: true }, async (ctx) => {
+    const { port } = ctx;
+    const agent = await ctx.start(`
 a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
@@ -132,40 +103,33 @@ a1.sources.r1.port = ${port}
 a1.sources.r1.channels = c1
 a1.channels.c1.type = memory
 a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink
-a1.sinks.k1.kafka.bootstrap.servers = ${k.bootstrap}
+a1.sinks.k1.kafka.bootstrap.servers = ${ctx.bootstrap}
 a1.sinks.k1.kafka.topic = events
 a1.sinks.k1.flumeBatchSize = 10
 a1.sinks.k1.channel = c1
-`, { dir: t.dir });
+`);
     const before = Array.from({ length: 5 }, (_, i) => `before-${i}`);
     await tcpExchange(port, before.join('\n') + '\n', { expectBytes: 15 });
-    assert.deepEqual((await readLines(k, 'events', 5)).map((l) => l.value), before);
+    assert.deepEqual((await readLines(ctx.bootstrap, 'events', 5)).map((l) => l.value), before);
 
-    await k.stop();
+    await ctx.kafka.stop();
     const during = Array.from({ length: 25 }, (_, i) => `during-${i}`);
     assert.equal(await tcpExchange(port, during.join('\n') + '\n', { expectBytes: 75 }), 'OK\n'.repeat(25));
     // The sink fails, rolls back, and backs off: the events stay in the channel.
     await agent.waitFor(/Unable to deliver event from k1: Failed to publish events to Kafka/, 30000);
 
     // A new (empty) cluster at the same address: everything sent meanwhile arrives, once, in order.
-    k = await startKafkaMock({ port: kafkaPort, topics: [{ name: 'events', partitions: 1 }] });
-    const got = await readLines(k, 'events', during.length, 40000);
+    await ctx.restartKafka();
+    const got = await readLines(ctx.bootstrap, 'events', during.length, 40000);
     assert.deepEqual(got.map((l) => l.value), during);
     assert.doesNotMatch(agent.stderr(), /stopped with \d+ event\(s\) not delivered/);
-  } finally {
-    await stopAll(agent, k, t.cleanup);
-  }
+  });
 });
 
 test('useFlumeEventFormat writes Flume Avro events; header.*, timestampHeader, partitionIdHeader and defaultPartitionId shape the records', async () => {
-  requireKafkaTools();
-  const t = tempDir();
-  let k: KafkaMock | undefined;
-  let agent: RunningAgent | undefined;
-  try {
-    k = await startKafkaMock({ topics: [{ name: 'avro', partitions: 3 }, { name: 'plain', partitions: 3 }] });
-    const port = await freePort();
-    agent = await startAgent(`
+  await withKafka({ topics: [{ name: 'avro', partitions: 3 }, { name: 'plain', partitions: 3 }] }, async (ctx) => {
+    const { port } = ctx;
+    await ctx.start(`
 a1.sources = r1
 a1.channels = c1 c2
 a1.sinks = k1 k2
@@ -187,13 +151,13 @@ a1.sources.r1.interceptors.ts.value = 1500000000123
 a1.channels.c1.type = memory
 a1.channels.c2.type = memory
 a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink
-a1.sinks.k1.kafka.bootstrap.servers = ${k.bootstrap}
+a1.sinks.k1.kafka.bootstrap.servers = ${ctx.bootstrap}
 a1.sinks.k1.kafka.topic = avro
 a1.sinks.k1.useFlumeEventFormat = true
 a1.sinks.k1.defaultPartitionId = 2
 a1.sinks.k1.channel = c1
 a1.sinks.k2.type = org.apache.flume.sink.kafka.KafkaSink
-a1.sinks.k2.kafka.bootstrap.servers = ${k.bootstrap}
+a1.sinks.k2.kafka.bootstrap.servers = ${ctx.bootstrap}
 a1.sinks.k2.kafka.topic = plain
 a1.sinks.k2.defaultPartitionId = 0
 a1.sinks.k2.partitionIdHeader = part
@@ -203,11 +167,11 @@ a1.sinks.k2.kafka.producer.compression.type = gzip
 a1.sinks.k2.kafka.producer.acks = all
 a1.sinks.k2.kafka.producer.client.id = flume-test-client
 a1.sinks.k2.channel = c2
-`, { dir: t.dir });
+`);
     await tcpExchange(port, 'p1 first\nsecond\n', { expectBytes: 6 });
 
     // Flume's Avro event format, decoded by Apache Avro's Python implementation.
-    const raw = await kcatRaw(k.bootstrap, 'avro', 2);
+    const raw = await kcatRaw(ctx.bootstrap, 'avro', 2);
     assert.deepEqual(raw.map((r) => r.partition), [2, 2]);
     const events = await avroDecode(raw.map((r) => r.value));
     assert.deepEqual(events, [
@@ -217,11 +181,9 @@ a1.sinks.k2.channel = c2
 
     // The plain body; the header mapped to a Kafka record header; the record timestamp from `when`;
     // the partition from `part`, else defaultPartitionId (gzip, acks=all and client.id on the way).
-    const plain = await kcatConsume(k.bootstrap, 'plain', { count: 2, timeoutMs: 20000, format: '%p|%T|%h|%s' });
+    const plain = await kcatConsume(ctx.bootstrap, 'plain', { count: 2, timeoutMs: 20000, format: '%p|%T|%h|%s' });
     assert.deepEqual([...plain].sort(), ['0|1500000000123|x-origin=edge-7|second', '1|1500000000123|x-origin=edge-7|p1 first']);
-  } finally {
-    await stopAll(agent, k, t.cleanup);
-  }
+  });
 });
 
 test('kafka.producer.* pass-through: mapped keys are accepted, keys kafkajs cannot honour are named in warnings, bad values are errors', async () => {

@@ -5,14 +5,93 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../support/agent.js';
-import { KCAT, kafkaToolsMissing } from '../support/kafka/cluster.js';
+import { ROOT, eventually, freePort, startAgent, tempDir, type RunningAgent } from '../support/agent.js';
+import { KCAT, kafkaToolsMissing, startKafkaMock, type KafkaMock, type KafkaMockOptions } from '../support/kafka/cluster.js';
 
 /** Never skip: a machine without the tools fails loudly, naming the Debian packages. */
 export function requireKafkaTools(): void {
   const missing = kafkaToolsMissing();
   if (missing) assert.fail(missing);
   if (!fs.existsSync('/usr/bin/python3')) assert.fail('Kafka tests need /usr/bin/python3 with python3-avro: apt-get install -y python3-avro');
+}
+
+export interface KafkaFixtureOptions {
+  /** Topics the cluster is created with (and re-created with by restartKafka). */
+  topics: NonNullable<KafkaMockOptions['topics']>;
+  /** Listen on a port taken here rather than one the mock picks, so restartKafka() can come back at the same address. */
+  restartable?: boolean;
+}
+
+export interface KafkaFixture {
+  /** The mock cluster; after restartKafka(), the new one. */
+  readonly kafka: KafkaMock;
+  /** Its bootstrap servers. */
+  readonly bootstrap: string;
+  /** A temporary directory (job files, data), removed afterwards. */
+  readonly dir: string;
+  /** A loopback port nobody listened on once the cluster was up: for the agent's source. */
+  readonly port: number;
+  /** Starts an agent from job text, in `dir` unless told otherwise; it is stopped afterwards. */
+  start(job: string, opts?: { dir?: string; extraArgs?: string[] }): Promise<RunningAgent>;
+  /** One more temporary directory, removed afterwards: an agent writes its job file where it starts. */
+  tempDir(): string;
+  /** Stops the cluster if it is still up and starts a new, empty one with the same topics at the same address (needs `restartable`). */
+  restartKafka(): Promise<KafkaMock>;
+}
+
+/**
+ * Runs `body` with a mock Kafka cluster, a temporary directory and a free port, then stops
+ * every agent it started (in order), the cluster and removes the directories, whether or not
+ * `body` failed: the setup and teardown every Kafka end-to-end test repeated.
+ */
+export async function withKafka(opts: KafkaFixtureOptions, body: (k: KafkaFixture) => Promise<void>): Promise<void> {
+  requireKafkaTools();
+  const dirs = [tempDir()];
+  const agents: RunningAgent[] = [];
+  let kafka: KafkaMock | undefined;
+  try {
+    const kafkaPort = opts.restartable ? await freePort() : undefined;
+    kafka = await startKafkaMock({ port: kafkaPort, topics: opts.topics });
+    // Taken after the cluster is up, so the kernel cannot hand the same port to a broker.
+    const port = await freePort();
+    const current = (): KafkaMock => {
+      if (!kafka) throw new Error('no Kafka cluster');
+      return kafka;
+    };
+    await body({
+      get kafka() {
+        return current();
+      },
+      get bootstrap() {
+        return current().bootstrap;
+      },
+      dir: dirs[0]!.dir,
+      port,
+      async start(job, o = {}) {
+        const agent = await startAgent(job, { dir: o.dir ?? dirs[0]!.dir, extraArgs: o.extraArgs });
+        agents.push(agent);
+        return agent;
+      },
+      tempDir() {
+        const t = tempDir();
+        dirs.push(t);
+        return t.dir;
+      },
+      async restartKafka() {
+        if (kafkaPort === undefined) throw new Error('restartKafka() needs withKafka({ restartable: true })');
+        await current().stop();
+        kafka = await startKafkaMock({ port: kafkaPort, topics: opts.topics });
+        return kafka;
+      },
+    });
+  } finally {
+    try {
+      for (const a of agents) await a.stop();
+    } finally {
+      await kafka?.stop();
+      for (const t of dirs) t.cleanup();
+    }
+  }
 }
 
 /**
@@ -59,6 +138,12 @@ export function loggedEvents(output: string): LoggedEvent[] {
     out.push({ headers, body: m[2]!.slice(49) });
   }
   return out;
+}
+
+/** Waits (as `eventually`) until the agent's logger sink printed at least `count` events; returns all it printed. */
+export async function loggedAtLeast(agent: RunningAgent, count: number, timeoutMs: number, what: string): Promise<LoggedEvent[]> {
+  await eventually(() => loggedEvents(agent.stderr()).length >= count, timeoutMs, what);
+  return loggedEvents(agent.stderr());
 }
 
 interface RunResult {
