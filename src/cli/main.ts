@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { splitJvmArgs } from './args.js';
+import { setSystemProperties } from '../core/system-properties.js';
 import { runAgent } from './agent-command.js';
 import { runValidate } from './validate-command.js';
 import { addAvroClientCommand } from './avro-client.js';
@@ -21,6 +22,7 @@ function collect(value: string, previous: string[]): string[] {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const { rest, sysProps, jvmFlags } = splitJvmArgs(argv);
+  setSystemProperties(sysProps);
   let exitCode = 0;
   const program = new Command('flume-ng')
     .description('flume-ts: run Apache Flume job files on Node.js')

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CompressionTypes } from 'kafkajs';
 import { Context } from '../core/context.js';
 import { deprecatedKeys, kafkaSettings } from './client-options.js';
+import { setSystemProperties } from '../core/system-properties.js';
 
 const ctxOf = (props: Record<string, string>): Context => new Context(props, new Map(), 'a1.sinks.k1.');
 const producer = (props: Record<string, string>) => kafkaSettings(ctxOf(props), { bootstrap: 'h1:9092, h2:9093', role: 'producer' });
@@ -152,4 +153,42 @@ test('deprecated key names warn with the key that replaces them, and say when th
     ['warning', 'brokerList', 'a1.sinks.k1.brokerList is deprecated; use a1.sinks.k1.kafka.bootstrap.servers'],
     ['warning', 'topic', 'a1.sinks.k1.topic is deprecated; use a1.sinks.k1.kafka.topic (ignored: a1.sinks.k1.kafka.topic is set)'],
   ]);
+});
+
+test('with TLS on, stores the component does not set come from -Djavax.net.ssl.* (over FLUME_SSL_*), as Flume injects them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-opts-'));
+  const saved = process.env.FLUME_SSL_TRUSTSTORE_PATH;
+  try {
+    const pem = (name: string, body: string): string => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`);
+      return file;
+    };
+    const byFlag = pem('flag.pem', 'RkxBRw==');
+    const byEnv = pem('env.pem', 'RU5W');
+    const own = pem('own.pem', 'T1dO');
+    const keys = path.join(dir, 'keys.pem');
+    fs.writeFileSync(keys, '-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nQ0VSVA==\n-----END CERTIFICATE-----\n');
+    process.env.FLUME_SSL_TRUSTSTORE_PATH = byEnv;
+    const ca = (s: ReturnType<typeof producer>): string => String((s.client.ssl as { ca?: string[] }).ca?.[0] ?? '');
+
+    assert.match(ca(producer({ 'kafka.producer.security.protocol': 'SSL' })), /RU5W/, 'the environment, when no flag is given');
+    setSystemProperties({ 'javax.net.ssl.trustStore': byFlag, 'javax.net.ssl.keyStore': keys, 'javax.net.ssl.keyStorePassword': 'pw' });
+    const s = producer({ 'kafka.producer.security.protocol': 'SSL' });
+    assert.deepEqual(s.problems, []);
+    assert.match(ca(s), /RkxBRw==/, 'the flag wins over the environment');
+    const opts = s.client.ssl as { key?: Buffer; cert?: Buffer; passphrase?: string };
+    assert.match(String(opts.key), /PRIVATE KEY/);
+    assert.equal(opts.passphrase, 'pw');
+    assert.match(ca(producer({ 'kafka.producer.security.protocol': 'SSL', 'kafka.producer.ssl.truststore.location': own })), /T1dO/, 'the component key wins');
+    assert.equal(producer({}).client.ssl, undefined, 'global settings never turn TLS on');
+    setSystemProperties({ 'javax.net.ssl.trustStore': path.join(dir, 'missing.pem') });
+    assert.match(messages(producer({ 'kafka.producer.security.protocol': 'SSL' }), 'error')[0]!,
+      /a1\.sinks\.k1\.kafka\.producer\.security\.protocol: the global -Djavax\.net\.ssl\.trustStore or FLUME_SSL_TRUSTSTORE_PATH = ".*missing\.pem" cannot be used: expected a readable file/);
+  } finally {
+    setSystemProperties({});
+    if (saved === undefined) delete process.env.FLUME_SSL_TRUSTSTORE_PATH;
+    else process.env.FLUME_SSL_TRUSTSTORE_PATH = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,7 @@ import type { Context } from '../core/context.js';
 import type { Logger } from '../core/logger.js';
 import type { OptionProblem } from '../core/options.js';
 import { ErrorCodes } from '../core/errors.js';
+import { sslGlobal, sslGlobalNames } from '../rpc/tls.js';
 import './codecs.js';
 
 /**
@@ -294,11 +295,37 @@ export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'pr
   };
 }
 
+/**
+ * As Flume's KafkaSSLUtil: with TLS on, a truststore or keystore the component does not
+ * configure comes from the global settings (-Djavax.net.ssl.trustStore / keyStore and
+ * their passwords, or FLUME_SSL_*), read as the ssl.* keys would read them.
+ */
+function globalStores(s: Draft, ctx: Context, prefix: string): void {
+  const apply = (key: string, name: Parameters<typeof sslGlobal>[0], value: string): void => {
+    try {
+      COMMON[key]!(value, s, `${prefix}${key}`);
+    } catch (e) {
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: `${prefix}security.protocol`, message: `${ctx.fullKey(`${prefix}security.protocol`)}: the global ${sslGlobalNames(name)} = "${value}" cannot be used: expected ${(e as Error).message}` });
+    }
+  };
+  const trust = s.ssl.ca === undefined ? sslGlobal('TRUSTSTORE_PATH') : undefined;
+  if (trust !== undefined) apply('ssl.truststore.location', 'TRUSTSTORE_PATH', trust);
+  const keys = s.ssl.pfx === undefined && s.ssl.key === undefined ? sslGlobal('KEYSTORE_PATH') : undefined;
+  if (keys !== undefined) {
+    apply('ssl.keystore.location', 'KEYSTORE_PATH', keys);
+    const password = s.ssl.passphrase === undefined ? sslGlobal('KEYSTORE_PASSWORD') : undefined;
+    if (password !== undefined) apply('ssl.keystore.password', 'KEYSTORE_PASSWORD', password);
+  }
+}
+
 /** security.protocol decides whether the ssl.* and sasl.* keys apply, whatever order they came in. */
 function settleSecurity(s: Draft, ctx: Context, prefix: string): void {
   const tlsOn = s.protocol === 'SSL' || s.protocol === 'SASL_SSL';
   const saslOn = s.protocol === 'SASL_PLAINTEXT' || s.protocol === 'SASL_SSL';
-  if (tlsOn) s.client.ssl = Object.keys(s.ssl).length > 0 ? s.ssl : true;
+  if (tlsOn) {
+    globalStores(s, ctx, prefix);
+    s.client.ssl = Object.keys(s.ssl).length > 0 ? s.ssl : true;
+  }
   else if (s.sslKey) warn(s, s.sslKey, `ssl settings apply only with ${prefix}security.protocol = SSL or SASL_SSL (it is ${s.protocol}); ignored`);
   if (saslOn) {
     const key = s.protocolKey ?? `${prefix}security.protocol`;

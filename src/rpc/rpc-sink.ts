@@ -1,4 +1,4 @@
-import { CLIENT_TLS_OPTIONS, sslEnv, storeProblems, tlsKeyProblems } from './tls.js';
+import { CLIENT_TLS_OPTIONS, sslGlobal, storeProblems, tlsKeyProblems } from './tls.js';
 import { ChannelError, ErrorCodes, FlumeError, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 /** Flume replaces a timeout below one second by the default (with a warning). */
@@ -149,7 +149,7 @@ export function rpcSinkProblems(ctx: Context, o: Options<typeof RPC_SINK_OPTIONS
     }
   }
   if (o.ssl) {
-    if (!o['trust-all-certs']) storeProblems(ctx, 'truststore', o.truststore ?? sslEnv('TRUSTSTORE_PATH'), problems);
+    if (!o['trust-all-certs']) storeProblems(ctx, 'truststore', o.truststore ?? sslGlobal('TRUSTSTORE_PATH'), problems);
     tlsKeyProblems(ctx, o, problems);
   }
 }

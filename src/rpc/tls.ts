@@ -6,11 +6,11 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { AvroClientTlsOptions } from './avro/client.js';
-import { ConfigError, ErrorCodes, opt, type Context, type OptionProblem, type Options } from '../plugin-api/index.js';
+import { ConfigError, ErrorCodes, opt, systemProperty, type Context, type OptionProblem, type Options } from '../plugin-api/index.js';
 
 /** Flume's server-side TLS keys (avro, thrift, and later syslogtcp, http). */
 export const SERVER_TLS_OPTIONS = {
-  ssl: opt.boolean(false, 'Serve TLS (keystore and keystore-password, or FLUME_SSL_KEYSTORE_* in the environment, are then required).'),
+  ssl: opt.boolean(false, 'Serve TLS (keystore and keystore-password are then required; -Djavax.net.ssl.keyStore* or FLUME_SSL_KEYSTORE_* stand in for them).'),
   keystore: opt.optionalString('The server key and certificate: a PKCS12 file (.p12/.pfx), or a PEM file holding the key and certificate chain. Java KeyStores (JKS) must be converted to PKCS12 first.'),
   'keystore-password': opt.optionalString('Password of the keystore (for PEM: of the private key, if it is encrypted).'),
   'keystore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides (Java, too, reads PKCS12 declared as JKS); a real JKS file is refused with the keytool command that converts it."),
@@ -21,16 +21,43 @@ export const SERVER_TLS_OPTIONS = {
 };
 
 
-/** Flume's global SSL fallbacks from the environment (component keys win). */
-export function sslEnv(name: 'KEYSTORE_PATH' | 'KEYSTORE_PASSWORD' | 'KEYSTORE_TYPE' | 'TRUSTSTORE_PATH' | 'TRUSTSTORE_PASSWORD' | 'TRUSTSTORE_TYPE' | 'INCLUDE_PROTOCOLS' | 'EXCLUDE_PROTOCOLS' | 'INCLUDE_CIPHERSUITES' | 'EXCLUDE_CIPHERSUITES'): string | undefined {
-  const v = process.env[`FLUME_SSL_${name}`];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
+type GlobalSsl = 'KEYSTORE_PATH' | 'KEYSTORE_PASSWORD' | 'KEYSTORE_TYPE' | 'TRUSTSTORE_PATH' | 'TRUSTSTORE_PASSWORD' | 'TRUSTSTORE_TYPE' | 'INCLUDE_PROTOCOLS' | 'EXCLUDE_PROTOCOLS' | 'INCLUDE_CIPHERSUITES' | 'EXCLUDE_CIPHERSUITES';
+
+/** The -D property behind each FLUME_SSL_<name> environment variable. */
+const SSL_PROPERTY: Record<GlobalSsl, string> = {
+  KEYSTORE_PATH: 'javax.net.ssl.keyStore',
+  KEYSTORE_PASSWORD: 'javax.net.ssl.keyStorePassword',
+  KEYSTORE_TYPE: 'javax.net.ssl.keyStoreType',
+  TRUSTSTORE_PATH: 'javax.net.ssl.trustStore',
+  TRUSTSTORE_PASSWORD: 'javax.net.ssl.trustStorePassword',
+  TRUSTSTORE_TYPE: 'javax.net.ssl.trustStoreType',
+  INCLUDE_PROTOCOLS: 'flume.ssl.include.protocols',
+  EXCLUDE_PROTOCOLS: 'flume.ssl.exclude.protocols',
+  INCLUDE_CIPHERSUITES: 'flume.ssl.include.cipherSuites',
+  EXCLUDE_CIPHERSUITES: 'flume.ssl.exclude.cipherSuites',
+};
+
+/**
+ * Flume's global SSL settings, used where a component does not set its own key: the
+ * -D system property (javax.net.ssl.keyStore, ...) wins over the FLUME_SSL_*
+ * environment variable. Global settings never turn TLS on by themselves.
+ */
+export function sslGlobal(name: GlobalSsl): string | undefined {
+  for (const v of [systemProperty(SSL_PROPERTY[name]), process.env[`FLUME_SSL_${name}`]]) {
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+/** How a global setting is named in messages. */
+export function sslGlobalNames(name: GlobalSsl): string {
+  return `-D${SSL_PROPERTY[name]} or FLUME_SSL_${name}`;
 }
 
 /** A key's list value, or the comma-separated environment fallback when the key is absent. */
-function listOrEnv(ctx: Context, key: string, value: readonly string[], env: Parameters<typeof sslEnv>[0]): readonly string[] {
+function listOrEnv(ctx: Context, key: string, value: readonly string[], env: GlobalSsl): readonly string[] {
   if (ctx.containsKey(key)) return value;
-  const e = sslEnv(env);
+  const e = sslGlobal(env);
   return e === undefined ? value : e.split(/[\s,]+/).filter(Boolean);
 }
 
@@ -223,9 +250,9 @@ export function tlsKeyProblems(ctx: Context, o: Parameters<typeof tlsVersionAndC
 export type ServerTlsKeys = Options<typeof SERVER_TLS_OPTIONS>;
 
 export function serverTlsOptions(ctx: Context, o: ServerTlsKeys): tls.SecureContextOptions {
-  const file = o.keystore ?? sslEnv('KEYSTORE_PATH');
+  const file = o.keystore ?? sslGlobal('KEYSTORE_PATH');
   if (file === undefined) throw new ConfigError(ErrorCodes.CONFIG_REQUIRED, `${ctx.fullKey('keystore')} is required when ssl = true`, 'keystore');
-  const password = o['keystore-password'] ?? sslEnv('KEYSTORE_PASSWORD');
+  const password = o['keystore-password'] ?? sslGlobal('KEYSTORE_PASSWORD');
   const { data, format } = readStoreFor(ctx, 'keystore', file);
   const out: tls.SecureContextOptions = tlsVersionAndCiphers(ctx, o);
   if (format === 'PKCS12') {
@@ -253,9 +280,9 @@ export function serverTlsOptions(ctx: Context, o: ServerTlsKeys): tls.SecureCont
 /** validate() checks of the server TLS keys. */
 export function serverTlsProblems(ctx: Context, o: ServerTlsKeys & { ssl: boolean }, problems: OptionProblem[]): void {
   if (!o.ssl) return;
-  const file = o.keystore ?? sslEnv('KEYSTORE_PATH');
+  const file = o.keystore ?? sslGlobal('KEYSTORE_PATH');
   if (file === undefined) {
-    problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: 'ssl', message: `${ctx.fullKey('keystore')} is required when ssl = true (or set FLUME_SSL_KEYSTORE_PATH)` });
+    problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: 'ssl', message: `${ctx.fullKey('keystore')} is required when ssl = true (or set ${sslGlobalNames('KEYSTORE_PATH')})` });
   }
   storeProblems(ctx, 'keystore', file, problems);
   tlsKeyProblems(ctx, o, problems);
@@ -301,7 +328,7 @@ export function truststoreCertificates(ctx: Context, file: string, password: str
 export const CLIENT_TLS_OPTIONS = {
   ssl: opt.boolean(false, 'Connect with TLS.'),
   'trust-all-certs': opt.boolean(false, "Accept any server certificate (no validation). As in Flume the host name is never checked against the certificate."),
-  truststore: opt.optionalString("Certificates to trust: a PEM file, or a PKCS12 truststore (read with the openssl command). Default: FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list. JKS must be converted."),
+  truststore: opt.optionalString("Certificates to trust: a PEM file, or a PKCS12 truststore (read with the openssl command). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list. JKS must be converted."),
   'truststore-password': opt.optionalString('Password of a PKCS12 truststore.'),
   'truststore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides; a real JKS file is refused with the keytool command that converts it."),
   'exclude-protocols': opt.list(['SSLv3'], 'TLS protocol versions to refuse (space separated); SSLv3 is always refused.'),
@@ -311,7 +338,7 @@ export const CLIENT_TLS_OPTIONS = {
 };
 
 /** The keys of Flume's AbstractRpcSink (avro and thrift sinks). */
-/** The client's TLS settings from the sink's keys (and Flume's FLUME_SSL_* environment fallbacks). */
+/** The client's TLS settings from the sink's keys (and Flume's global -D / FLUME_SSL_* fallbacks). */
 export function clientTlsOptions(
   ctx: Context,
   o: Options<typeof CLIENT_TLS_OPTIONS>,
@@ -321,7 +348,7 @@ export function clientTlsOptions(
     out.trustAllCerts = true;
     return out;
   }
-  const file = o.truststore ?? sslEnv('TRUSTSTORE_PATH');
-  if (file !== undefined) out.ca = truststoreCertificates(ctx, file, o['truststore-password'] ?? sslEnv('TRUSTSTORE_PASSWORD'));
+  const file = o.truststore ?? sslGlobal('TRUSTSTORE_PATH');
+  if (file !== undefined) out.ca = truststoreCertificates(ctx, file, o['truststore-password'] ?? sslGlobal('TRUSTSTORE_PASSWORD'));
   return out;
 }

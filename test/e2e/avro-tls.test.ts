@@ -125,6 +125,21 @@ test('keystore mistakes stop the agent with one clear line: wrong password, a JK
   assert.match(missing, /b\.sources\.r1\.keystore: .*nope\.p12 cannot be read: ENOENT/);
 });
 
+test('-Djavax.net.ssl.* flags stand in for missing keys and win over FLUME_SSL_*, as in Flume', { timeout: 60_000 }, () =>
+  withAgents(async (agents) => {
+    const [port, nc] = [await freePort(), await freePort()];
+    // The environment names a keystore that does not exist and a certificate nobody trusts: were it used, nothing would arrive.
+    const env = { FLUME_SSL_KEYSTORE_PATH: f('missing.p12'), FLUME_SSL_KEYSTORE_PASSWORD: 'wrong', FLUME_SSL_TRUSTSTORE_PATH: f('other.pem') };
+    const b = await agents.start('b', receiver(port, '') + 'b.sinks = k1\nb.sinks.k1.type = logger\nb.sinks.k1.channel = c1\n', {
+      exitCode: 0, env, extraArgs: [`-Djavax.net.ssl.keyStore=${f('server.p12')}`, '-Djavax.net.ssl.keyStorePassword=s3cret'],
+    });
+    await agents.start('a', sender(port, '') + netcatSource('a', nc), { exitCode: 0, env, extraArgs: [`-Djavax.net.ssl.trustStore=${f('cert.pem')}`] });
+    assert.equal(await tcpExchange(nc, 'by flag one\nby flag two\n', { expectBytes: 6 }), 'OK\nOK\n');
+    await eventually(() => loggedBodies(b.stderr()).length === 2, 10_000, 'b to log both events');
+    assert.deepEqual(loggedBodies(b.stderr()), ['by flag one', 'by flag two']);
+  }),
+);
+
 test('FLUME_SSL_* environment variables stand in for missing keys, as in Flume', { timeout: 30_000 }, async () => {
   const saved = { ...process.env };
   process.env.FLUME_SSL_KEYSTORE_PATH = f('server.p12');

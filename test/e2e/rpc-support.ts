@@ -163,7 +163,7 @@ export interface AgentScope {
    * Starts agent `name` from `job` in a directory of its own under `dir` (so job files
    * do not overwrite each other). With `exitCode`, the scope checks the status it stops with.
    */
-  start(name: string, job: string, opts?: { extraArgs?: string[]; exitCode?: number }): Promise<RunningAgent>;
+  start(name: string, job: string, opts?: { extraArgs?: string[]; exitCode?: number; env?: NodeJS.ProcessEnv }): Promise<RunningAgent>;
 }
 
 /**
@@ -180,7 +180,7 @@ export async function withAgents(body: (scope: AgentScope) => Promise<void>): Pr
       async start(name, job, opts = {}) {
         const dir = path.join(t.dir, `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`);
         fs.mkdirSync(dir);
-        const agent = await startAgent(job, { name, dir, extraArgs: opts.extraArgs ?? [] });
+        const agent = await startAgent(job, { name, dir, extraArgs: opts.extraArgs ?? [], ...(opts.env ? { env: opts.env } : {}) });
         started.push({ name, agent, exitCode: opts.exitCode });
         return agent;
       },
