@@ -175,10 +175,9 @@ const PRODUCER: Record<string, Handler> = {
     if (c === 'none') s.compression = CompressionTypes.None;
     else if (c === 'gzip') s.compression = CompressionTypes.GZIP;
     else if (c === 'snappy') s.compression = CompressionTypes.Snappy;
-    else if (c === 'lz4' || c === 'zstd') {
-      s.compression = CompressionTypes.None;
-      warn(s, key, `${c}: no ${c} codec for kafkajs is included (it needs a native module); sending uncompressed (gzip and snappy are available)`);
-    } else throw new Error('none, gzip, snappy, lz4 or zstd');
+    else if (c === 'lz4') s.compression = CompressionTypes.LZ4;
+    else if (c === 'zstd') s.compression = CompressionTypes.ZSTD;
+    else throw new Error('none, gzip, snappy, lz4 or zstd');
   },
   'linger.ms': ignored('kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too)'),
   'batch.size': ignored('kafkajs does not size batches; one request carries the whole transaction (flumeBatchSize events)'),
