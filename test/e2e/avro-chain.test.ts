@@ -12,12 +12,27 @@ import { netcatSource, rpcSinkJob, rpcSourceJob, withAgents } from './rpc-suppor
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A job of jobs/avro with the seed ports (4141, 4142, 44444, 44445) and /tmp replaced. */
-function avroJob(rel: string, ports: Partial<Record<4141 | 4142 | 44444 | 44445, number>>, dir?: string): string {
+/** A job of jobs/avro with the seed ports (4141, 4142, 44444), /tmp and the followed log (tail -F <log>) replaced. */
+function avroJob(rel: string, ports: Partial<Record<4141 | 4142 | 44444, number>>, dir?: string, log?: string): string {
   let text = fs.readFileSync(path.join(ROOT, 'jobs', 'avro', rel), 'utf8');
   for (const [from, to] of Object.entries(ports)) text = text.replace(new RegExp(`^(\\S+\\.port\\s*=\\s*)${from}$`, 'gm'), `$1${to}`);
   if (dir) text = text.replace(/^(\S+\.sink\.directory\s*=\s*)\/tmp$/gm, `$1${dir}`);
+  if (log) {
+    assert.match(text, /^\S+\.command = tail -F \/opt\/module\/\S+$/m, `${rel} follows a log of /opt/module`);
+    text = text.replace(/^(\S+\.command = tail -F )\/opt\/module\/\S+$/m, `$1${log}`);
+  }
   return text;
+}
+
+/**
+ * Appends `lines` to a log an exec source follows with tail -F. The first line goes
+ * alone and must arrive before the rest are written: tail may open the file after it
+ * was written (it then prints it among the last lines), and after that it follows.
+ */
+async function appendLines(log: string, lines: string[], arrived: () => number): Promise<void> {
+  fs.appendFileSync(log, `${lines[0]}\n`);
+  await eventually(() => arrived() >= 1, 15_000, 'tail -F to pick the first line up');
+  for (let i = 1; i < lines.length; i += 10) fs.appendFileSync(log, lines.slice(i, i + 10).map((l) => `${l}\n`).join(''));
 }
 
 /** Sends each line through a netcat source and checks every line was acknowledged. */
@@ -48,15 +63,16 @@ test('jobs/avro: every job file passes flume-ng validate', () => {
 
 test('oup1: one source replicated over two avro sinks to two agents; both get every event', { timeout: 60_000 }, () =>
   withAgents(async (agents) => {
-    const [p1, p2, nc] = [await freePort(), await freePort(), await freePort()];
+    const [p1, p2] = [await freePort(), await freePort()];
     const files = path.join(agents.dir, 'files');
     fs.mkdirSync(files);
+    const log = path.join(agents.dir, 'hive.log');
+    fs.writeFileSync(log, '');
     const a2 = await agents.start('a2', avroJob('oup1/flume-avro-hdfs.conf', { 4141: p1 }));
     await agents.start('a3', avroJob('oup1/flume-avro-file.conf', { 4142: p2 }, files));
-    await agents.start('a1', avroJob('oup1/flume-exec-avro.conf', { 4141: p1, 4142: p2, 44444: nc }));
+    await agents.start('a1', avroJob('oup1/flume-exec-avro.conf', { 4141: p1, 4142: p2 }, undefined, log));
     const lines = range('line-', 50);
-    await send(nc, lines.slice(0, 20));
-    await send(nc, lines.slice(20));
+    await appendLines(log, lines, () => loggedBodies(a2.stderr()).length);
     await eventually(() => loggedBodies(a2.stderr()).length === 50, 15_000, 'a2 to log 50 events');
     const written = (): string => fs.readdirSync(files).map((f) => fs.readFileSync(path.join(files, f), 'utf8')).join('');
     await eventually(() => written().split('\n').length - 1 === 50, 15_000, 'a3 to write 50 lines');
@@ -93,14 +109,16 @@ test('group2: load_balance over two downstream agents spreads the batches; every
 
 test('group3: two agents send to one avro source; it gets every event of both', { timeout: 60_000 }, () =>
   withAgents(async (agents) => {
-    const [p1, nc1, nc2] = [await freePort(), await freePort(), await freePort()];
+    const [p1, nc2] = [await freePort(), await freePort()];
+    const log = path.join(agents.dir, 'group.log');
+    fs.writeFileSync(log, '');
     const a3 = await agents.start('a3', avroJob('group3/flume5-avro-console.conf', { 4141: p1 }));
-    await agents.start('a1', avroJob('group3/flume3-exec-avro.conf', { 4141: p1, 44445: nc1 }));
+    await agents.start('a1', avroJob('group3/flume3-exec-avro.conf', { 4141: p1 }, undefined, log));
     await agents.start('a2', avroJob('group3/flume2-netcat-avro.conf', { 4141: p1, 44444: nc2 }));
     const fromA1 = range('from-a1-', 30);
     const fromA2 = range('from-a2-', 30);
-    await Promise.all([send(nc1, fromA1.slice(0, 15)), send(nc2, fromA2.slice(0, 15))]);
-    await Promise.all([send(nc1, fromA1.slice(15)), send(nc2, fromA2.slice(15))]);
+    const fromA1Seen = (): number => loggedBodies(a3.stderr()).filter((b) => b.startsWith('from-a1-')).length;
+    await Promise.all([appendLines(log, fromA1, fromA1Seen), send(nc2, fromA2.slice(0, 15)).then(() => send(nc2, fromA2.slice(15)))]);
     await eventually(() => loggedBodies(a3.stderr()).length === 60, 15_000, 'a3 to log 60 events');
     const logged = loggedBodies(a3.stderr());
     assert.deepEqual(sorted(logged), sorted([...fromA1, ...fromA2]));
