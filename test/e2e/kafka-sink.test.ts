@@ -217,14 +217,13 @@ a1.sinks.k1.kafka.producer.frobnicate = 1
     const v = spawnFlume(['validate', '-f', good]);
     assert.equal(await v.exited, 0, v.stdout() + v.stderr());
     const out = v.stdout() + v.stderr();
-    assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.compression\.type: lz4: no lz4 codec for kafkajs is included/);
     assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.linger\.ms: kafkajs does not linger/);
     assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.batch\.size: kafkajs does not size batches/);
     assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.group\.id: Kafka producer property "group\.id" has no kafkajs equivalent \(it is a consumer property\); ignored/);
     assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.frobnicate: Kafka producer property "frobnicate" has no kafkajs equivalent; ignored/);
     assert.match(out, /warning: a1\.sinks\.k1\.kafka\.producer\.ssl\.truststore\.password: ssl settings apply only with kafka\.producer\.security\.protocol = SSL or SASL_SSL/);
-    for (const ok of ['acks', 'client.id', 'max.in.flight', 'request.timeout.ms']) assert.doesNotMatch(out, new RegExp(`kafka\\.producer\\.${ok.replaceAll('.', '\\.')}`));
-    assert.match(out, /0 error\(s\), 6 warning\(s\)/);
+    for (const ok of ['acks', 'client.id', 'compression.type', 'max.in.flight', 'request.timeout.ms']) assert.doesNotMatch(out, new RegExp(`kafka\\.producer\\.${ok.replaceAll('.', '\\.')}`));
+    assert.match(out, /0 error\(s\), 5 warning\(s\)/);
 
     const bad = writeJob(t.dir, base + `
 a1.sinks.k1.kafka.producer.acks = most
