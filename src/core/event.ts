@@ -17,7 +17,7 @@ export function createEvent(body: Buffer | string, headers: Record<string, strin
  * such as the lines of one socket read. It is one small object: the body view and the
  * headers object are made only when something reads them, so a source that cuts a
  * read into thousands of lines allocates nothing else per line, and a sink that only
- * needs the bytes ({@link bodyLength}, {@link bodySlice}) never makes the views.
+ * needs the bytes ({@link bodyLength}, `source`, `start`, `end`) never makes the views.
  * It behaves as any FlumeEvent: reading `body` gives the slice, assigning `body` or
  * `headers` replaces them. The shared buffer must not change while events use it.
  */

@@ -1,4 +1,4 @@
-import { SlicedEvent, defineSerializer, opt, type FlumeEvent } from '../plugin-api/index.js';
+import { SlicedEvent, bodyLength, defineSerializer, opt, type FlumeEvent } from '../plugin-api/index.js';
 
 export const options = {
   appendNewline: opt.boolean(true, 'Write a newline after each body.'),
@@ -13,7 +13,7 @@ const NL = 0x0a;
  */
 export function encodeBodies(events: readonly FlumeEvent[], newline: boolean): Buffer {
   let len = 0;
-  for (const e of events) len += e instanceof SlicedEvent ? e.end - e.start : e.body.length;
+  for (const e of events) len += bodyLength(e);
   if (newline) len += events.length;
   const out = Buffer.allocUnsafe(len);
   let off = 0;
