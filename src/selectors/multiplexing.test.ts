@@ -6,31 +6,11 @@ import { silentLogger } from '../core/logger.js';
 import { resolveOptions } from '../core/options.js';
 import { ChannelProcessor } from '../core/channel-processor.js';
 import { withTransaction } from '../core/transaction.js';
-import type { Channel } from '../core/channel.js';
-import type { ChannelSelector } from '../core/routing.js';
-import type { SelectorDefinition } from '../core/component.js';
 import { builtinRegistry } from '../builtins.js';
-import { MemoryChannel, options as memoryOptions } from '../channels/memory.js';
+import { channels, drain, names, selector } from '../../test/support/selectors.js';
 import multiplexing from './multiplexing.js';
 
-function channels(...names: string[]): MemoryChannel[] {
-  return names.map((n) => new MemoryChannel(n, resolveOptions(memoryOptions, new Context({ capacity: '100', 'keep-alive': '0' })).options));
-}
-
-function selector(def: SelectorDefinition, chans: Channel[], props: Record<string, string>): ChannelSelector {
-  const ctx = new Context(props, new Map(), 'a1.sources.r1.selector.');
-  const { options, problems } = resolveOptions(def.options, ctx);
-  problems.push(...(def.validate?.(options, ctx, builtinRegistry()) ?? []));
-  assert.deepEqual(problems, []);
-  return def.create({ name: 'r1', options, context: ctx, logger: silentLogger, registry: builtinRegistry(), channels: chans });
-}
-
-const names = (cs: readonly Channel[]): string[] => cs.map((c) => c.name);
 const ev = (h?: Record<string, string>) => createEvent('x', h);
-
-async function drain(ch: Channel): Promise<string[]> {
-  return (await withTransaction(ch, (tx) => tx.take(100))).map((e) => e.body.toString());
-}
 
 test('multiplexing: mapping by exact header value, default for missing/blank/unmapped', () => {
   const cs = channels('c1', 'c2', 'c3');
