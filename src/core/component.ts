@@ -62,6 +62,12 @@ interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
   readonly aliases?: readonly string[];
   readonly description: string;
   readonly options: S;
+  /**
+   * The option holding how many events the component puts into (source) or takes from
+   * (sink) its channel in one transaction. The planner refuses a value larger than the
+   * channel's transactionCapacity, as Flume 1.9+ does at start.
+   */
+  readonly batchOption?: string;
   /** Key prefixes the component reads itself (e.g. `sink.serializer.`); keys under them are not reported as unknown. */
   readonly prefixes?: readonly string[];
   /** Checks across options (e.g. transactionCapacity ≤ capacity), and against the component's surroundings. */

@@ -1,3 +1,5 @@
+import { setLongTimeout } from './timers.js';
+
 /** Every component: started once before use, stopped once at the end. */
 export interface Lifecycle {
   start(): Promise<void>;
@@ -7,16 +9,16 @@ export interface Lifecycle {
 /** What a pollable source or a sink reports after one unit of work. */
 export type Status = 'READY' | 'BACKOFF';
 
-/** A promise that resolves after `ms`, or at once when `signal` aborts. Never rejects. */
+/** A promise that resolves after `ms` (any length), or at once when `signal` aborts. Never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = (): void => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setLongTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
 }

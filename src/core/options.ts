@@ -7,10 +7,17 @@ import { ConfigError, ErrorCodes } from './errors.js';
  * receives, value checking with the key named, and the "did you mean" of unknown keys.
  */
 export interface OptionSpec<T> {
-  readonly kind: 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list';
+  readonly kind: 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'list' | 'duration';
   readonly description: string;
   readonly default: T;
   readonly required?: boolean;
+  /** A password, key or JAAS line: its value is never printed (errors, dry runs, logs). */
+  readonly secret?: boolean;
+  /** For durations: the unit the value is written in. */
+  readonly unit?: 'ms' | 's';
+  /** Bounds of numeric values, for checks and docs. */
+  readonly min?: number;
+  readonly max?: number;
   /** Other spellings read for this option (older Flume keys); the first listed key wins. */
   readonly aliases?: readonly string[];
   /** Aliases that are deprecated: using one logs a warning naming the current key. */
@@ -27,11 +34,20 @@ export type Options<S extends OptionsSpec> = { readonly [K in keyof S]: S[K] ext
 interface Common {
   aliases?: readonly string[];
   deprecatedAliases?: readonly string[];
+  secret?: boolean;
 }
 interface NumberBounds extends Common {
   min?: number;
   max?: number;
 }
+
+interface DurationBounds extends NumberBounds {
+  /** The unit the value is written in; the option's value stays in that unit. */
+  unit: 'ms' | 's';
+}
+
+/** Durations longer than this are refused unless the option declares its own max: a year. */
+export const DEFAULT_MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
 
 function bounded(n: number, b: NumberBounds | undefined): number {
   if (b?.min !== undefined && n < b.min) throw new Error(`a value of at least ${b.min}`);
@@ -88,6 +104,27 @@ export const opt = {
         return bounded(Number(raw), b);
       },
     };
+  },
+  /**
+   * A length of time written as an integer in `unit` (Flume's keys mix seconds and
+   * milliseconds). Bounded by `max` (default: a year), so a value that passes
+   * validation always makes a sane timer; waits go through core/timers.ts.
+   */
+  duration(def: number, description: string, b: DurationBounds): OptionSpec<number> {
+    const max = b.max ?? DEFAULT_MAX_DURATION_MS / (b.unit === 's' ? 1000 : 1);
+    const min = b.min ?? 0;
+    const bounds = { ...b, min, max };
+    return {
+      kind: 'duration', description, default: def, ...bounds,
+      parse(raw) {
+        if (!INT_RE.test(raw)) throw new Error(`an integer number of ${b.unit === 's' ? 'seconds' : 'milliseconds'}`);
+        return bounded(Number(raw), bounds);
+      },
+    };
+  },
+  /** A password or key: like optionalString, but never printed. */
+  secret(description: string, c?: Common): OptionSpec<string | undefined> {
+    return { kind: 'string', description, default: undefined, ...c, secret: true, parse: (raw) => raw };
   },
   boolean(def: boolean, description: string, c?: Common): OptionSpec<boolean> {
     return {
@@ -159,7 +196,8 @@ export function resolveOptions<S extends OptionsSpec>(
     try {
       out[name] = o.parse(raw);
     } catch (e) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got "${raw}"` });
+      const shown = o.secret ? 'a value not shown here (it is secret)' : `"${raw}"`;
+      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got ${shown}` });
       out[name] = o.default;
     }
   }
