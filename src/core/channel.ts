@@ -12,6 +12,8 @@ export interface Channel extends Lifecycle {
   /** The largest batch one transaction may put or take. */
   readonly transactionCapacity: number;
   readonly counter: ChannelCounter;
+  /** True when committed events survive a crash (file, jdbc): what a stop leaves behind is not lost. */
+  readonly durable?: boolean;
   /** A new OPEN transaction. */
   transaction(): Transaction;
   /**

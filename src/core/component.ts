@@ -17,6 +17,13 @@ export interface ValidationScope {
   sinks?: readonly string[];
 }
 
+/** An address a source binds. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+}
+
 export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer';
 
 /** What every component is handed when it is built. */
@@ -68,6 +75,11 @@ interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
    * channel's transactionCapacity, as Flume 1.9+ does at start.
    */
   readonly batchOption?: string;
+  /**
+   * The addresses the component will listen on, so the planner can refuse two
+   * components on one port before anything starts (Vector's `resources()`).
+   */
+  listens?(options: Options<S>): readonly ListenAddress[];
   /** Key prefixes the component reads itself (e.g. `sink.serializer.`); keys under them are not reported as unknown. */
   readonly prefixes?: readonly string[];
   /** Checks across options (e.g. transactionCapacity ≤ capacity), and against the component's surroundings. */

@@ -12,7 +12,7 @@ export {
   defineSource, defineChannel, defineSink, defineSinkProcessor, defineSinkSelector, defineSelector, defineInterceptor, defineSerializer,
   type ComponentDefinition, type ComponentKind, type ComponentLookup,
   type SourceDefinition, type ChannelDefinition, type SinkDefinition, type SinkProcessorDefinition,
-  type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition, type SinkSelectorDefinition, type ValidationScope,
+  type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition, type SinkSelectorDefinition, type ValidationScope, type ListenAddress,
   type SourceInit, type ChannelInit, type SinkInit, type SinkProcessorInit, type SinkSelectorInit, type SelectorInit, type InterceptorInit, type SerializerInit,
 } from '../core/component.js';
 export type { Transaction } from '../core/transaction.js';
@@ -35,3 +35,5 @@ export { FlumeError, ChannelError, ChannelFullError, ConfigError, ErrorCodes } f
 export { Deque } from '../core/deque.js';
 export { dumpEvent, javaMapString } from '../core/hexdump.js';
 export { EscapedString, type EscapeOptions } from '../formatting/escape.js';
+export { setLongTimeout, MAX_TIMER_MS, type LongTimer } from '../core/timers.js';
+export { RateLimitedLog } from '../core/rate-limit.js';
