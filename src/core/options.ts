@@ -75,8 +75,9 @@ function integer(raw: string, what: string, b: NumberBounds | undefined, unit: U
 function durationUnit(unit: 'ms' | 's'): UnitText {
   return (n) => {
     const ms = unit === 's' ? n * 1000 : n;
-    const human = ms >= 86_400_000 ? `${+(ms / 86_400_000).toFixed(2)} days` : ms >= 3_600_000 ? `${+(ms / 3_600_000).toFixed(2)} hours`
-      : ms >= 60_000 ? `${+(ms / 60_000).toFixed(2)} minutes` : undefined;
+    const count = (n: number, unit: string): string => `${+n.toFixed(2)} ${unit}${+n.toFixed(2) === 1 ? '' : 's'}`;
+    const human = ms >= 86_400_000 ? count(ms / 86_400_000, 'day') : ms >= 3_600_000 ? count(ms / 3_600_000, 'hour')
+      : ms >= 60_000 ? count(ms / 60_000, 'minute') : undefined;
     return ` ${unit}${human ? ` (${human})` : ''}`;
   };
 }
