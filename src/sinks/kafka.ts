@@ -151,7 +151,6 @@ export default defineSink({
   aliases: ['kafka'],
   description: 'Publishes events to a Kafka topic (Flume as a Kafka producer).',
   options,
-  batchOption: 'flumeBatchSize',
   prefixes: ['kafka.producer.', 'header.'],
   validate(o, ctx) {
     const problems: OptionProblem[] = [...deprecatedKeys(ctx, DEPRECATED), ...settingsFor(o, ctx).problems];
