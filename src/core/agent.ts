@@ -146,7 +146,8 @@ export class Agent {
       let where = '';
       if (p && key) {
         const o = p.context.origin(key);
-        where = `${o ? `${o.file}:${o.line}: ` : ''}${o?.key ?? p.context.fullKey(key)}: `;
+        const full = o?.key ?? p.context.fullKey(key);
+        where = `${o ? `${o.file}:${o.line}: ` : ''}${e.message.includes(full) ? '' : `${full}: `}`;
       }
       throw new FlumeError(ErrorCodes.COMPONENT_START, `${where}${what} failed to start: ${e.message}`, { cause: err });
     }
