@@ -146,3 +146,60 @@ test('a port in use at start: the error names the source, the key and its line, 
     t.cleanup();
   }
 });
+
+test('validate: values that used to pass and then misbehave are errors or warnings with file:line:key', async () => {
+  const t = tempDir();
+  const file = writeJob(t.dir, `a3.sources = r1 r2 r3 r1
+a3.channels = c1
+a3.sinks = k1 k2 k3
+a3.sources.r1.type = netcat
+a3.sources.r1.bind = 127.0.0.1 # x
+a3.sources.r1.port = 5140
+a3.sources.r1.encoding = nosuch
+a3.sources.r1.channels = c1
+a3.sources.r2.type = avro
+a3.sources.r2.bind = 0.0.0.0
+a3.sources.r2.port = 5140
+a3.sources.r2.ipFilter = true
+a3.sources.r2.ipFilterRules = deny:ip:::1
+a3.sources.r2.channels = c1
+a3.sources.r3.type = exec
+a3.sources.r3.command = tail -F /usr/local/soft/flume/flume_dir/access.log //监控日志命令
+a3.sources.r3.batchSize = 10
+a3.sources.r3.channels = c1
+a3.channels.c1.type = memory
+a3.channels.c1.capacity = 1000
+a3.channels.c1.capacity = 99999999999999999999
+a3.sinks.k1.type = file_roll
+a3.sinks.k1.sink.serializer = avro_event
+a3.sinks.k1.sink.serializer.compressionCodec = snappy
+a3.sinks.k1.channel = c1
+a3.sinks.k2.type = org.apache.flume.sink.kafka.KafkaSink
+a3.sinks.k2.kafka.bootstrap.servers = localhost
+a3.sinks.k2.kafka.topic = t
+a3.sinks.k2.channel = c1
+a3.sinks.k1.sink.directory = /tmp
+a3.sinks.k3.type = file_roll
+a3.sinks.k3.channel = c1
+`);
+  try {
+    const { code, out } = await run(['validate', '-f', file, '-n', 'a3']);
+    assert.equal(code, 1);
+    const lines = out.split('\n');
+    const has = (re: RegExp): void => assert.ok(lines.some((l) => re.test(l)), `${re} not in:\n${out}`);
+    const at = (line: number, rest: string): RegExp => new RegExp(`^${file}:${line}: ${rest}`);
+    has(at(1, 'warning: a3\\.sources lists "r1" more than once'));
+    has(at(5, 'warning: a3\\.sources\\.r1\\.bind: the value ends with what looks like a comment \\("# x"\\)'));
+    has(at(7, 'error: a3\\.sources\\.r1\\.encoding: expected a character set'));
+    has(at(11, 'error: a3\\.sources\\.r2\\.port: tcp port 5140 on 0\\.0\\.0\\.0 is also where source "r1" listens'));
+    has(at(13, 'error: a3\\.sources\\.r2\\.ipFilterRules: bad ipFilterRules entry "deny:ip:::1"'));
+    has(at(16, 'warning: a3\\.sources\\.r3\\.command: the value ends with what looks like a comment \\("//监控日志命令"\\)'));
+    has(at(21, 'warning: a3\\.channels\\.c1\\.capacity is set again \\(first at line 20\\)'));
+    has(at(21, 'error: a3\\.channels\\.c1\\.capacity: expected a value of at most 2147483647'));
+    has(at(3, 'error: a3\\.sinks\\.k3\\.sink\\.directory is required'));
+    has(at(24, 'error: a3\\.sinks\\.k1\\.sink\\.serializer\\.compressionCodec: expected one of null, deflate, got "snappy"'));
+    has(at(27, 'error: a3\\.sinks\\.k2\\.kafka\\.bootstrap\\.servers: expected host:port pairs'));
+  } finally {
+    t.cleanup();
+  }
+});
