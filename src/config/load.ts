@@ -44,18 +44,18 @@ export const MAX_JOB_FILE_BYTES = 16 * 1024 * 1024;
  * file above MAX_JOB_FILE_BYTES (counted while reading: /proc files report size 0).
  * The error is one line naming the file.
  */
-export function readJobFile(file: string): { text: string } | { error: string } {
+export function readJobFile(file: string, what = 'configuration file'): { text: string } | { error: string } {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { error: `configuration file ${file} does not exist` };
-    return { error: `cannot read configuration file ${file}: ${describeError(err)}` };
+    if (code === 'ENOENT') return { error: `${what} ${file} does not exist` };
+    return { error: `cannot read ${what} ${file}: ${describeError(err)}` };
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { error: `configuration file ${file} is ${kindOf(st)}, not a regular file` };
+    if (!st.isFile()) return { error: `${what} ${file} is ${kindOf(st)}, not a regular file` };
     const chunks: Buffer[] = [];
     let total = 0;
     const buf = Buffer.allocUnsafe(64 * 1024);
@@ -63,12 +63,12 @@ export function readJobFile(file: string): { text: string } | { error: string } 
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       total += n;
-      if (total > MAX_JOB_FILE_BYTES) return { error: `configuration file ${file} is larger than ${MAX_JOB_FILE_BYTES / 1024 / 1024} MiB; a job file is expected to be a few kilobytes` };
+      if (total > MAX_JOB_FILE_BYTES) return { error: `${what} ${file} is larger than ${MAX_JOB_FILE_BYTES / 1024 / 1024} MiB; a job file is expected to be a few kilobytes` };
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
     return { text: Buffer.concat(chunks, total).toString('utf8') };
   } catch (err) {
-    return { error: `cannot read configuration file ${file}: ${describeError(err)}` };
+    return { error: `cannot read ${what} ${file}: ${describeError(err)}` };
   } finally {
     fs.closeSync(fd);
   }
