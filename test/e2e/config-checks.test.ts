@@ -126,6 +126,23 @@ test('job files that are not files: a directory, /dev/zero, a fifo, /proc/self/m
   }
 });
 
+test('avro-client: a -R header file or -P properties file that is not a file is one line and exit 1', async () => {
+  const t = tempDir();
+  const body = writeJob(t.dir, 'x\n', 'body.txt');
+  try {
+    for (const [args, line] of [
+      [['-H', '127.0.0.1', '-p', '1', '-R', '/dev/zero'], 'header file /dev/zero is a character device, not a regular file'],
+      [['-P', t.dir], `RPC client properties file ${t.dir} is a directory, not a regular file`],
+    ] as const) {
+      const { code, err } = await run(['avro-client', ...args, '-F', body], 10000);
+      assert.equal(code, 1);
+      assert.equal(err.trim(), `flume-ng avro-client: ${line}`);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('a port in use at start: the error names the source, the key and its line, and is logged before "Agent a1 stopped"', async () => {
   const t = tempDir();
   const blocker = net.createServer();
