@@ -158,6 +158,12 @@ test('a port in use at start: the error names the source, the key and its line, 
     const logged = err.search(new RegExp(`ERROR.*${failure.source}`));
     const stopped = err.indexOf('Agent a1 stopped');
     assert.ok(logged >= 0 && stopped > logged, `the error is logged before the stop:\n${err}`);
+    // An address this host does not have: the error is about the bind key.
+    const other = writeJob(t.dir, netcatJob(port, { type: 'logger' }, { source: { bind: '192.0.2.1' } }), 'other.conf');
+    const r = await run(['agent', '-n', 'a1', '-f', other]);
+    assert.equal(r.code, 1);
+    const bindLine = fs.readFileSync(other, 'utf8').split('\n').findIndex((l) => l.startsWith('a1.sources.r1.bind')) + 1;
+    assert.match(r.err, new RegExp(`flume-ng: agent a1 not started: ${other}:${bindLine}: a1\\.sources\\.r1\\.bind: source r1 failed to start: .*EADDRNOTAVAIL`));
   } finally {
     blocker.close();
     t.cleanup();
