@@ -153,6 +153,17 @@ test('the same name twice in a list is a warning; a source listing a channel twi
   assert.deepEqual(plan.sources[0]!.channels, ['c1']);
 });
 
+test('a sink listed twice in its group is a warning, not "already belongs to" its own group', () => {
+  const { plan, lines } = load(`${SEQ.replace('a1.sinks = k1', 'a1.sinks = k1 k2\na1.sinkgroups = g1')}a1.sinks.k2.type = null
+a1.sinks.k2.channel = c1
+a1.sinkgroups.g1.sinks = k1 k2 k1
+a1.sinkgroups.g1.processor.type = failover
+`);
+  assert.ok(plan, lines.join('\n'));
+  has(lines, /:12: warning: a1\.sinkgroups\.g1\.sinks lists "k1" more than once; it is one sink/);
+  assert.deepEqual(plan.sinkgroups[0]!.sinks, ['k1', 'k2']);
+});
+
 test('a key set twice is a warning naming both lines; the later value wins', () => {
   const { plan, lines } = load(`${SEQ}a1.channels.c1.capacity = 500\na1.channels.c1.capacity = 700\n`);
   assert.ok(plan);

@@ -141,6 +141,8 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
     for (const m of members) {
       if (!config.sinks.some((k) => k.name === m)) {
         push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('sinks')}: sink "${m}" is not declared in ${config.name}.sinks${didYouMean(m, config.sinks.map((k) => k.name))}`);
+      } else if (grouped.get(m) === g.name) {
+        push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_SYNTAX, `${ctx.fullKey('sinks')} lists "${m}" more than once; it is one sink`, undefined, 'warning');
       } else if (grouped.has(m)) {
         push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('sinks')}: sink "${m}" already belongs to sink group "${grouped.get(m)}"`);
       } else {
