@@ -139,9 +139,12 @@ export class Agent {
       // In a sink group, the sink whose name the error carries (else the first).
       const p = planned.find((c) => new RegExp(`\\b${c.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(e.message)) ?? planned[0];
       let key = e.key;
+      // A listen failure is about bind or port, when the component has such a key.
+      const declared = (p?.def as { options?: Record<string, unknown> } | undefined)?.options ?? {};
       for (let c: unknown = e; key === undefined && c instanceof Error; c = c.cause) {
         const code = (c as { code?: unknown }).code;
-        if (typeof code === 'string') key = KEY_OF_ERROR[code];
+        const k = typeof code === 'string' ? KEY_OF_ERROR[code] : undefined;
+        if (k !== undefined && k in declared) key = k;
       }
       let where = '';
       if (p && key) {
