@@ -66,7 +66,9 @@ function integer(raw: string, what: string, b: NumberBounds | undefined, unit: U
   if (!INT_RE.test(raw)) throw new Error(what);
   const n = Number(raw);
   if (!Number.isSafeInteger(n)) {
-    throw new Error(b?.max !== undefined ? `a value of at most ${b.max}${unit(b.max)}` : `${what} no larger than ${Number.MAX_SAFE_INTEGER} in magnitude`);
+    if (n > 0 && b?.max !== undefined) throw new Error(`a value of at most ${b.max}${unit(b.max)}`);
+    if (n < 0 && b?.min !== undefined) throw new Error(`a value of at least ${b.min}${unit(b.min)}`);
+    throw new Error(`${what} no larger than ${Number.MAX_SAFE_INTEGER} in magnitude`);
   }
   return bounded(n, b, unit);
 }
