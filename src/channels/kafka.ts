@@ -10,7 +10,7 @@ export const options = {
   'kafka.topic': opt.string('flume-channel', 'Topic that holds the channel\'s events.', { aliases: ['topic'] }),
   groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id (which wins when both are set).'),
   parseAsFlumeEvent: opt.boolean(true, 'Store events as Avro AvroFlumeEvents (headers kept, readable by Java Flume\'s Kafka channel and sink); false stores the body only and takes come back with the key header alone.'),
-  'kafka.pollTimeout': opt.integer(500, 'Longest wait (ms) of one fetch from Kafka (Flume\'s guide spells it pollTimeout; both work).', { min: 1, aliases: ['pollTimeout'] }),
+  'kafka.pollTimeout': opt.duration(500, 'Longest wait (ms) of one fetch from Kafka (Flume\'s guide spells it pollTimeout; both work).', { unit: 'ms', min: 1, max: 300_000, aliases: ['pollTimeout'] }),
   defaultPartitionId: opt.optionalInteger('Partition every put goes to (default: the partitioner decides, by the key header when there is one).', { min: 0 }),
   partitionIdHeader: opt.optionalString('Header whose integer value selects the partition of a put (overrides defaultPartitionId).'),
   readSmallestOffset: opt.optionalString('Deprecated: use kafka.consumer.auto.offset.reset.'),

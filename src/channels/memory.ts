@@ -2,9 +2,9 @@ import { getHeapStatistics } from 'node:v8';
 import { AvailabilitySignal, BaseTransaction, bodyLength, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, type Channel, type FlumeEvent, type Options, type Transaction } from '../plugin-api/index.js';
 
 export const options = {
-  capacity: opt.integer(100, 'The maximum number of events stored in the channel.', { min: 1 }),
-  transactionCapacity: opt.integer(100, 'The maximum number of events one transaction may put or take.', { min: 1 }),
-  'keep-alive': opt.integer(3, 'Seconds a commit waits for free space before failing with a channel-full error.', { min: 0 }),
+  capacity: opt.integer(100, 'The maximum number of events stored in the channel.', { min: 1, max: 2_147_483_647 }),
+  transactionCapacity: opt.integer(100, 'The maximum number of events one transaction may put or take.', { min: 1, max: 2_147_483_647 }),
+  'keep-alive': opt.duration(3, 'Seconds a commit waits for free space before failing with a channel-full error.', { unit: 's', min: 0, max: 86_400 }),
   byteCapacity: opt.optionalInteger(
     'Bytes of event bodies the channel may hold (counted in 100-byte slots); 0 means no limit. Default: 80% of the V8 heap limit.',
     { min: 0 },

@@ -49,9 +49,14 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     let agent: Agent;
     try {
       agent = new Agent(plan, registry, logger, { drainGraceMs: Number.isFinite(graceMs) ? graceMs : 5000 });
-      await agent.start();
     } catch (err) {
       logger.error((err as Error).message);
+      return fail(`agent ${o.name} not started: ${(err as Error).message}`);
+    }
+    try {
+      await agent.start();
+    } catch (err) {
+      // start() logged the reason before stopping what had started.
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 

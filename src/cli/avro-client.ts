@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { parse as parseJavaProperties } from 'dot-properties';
+import { readJobFile } from '../config/load.js';
 import { Context } from '../core/context.js';
 import type { FlumeEvent } from '../core/event.js';
 import type { Logger } from '../core/logger.js';
@@ -177,12 +178,9 @@ function positiveInt(flag: string, raw: string, max = Number.MAX_SAFE_INTEGER): 
 
 /** `-R`: a Java properties file; each entry is a header (empty values included, as Java keeps them). */
 function readHeaders(file: string): Record<string, string> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the header file ${file}: ${(err as Error).message}`);
-  }
+  const read = readJobFile(file, 'header file');
+  if ('error' in read) throw new UsageError(read.error);
+  const text = read.text;
   const parsed = parseJavaProperties(text) as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v;
@@ -198,12 +196,9 @@ const RPC_KEYS: OptionsSpec = Object.fromEntries(Object.entries(sinkOptions).fil
  * order, default_loadbalance rotates through them (both move on when one fails).
  */
 function readRpcProps(file: string): { targets: AvroRpcClientOptions[]; clientType: ClientPlan['clientType']; batchSize: number | undefined } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`RPC client properties file ${file} cannot be read: ${(err as Error).message}`);
-  }
+  const read = readJobFile(file, 'RPC client properties file');
+  if ('error' in read) throw new UsageError(read.error);
+  const text = read.text;
   const props = parseJavaProperties(text) as Record<string, string>;
   const ctx = new Context(props, new Map(), '');
   const type = (props['client.type'] ?? 'default').trim();

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
-import { loadJob } from '../config/load.js';
+import { loadJob, readJobFile } from '../config/load.js';
 import { parseProperties } from '../config/properties.js';
 import { silentLogger } from '../core/logger.js';
 import { buildRegistry } from './setup.js';
@@ -17,8 +16,9 @@ export async function runValidate(o: { confFile: string[]; name?: string; conf?:
   else {
     const names = new Set<string>();
     for (const f of o.confFile) {
-      if (!fs.existsSync(f)) continue;
-      for (const p of parseProperties(fs.readFileSync(f, 'utf8'), f).props) {
+      const read = readJobFile(f);
+      if ('error' in read) continue; // loadJob reports it
+      for (const p of parseProperties(read.text, f).props) {
         const m = /^([^.]+)\.(sources|channels|sinks|sinkgroups)$/.exec(p.key);
         if (m) names.add(m[1]!);
       }

@@ -63,7 +63,15 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
     }
     const section = head as SectionKind;
     if (dot < 0) {
-      lists.set(section, { names: [...new Set(p.value.split(/\s+/).filter(Boolean))], origin: p });
+      const written = p.value.split(/\s+/).filter(Boolean);
+      const names = [...new Set(written)];
+      for (const twice of names.filter((n) => written.indexOf(n) !== written.lastIndexOf(n))) {
+        diagnostics.push({
+          severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file: p.file, line: p.line, key: p.key,
+          message: `${p.key} lists "${twice}" more than once; it is one ${section.slice(0, -1)} (a typo for another name?)`,
+        });
+      }
+      lists.set(section, { names, origin: p });
       continue;
     }
     const after = rest.slice(dot + 1);

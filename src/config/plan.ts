@@ -2,10 +2,11 @@ import type { Context } from '../core/context.js';
 import { ErrorCodes } from '../core/errors.js';
 import { resolveOptions, specKeys, type OptionProblem, type OptionsSpec } from '../core/options.js';
 import type {
-  ComponentKind, DefinitionOf, SourceDefinition, ChannelDefinition, SinkDefinition,
+  ComponentKind, DefinitionOf, ListenAddress, SourceDefinition, ChannelDefinition, SinkDefinition,
   SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ValidationScope,
 } from '../core/component.js';
 import type { Registry } from '../registry/registry.js';
+import { flumeType, unsupportedTypeMessage } from '../registry/flume-types.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { AgentConfig, ComponentConfig } from './model.js';
 import { didYouMean } from './suggest.js';
@@ -68,7 +69,10 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
       push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_BINDING, `${ctx.prefix}channels is missing: source "${s.name}" must name the channel(s) it writes to`, s);
     } else {
       for (const ch of channelsRaw.split(/\s+/).filter(Boolean)) {
-        if (!channelNames.has(ch)) {
+        if (channels.includes(ch)) {
+          // Flume keeps a set of them; putting every event into the channel twice is never meant.
+          push(diagnostics, ctx, 'channels', ErrorCodes.CONFIG_SYNTAX, `${ctx.fullKey('channels')} lists "${ch}" more than once; it is one channel`, undefined, 'warning');
+        } else if (!channelNames.has(ch)) {
           push(diagnostics, ctx, 'channels', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('channels')}: channel "${ch}" is not declared in ${config.name}.channels${didYouMean(ch, channelNames)}`);
         } else {
           channels.push(ch);
@@ -137,6 +141,8 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
     for (const m of members) {
       if (!config.sinks.some((k) => k.name === m)) {
         push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('sinks')}: sink "${m}" is not declared in ${config.name}.sinks${didYouMean(m, config.sinks.map((k) => k.name))}`);
+      } else if (grouped.get(m) === g.name) {
+        push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_SYNTAX, `${ctx.fullKey('sinks')} lists "${m}" more than once; it is one sink`, undefined, 'warning');
       } else if (grouped.has(m)) {
         push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('sinks')}: sink "${m}" already belongs to sink group "${grouped.get(m)}"`);
       } else {
@@ -162,6 +168,9 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
       plan.sinkgroups.push({ name: g.name, sinks, processor });
     }
   }
+
+  checkBatchSizes(plan, diagnostics);
+  checkPorts(plan, config, diagnostics);
 
   for (const c of config.channels) {
     if (!boundChannels.has(c.name)) {
@@ -189,6 +198,11 @@ function resolveComponent<K extends ComponentKind>(
     return undefined;
   }
   const def = registry.lookup(kind, type);
+  const flume = def ? undefined : flumeType(kind, type);
+  if (flume) {
+    push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_UNSUPPORTED_TYPE, `${ctx.fullKey('type')}: ${unsupportedTypeMessage(flume, type)}`, owner);
+    return undefined;
+  }
   if (!def) {
     push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_UNKNOWN_TYPE,
       `${ctx.fullKey('type')}: unknown ${KIND_LABEL[kind]} type "${type}"${didYouMean(type, registry.names(kind))}; known types: ${registry.types(kind).join(', ')}`, owner);
@@ -197,7 +211,13 @@ function resolveComponent<K extends ComponentKind>(
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);
   // Cross-option checks need well-formed values; warnings (a deprecated spelling) do not stop them.
   if (!problems.some((p) => p.severity === 'error') && def.validate) problems.push(...def.validate(options as never, ctx, registry, scope));
-  for (const p of problems) pushProblem(diagnostics, ctx, p);
+  // A component may check the same thing twice (the Kafka channel's producer and consumer); say it once.
+  const said = new Set<string>();
+  for (const p of problems) {
+    if (said.has(p.key + '\0' + p.message)) continue;
+    said.add(p.key + '\0' + p.message);
+    pushProblem(diagnostics, ctx, p, owner);
+  }
 
   const known = new Set([...frameworkKeys, ...extraKeys, ...specKeys(def.options as OptionsSpec)]);
   const prefixes = [...frameworkPrefixes, ...(def.prefixes ?? [])];
@@ -209,8 +229,9 @@ function resolveComponent<K extends ComponentKind>(
   return { name: owner.name, def: def as DefinitionOf<K>, options: options as Record<string, unknown>, context: ctx };
 }
 
-function pushProblem(diagnostics: Diagnostic[], ctx: Context, p: OptionProblem): void {
-  const o = ctx.origin(p.key);
+function pushProblem(diagnostics: Diagnostic[], ctx: Context, p: OptionProblem, owner?: ComponentConfig): void {
+  // A missing key has no line of its own: point at where the component is listed.
+  const o = ctx.origin(p.key) ?? owner?.origin ?? firstOrigin(ctx);
   diagnostics.push({ severity: p.severity, code: p.code, message: p.message, file: o?.file, line: o?.line, key: o?.key ?? ctx.fullKey(p.key) });
 }
 
@@ -235,3 +256,78 @@ function firstOrigin(ctx: Context) {
   return undefined;
 }
 
+
+/** The key of `option` the context actually sets (the option's name or one of its aliases). */
+function keySet(ctx: Context, spec: OptionsSpec, option: string): string | undefined {
+  const o = spec[option];
+  return [option, ...(o?.aliases ?? []), ...(o?.deprecatedAliases ?? [])].find((k) => ctx.containsKey(k));
+}
+
+/**
+ * Flume 1.9+ refuses a source or sink whose batch is larger than its channel's
+ * transactionCapacity (checkSourceChannelCompatibility / checkSinkChannelCompatibility):
+ * every put or take of a full batch would fail, forever. Channels without a
+ * transactionCapacity option are not checked.
+ */
+function checkBatchSizes(plan: AgentPlan, diagnostics: Diagnostic[]): void {
+  const channels = new Map(plan.channels.map((c) => [c.name, c]));
+  const check = (p: Planned<SourceDefinition | SinkDefinition>, channelNames: readonly string[], label: string): void => {
+    const option = p.def.batchOption;
+    if (!option) return;
+    const batch = p.options[option];
+    if (typeof batch !== 'number') return;
+    const batchKey = keySet(p.context, p.def.options as OptionsSpec, option) ?? option;
+    for (const name of channelNames) {
+      const ch = channels.get(name);
+      if (!ch || !('transactionCapacity' in ch.def.options)) continue;
+      const cap = ch.options.transactionCapacity;
+      if (typeof cap !== 'number' || batch <= cap) continue;
+      const o = p.context.origin(batchKey) ?? ch.context.origin('transactionCapacity') ?? p.context.origin('type');
+      diagnostics.push({
+        severity: 'error', code: ErrorCodes.CONFIG_VALUE, file: o?.file, line: o?.line, key: p.context.fullKey(batchKey),
+        message: `${p.context.fullKey(batchKey)} (${batch}) is larger than ${ch.context.fullKey('transactionCapacity')} (${cap}): ` +
+          `every ${label === 'source' ? 'put' : 'take'} of a full batch would fail; lower the batch size or raise the channel's transactionCapacity (Flume refuses this too)`,
+      });
+    }
+  };
+  for (const s of plan.sources) check(s, s.channels, 'source');
+  for (const k of plan.sinks) check(k, [k.channel], 'sink');
+}
+
+const WILDCARD = new Set(['', '0.0.0.0', '::', '[::]', '*']);
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** Whether two bind addresses can collide on one port: the same address, or a wildcard. */
+function hostsOverlap(a: string, b: string): boolean {
+  const x = a.trim().toLowerCase();
+  const y = b.trim().toLowerCase();
+  if (WILDCARD.has(x) || WILDCARD.has(y) || x === y) return true;
+  return LOOPBACK.has(x) && LOOPBACK.has(y);
+}
+
+/** Two sources of the agent on one port (of one protocol) cannot both start; say so before anything starts. */
+function checkPorts(plan: AgentPlan, config: AgentConfig, diagnostics: Diagnostic[]): void {
+  const taken: { addr: ListenAddress; source: SourcePlan }[] = [];
+  for (const s of plan.sources) {
+    if (!s.def.listens) continue;
+    let addrs: readonly ListenAddress[];
+    try {
+      addrs = s.def.listens(s.options as never);
+    } catch {
+      continue;
+    }
+    for (const addr of addrs) {
+      if (!addr.port) continue; // 0: the system picks a free port
+      const other = taken.find((t) => t.addr.protocol === addr.protocol && t.addr.port === addr.port && hostsOverlap(t.addr.host, addr.host));
+      if (other) {
+        const ctx = s.context;
+        const where = other.source.context.origin('port');
+        push(diagnostics, ctx, 'port', ErrorCodes.CONFIG_BINDING,
+          `${ctx.fullKey('port')}: ${addr.protocol} port ${addr.port} on ${addr.host} is also where source "${other.source.name}" listens ` +
+          `(${other.source.context.fullKey('port')}${where ? ` at ${where.file}:${where.line}` : ''}, bind ${other.addr.host}); two sources cannot listen on one port`,
+          config.sources.find((c) => c.name === s.name));
+      }
+      taken.push({ addr, source: s });
+    }
+  }
+}

@@ -10,6 +10,11 @@ export interface Property {
   line: number;
 }
 
+/** ` # note` or ` // note` after a value: a comment in most formats, part of the value in a properties file. */
+const TRAILING_COMMENT = /\s(#|\/\/)/;
+/** Keys whose values are never printed, even in part. */
+const SECRET_KEY = /pass|secret|jaas|credential|token|\.key$/i;
+
 /**
  * Parses Java properties syntax (comments, `=`/`:`/space separators, line
  * continuations, backslash escapes) keeping the line of each key. Keys and values
@@ -43,6 +48,21 @@ export function parseProperties(text: string, file: string): { props: Property[]
       diagnostics.push({ severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file, line, key, message: `${key} has an empty value and is ignored` });
       byKey.delete(key);
       continue;
+    }
+    const earlier = byKey.get(key);
+    if (earlier) {
+      diagnostics.push({
+        severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file, line, key,
+        message: `${key} is set again (first at line ${earlier.line}); the later value, at line ${line}, is used`,
+      });
+    }
+    const comment = TRAILING_COMMENT.exec(value);
+    if (comment) {
+      const shown = SECRET_KEY.test(key) ? '' : ` ("${value.slice(comment.index).trim()}")`;
+      diagnostics.push({
+        severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file, line, key,
+        message: `${key}: the value ends with what looks like a comment${shown}; properties files have no trailing comments, so it is part of the value (as in Flume). Put comments on a line of their own starting with #`,
+      });
     }
     byKey.delete(key); // keep file order of the last occurrence
     byKey.set(key, { key, value, file, line });

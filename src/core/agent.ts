@@ -104,25 +104,55 @@ export class Agent {
     this.started = true;
     try {
       for (const c of this.counters) c.start();
-      for (const [name, ch] of this.channels) await this.startOne(`channel ${name}`, () => ch.start());
-      for (const r of this.sinkRunners) await this.startOne(`sink runner ${r.name}`, () => r.start());
+      for (const [name, ch] of this.channels) await this.startOne(`channel ${name}`, () => ch.start(), this.plan.channels.filter((c) => c.name === name));
+      for (const r of this.sinkRunners) await this.startOne(`sink runner ${r.name}`, () => r.start(), this.sinksOf(r.name));
       for (const s of this.sources) {
         await s.processor.initialize();
-        await this.startOne(`source ${s.name}`, () => s.source.start());
+        await this.startOne(`source ${s.name}`, () => s.source.start(), this.plan.sources.filter((p) => p.name === s.name));
         s.runner?.start();
       }
     } catch (err) {
+      // The reason first, then the stop it causes, so the log reads in order.
+      this.logger.error((err as Error).message);
       await this.stop(0).catch(() => {});
       throw err;
     }
     this.logger.info(`Agent ${this.name} started: ${this.sources.length} source(s), ${this.channels.size} channel(s), ${this.sinks.size} sink(s)`);
   }
 
-  private async startOne(what: string, fn: () => Promise<void>): Promise<void> {
+  /** The planned sinks a runner drives: the sink of its name, or the members of its group. */
+  private sinksOf(runner: string): Planned<{ type: string }>[] {
+    const group = this.plan.sinkgroups.find((g) => g.name === runner);
+    return this.plan.sinks.filter((k) => (group ? group.sinks.includes(k.name) : k.name === runner));
+  }
+
+  /**
+   * Starts one component; a failure names the component, the key it is about and
+   * where that key is written (`job.conf:6: a1.sources.r1.port: source r1 failed to
+   * start: ... address already in use`).
+   */
+  private async startOne(what: string, fn: () => Promise<void>, planned: readonly Planned<{ type: string }>[] = []): Promise<void> {
     try {
       await fn();
     } catch (err) {
-      throw new FlumeError(ErrorCodes.COMPONENT_START, `${what} failed to start: ${(err as Error).message}`, { cause: err });
+      const e = err as Error & { key?: string };
+      // In a sink group, the sink whose name the error carries (else the first).
+      const p = planned.find((c) => new RegExp(`\\b${c.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(e.message)) ?? planned[0];
+      let key = e.key;
+      // A listen failure is about bind or port, when the component has such a key.
+      const declared = (p?.def as { options?: Record<string, unknown> } | undefined)?.options ?? {};
+      for (let c: unknown = e; key === undefined && c instanceof Error; c = c.cause) {
+        const code = (c as { code?: unknown }).code;
+        const k = typeof code === 'string' ? KEY_OF_ERROR[code] : undefined;
+        if (k !== undefined && k in declared) key = k;
+      }
+      let where = '';
+      if (p && key) {
+        const o = p.context.origin(key);
+        const full = o?.key ?? p.context.fullKey(key);
+        where = `${o ? `${o.file}:${o.line}: ` : ''}${e.message.includes(full) ? '' : `${full}: `}`;
+      }
+      throw new FlumeError(ErrorCodes.COMPONENT_START, `${where}${what} failed to start: ${e.message}`, { cause: err });
     }
   }
 
@@ -142,6 +172,17 @@ export class Agent {
     this.logger.info(`Agent ${this.name} stopped`);
   }
 }
+
+/** The key a start error is about, by its system error code (listen and bind failures). */
+const KEY_OF_ERROR: Record<string, string> = {
+  EADDRINUSE: 'port',
+  EACCES: 'port',
+  EADDRNOTAVAIL: 'bind',
+  ENOTFOUND: 'bind',
+  EAI_AGAIN: 'bind',
+  EAFNOSUPPORT: 'bind',
+  EINVAL: 'bind',
+};
 
 async function safely(logger: Logger, what: string, fn: () => Promise<void>): Promise<void> {
   try {

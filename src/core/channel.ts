@@ -1,6 +1,7 @@
 import type { Lifecycle } from './lifecycle.js';
 import type { ChannelCounter } from './counters.js';
 import type { Transaction } from './transaction.js';
+import { setLongTimeout, type LongTimer } from './timers.js';
 
 /** A buffer between sources and sinks; all access goes through transactions. */
 export interface Channel extends Lifecycle {
@@ -48,10 +49,10 @@ export class AvailabilitySignal {
       });
     }
     if (timeoutMs <= 0 || !Number.isFinite(timeoutMs)) return this.pending;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+      timer = setLongTimeout(resolve, timeoutMs);
     });
-    return Promise.race([this.pending, timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([this.pending, timeout]).finally(() => timer?.clear());
   }
 }

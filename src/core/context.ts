@@ -123,6 +123,8 @@ export class Context {
     if (!re.test(v)) throw this.badValue(key, v, what);
     const n = Number(v);
     if (!Number.isFinite(n)) throw this.badValue(key, v, what);
+    // 99999999999999999999 would silently become 1e20.
+    if (what === 'an integer' && !Number.isSafeInteger(n)) throw this.badValue(key, v, `an integer no larger than ${Number.MAX_SAFE_INTEGER} in magnitude`);
     return n;
   }
 }

@@ -49,10 +49,55 @@ interface DurationBounds extends NumberBounds {
 /** Durations longer than this are refused unless the option declares its own max: a year. */
 export const DEFAULT_MAX_DURATION_MS = 365 * 24 * 3600 * 1000;
 
-function bounded(n: number, b: NumberBounds | undefined): number {
-  if (b?.min !== undefined && n < b.min) throw new Error(`a value of at least ${b.min}`);
-  if (b?.max !== undefined && n > b.max) throw new Error(`a value of at most ${b.max}`);
+type UnitText = (n: number) => string;
+const NO_UNIT: UnitText = () => '';
+
+function bounded(n: number, b: NumberBounds | undefined, unit: UnitText = NO_UNIT): number {
+  if (b?.min !== undefined && n < b.min) throw new Error(`a value of at least ${b.min}${unit(b.min)}`);
+  if (b?.max !== undefined && n > b.max) throw new Error(`a value of at most ${b.max}${unit(b.max)}`);
   return n;
+}
+
+/**
+ * An integer written in the file: digits that fit a JavaScript number exactly.
+ * `99999999999999999999` parses as 1e20 and would otherwise slip past every bound.
+ */
+function integer(raw: string, what: string, b: NumberBounds | undefined, unit: UnitText = NO_UNIT): number {
+  if (!INT_RE.test(raw)) throw new Error(what);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) {
+    if (n > 0 && b?.max !== undefined) throw new Error(`a value of at most ${b.max}${unit(b.max)}`);
+    if (n < 0 && b?.min !== undefined) throw new Error(`a value of at least ${b.min}${unit(b.min)}`);
+    throw new Error(`${what} no larger than ${Number.MAX_SAFE_INTEGER} in magnitude`);
+  }
+  return bounded(n, b, unit);
+}
+
+/** `31536000 s (365 days)`: the unit, and the maximum in words a person can check. */
+function durationUnit(unit: 'ms' | 's'): UnitText {
+  return (n) => {
+    const ms = unit === 's' ? n * 1000 : n;
+    const count = (n: number, unit: string): string => `${+n.toFixed(2)} ${unit}${+n.toFixed(2) === 1 ? '' : 's'}`;
+    const human = ms >= 86_400_000 ? count(ms / 86_400_000, 'day') : ms >= 3_600_000 ? count(ms / 3_600_000, 'hour')
+      : ms >= 60_000 ? count(ms / 60_000, 'minute') : undefined;
+    return ` ${unit}${human ? ` (${human})` : ''}`;
+  };
+}
+
+/**
+ * The label Node's TextDecoder accepts for a Java charset name, or undefined.
+ * Java writes `ISO_8859_1` or `Shift_JIS`; WHATWG labels use dashes, so both are tried.
+ */
+export function charsetLabel(name: string): string | undefined {
+  for (const label of [name, name.replace(/_/g, '-')]) {
+    try {
+      new TextDecoder(label);
+      return label;
+    } catch {
+      // not a label; try the next spelling
+    }
+  }
+  return undefined;
 }
 
 const INT_RE = /^[+-]?\d+$/;
@@ -72,35 +117,26 @@ export const opt = {
   integer(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
     return {
       kind: 'integer', description, default: def, ...b,
-      parse(raw) {
-        if (!INT_RE.test(raw)) throw new Error('an integer');
-        return bounded(Number(raw), b);
-      },
+      parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   optionalInteger(description: string, b?: NumberBounds): OptionSpec<number | undefined> {
     return {
       kind: 'integer', description, default: undefined, ...b,
-      parse(raw) {
-        if (!INT_RE.test(raw)) throw new Error('an integer');
-        return bounded(Number(raw), b);
-      },
+      parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   requiredInteger(description: string, b?: NumberBounds): OptionSpec<number> {
     return {
       kind: 'integer', description, default: 0, required: true, ...b,
-      parse(raw) {
-        if (!INT_RE.test(raw)) throw new Error('an integer');
-        return bounded(Number(raw), b);
-      },
+      parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   number(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
     return {
       kind: 'number', description, default: def, ...b,
       parse(raw) {
-        if (!NUM_RE.test(raw)) throw new Error('a number');
+        if (!NUM_RE.test(raw) || !Number.isFinite(Number(raw))) throw new Error('a number');
         return bounded(Number(raw), b);
       },
     };
@@ -114,11 +150,32 @@ export const opt = {
     const max = b.max ?? DEFAULT_MAX_DURATION_MS / (b.unit === 's' ? 1000 : 1);
     const min = b.min ?? 0;
     const bounds = { ...b, min, max };
+    const unitText = durationUnit(b.unit);
     return {
       kind: 'duration', description, default: def, ...bounds,
       parse(raw) {
-        if (!INT_RE.test(raw)) throw new Error(`an integer number of ${b.unit === 's' ? 'seconds' : 'milliseconds'}`);
-        return bounded(Number(raw), bounds);
+        return integer(raw, `an integer number of ${b.unit === 's' ? 'seconds' : 'milliseconds'}`, bounds, unitText);
+      },
+    };
+  },
+  /** An optional length of time (no default): as `duration`, undefined when the key is absent. */
+  optionalDuration(description: string, b: DurationBounds): OptionSpec<number | undefined> {
+    const d = opt.duration(0, description, b);
+    return { ...d, default: undefined, parse: d.parse };
+  },
+  /**
+   * A character set name (Java's `UTF-8`, `ISO-8859-1`, `GBK`, `Shift_JIS`...), checked
+   * against what Node's TextDecoder can decode, so `encoding = nosuch` is a validation
+   * error naming the key instead of a crash at start. The value is the spelling
+   * TextDecoder accepts.
+   */
+  charset(def: string, description: string, c?: Common): OptionSpec<string> {
+    return {
+      kind: 'string', description, default: def, ...c,
+      parse(raw) {
+        const label = charsetLabel(raw);
+        if (label === undefined) throw new Error('a character set Node.js can decode (e.g. UTF-8, ISO-8859-1, UTF-16LE, GBK, Shift_JIS)');
+        return label;
       },
     };
   },

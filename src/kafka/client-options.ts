@@ -48,6 +48,25 @@ const num = (v: string): number => {
   if (!/^-?\d+$/.test(v.trim())) throw new Error('an integer');
   return Number(v);
 };
+/** A Kafka `*.ms` setting: kafkajs arms plain timers with it, so it must fit one (2^31 - 1 ms). */
+const ms = (v: string): number => {
+  const n = num(v);
+  if (n < 0 || n > 2_147_483_647) throw new Error('a number of milliseconds from 0 to 2147483647 (24.8 days)');
+  return n;
+};
+/**
+ * `host:port` of one bootstrap server (`[v6]:port` for IPv6). A value that does not parse
+ * would otherwise surface only at connect time, as a retry loop.
+ */
+const BROKER_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+export function brokerProblem(brokers: readonly string[]): string | undefined {
+  if (brokers.length === 0) return 'at least one host:port';
+  for (const b of brokers) {
+    const m = BROKER_RE.exec(b);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) return `host:port pairs separated by commas ("${b}" is not one)`;
+  }
+  return undefined;
+}
 const bool = (v: string): boolean => {
   const l = v.trim().toLowerCase();
   if (l === 'true') return true;
@@ -92,14 +111,14 @@ function readFile(file: string): Buffer {
 const COMMON: Record<string, Handler> = {
   'bootstrap.servers': (v, s) => (s.client.brokers = v.split(',').map((b) => b.trim()).filter(Boolean)),
   'client.id': (v, s) => (s.client.clientId = v),
-  'request.timeout.ms': (v, s) => (s.client.requestTimeout = num(v)),
-  'socket.connection.setup.timeout.ms': (v, s) => (s.client.connectionTimeout = num(v)),
+  'request.timeout.ms': (v, s) => (s.client.requestTimeout = ms(v)),
+  'socket.connection.setup.timeout.ms': (v, s) => (s.client.connectionTimeout = ms(v)),
   'connections.max.idle.ms': ignored('kafkajs keeps its connections open'),
   'send.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
   'receive.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
   'retries': (v, s) => retry(s, { retries: num(v) }),
-  'retry.backoff.ms': (v, s) => retry(s, { initialRetryTime: num(v) }),
-  'reconnect.backoff.max.ms': (v, s) => retry(s, { maxRetryTime: num(v) }),
+  'retry.backoff.ms': (v, s) => retry(s, { initialRetryTime: ms(v) }),
+  'reconnect.backoff.max.ms': (v, s) => retry(s, { maxRetryTime: ms(v) }),
   'reconnect.backoff.ms': ignored('kafkajs has one back-off; retry.backoff.ms sets its first delay'),
   'security.protocol': (v, s, key) => {
     const p = v.trim().toUpperCase();
@@ -186,10 +205,10 @@ const PRODUCER: Record<string, Handler> = {
   'max.request.size': ignored('kafkajs does not cap request sizes'),
   'enable.idempotence': (v, s) => (s.producer.idempotent = bool(v)),
   'max.in.flight.requests.per.connection': (v, s) => (s.producer.maxInFlightRequests = num(v)),
-  'metadata.max.age.ms': (v, s) => (s.producer.metadataMaxAge = num(v)),
+  'metadata.max.age.ms': (v, s) => (s.producer.metadataMaxAge = ms(v)),
   'transactional.id': (v, s) => (s.producer.transactionalId = v),
-  'transaction.timeout.ms': (v, s) => (s.producer.transactionTimeout = num(v)),
-  'delivery.timeout.ms': (v, s) => (s.sendTimeout = num(v)),
+  'transaction.timeout.ms': (v, s) => (s.producer.transactionTimeout = ms(v)),
+  'delivery.timeout.ms': (v, s) => (s.sendTimeout = ms(v)),
   'key.serializer': accepted,
   'value.serializer': accepted,
   'partitioner.class': ignored('kafkajs uses the Java client\'s default partitioner (murmur2 of the key)'),
@@ -203,15 +222,15 @@ const CONSUMER: Record<string, Handler> = {
     else if (r === 'latest' || r === 'largest') s.fromBeginning = false;
     else throw new Error('earliest or latest (kafkajs has no "none")');
   },
-  'session.timeout.ms': (v, s) => (s.consumer.sessionTimeout = num(v)),
-  'heartbeat.interval.ms': (v, s) => (s.consumer.heartbeatInterval = num(v)),
-  'rebalance.timeout.ms': (v, s) => (s.consumer.rebalanceTimeout = num(v)),
-  'max.poll.interval.ms': (v, s) => (s.consumer.rebalanceTimeout = num(v)),
+  'session.timeout.ms': (v, s) => (s.consumer.sessionTimeout = ms(v)),
+  'heartbeat.interval.ms': (v, s) => (s.consumer.heartbeatInterval = ms(v)),
+  'rebalance.timeout.ms': (v, s) => (s.consumer.rebalanceTimeout = ms(v)),
+  'max.poll.interval.ms': (v, s) => (s.consumer.rebalanceTimeout = ms(v)),
   'fetch.min.bytes': (v, s) => (s.consumer.minBytes = num(v)),
   'fetch.max.bytes': (v, s) => (s.consumer.maxBytes = num(v)),
   'max.partition.fetch.bytes': (v, s) => (s.consumer.maxBytesPerPartition = num(v)),
-  'fetch.max.wait.ms': (v, s) => (s.consumer.maxWaitTimeInMs = num(v)),
-  'metadata.max.age.ms': (v, s) => (s.consumer.metadataMaxAge = num(v)),
+  'fetch.max.wait.ms': (v, s) => (s.consumer.maxWaitTimeInMs = ms(v)),
+  'metadata.max.age.ms': (v, s) => (s.consumer.metadataMaxAge = ms(v)),
   'allow.auto.create.topics': (v, s) => (s.consumer.allowAutoTopicCreation = bool(v)),
   'isolation.level': (v, s) => {
     const l = v.trim().toLowerCase();
@@ -262,6 +281,11 @@ export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'pr
     ctx, protocol: 'PLAINTEXT', ssl: {}, retry: {}, hasRetry: false,
   };
   COMMON['bootstrap.servers']!(opts.bootstrap, s, 'kafka.bootstrap.servers');
+  const badBrokers = brokerProblem(s.client.brokers as string[]);
+  if (badBrokers) {
+    const key = ['kafka.bootstrap.servers', 'brokerList'].find((k) => ctx.containsKey(k)) ?? 'kafka.bootstrap.servers';
+    s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${badBrokers}, got "${opts.bootstrap}"` });
+  }
   if (opts.groupId) s.consumer.groupId = opts.groupId;
   const prefix = opts.role === 'producer' ? 'kafka.producer.' : 'kafka.consumer.';
   const table = opts.role === 'producer' ? PRODUCER : CONSUMER;

@@ -1,7 +1,7 @@
 import { ErrorCodes, FlumeError, defineSinkProcessor, opt, type Context, type Logger, type OptionProblem, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
 
 export const options = {
-  maxpenalty: opt.integer(30000, 'Longest time (ms) a failed sink is left out before it is tried again.', { min: 0 }),
+  maxpenalty: opt.duration(30000, 'Longest time (ms) a failed sink is left out before it is tried again.', { unit: 'ms', min: 0, max: 86_400_000 }),
 };
 
 /** Flume's FAILURE_PENALTY: the back-off unit, doubled on every sequential failure. */

@@ -4,8 +4,10 @@ import { DEFAULT_MAX_TIMEOUT_MS, RandomSelector, RoundRobinSelector, lookupSinkS
 export const options = {
   backoff: opt.boolean(false, 'Leave a failed sink out for a growing time (2 s, 4 s, ... up to selector.maxTimeOut).'),
   selector: opt.string('round_robin', 'Order of the sinks: round_robin, random, or the type of a sink selector plugin.'),
-  'selector.maxTimeOut': opt.integer(DEFAULT_MAX_TIMEOUT_MS, 'Longest back-off (ms) of a failed sink; 0 means the default.', {
+  'selector.maxTimeOut': opt.duration(DEFAULT_MAX_TIMEOUT_MS, 'Longest back-off (ms) of a failed sink; 0 means the default.', {
+    unit: 'ms',
     min: 0,
+    max: 86_400_000,
     aliases: ['selector.maxTimeout'],
   }),
 };

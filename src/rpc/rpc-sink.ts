@@ -9,9 +9,9 @@ export const RPC_SINK_OPTIONS = {
   hostname: opt.requiredString('Host of the downstream source.'),
   port: opt.requiredInteger('Port of the downstream source.', { min: 1, max: 65535 }),
   'batch-size': opt.integer(100, 'Events per transaction, sent in one appendBatch call.', { min: 1 }),
-  'connect-timeout': opt.integer(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for the connection (TCP, TLS) and the first call; below 1000 the default is used, as in Flume.', { min: 0 }),
-  'request-timeout': opt.integer(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for each later call; below 1000 the default is used, as in Flume.', { min: 0 }),
-  'reset-connection-interval': opt.integer(0, 'Seconds after which the connection is closed and opened again before the next batch (to rebalance behind a load balancer); 0 never.', { min: 0 }),
+  'connect-timeout': opt.duration(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for the connection (TCP, TLS) and the first call; below 1000 the default is used, as in Flume.', { unit: 'ms', min: 0, max: 86_400_000 }),
+  'request-timeout': opt.duration(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for each later call; below 1000 the default is used, as in Flume.', { unit: 'ms', min: 0, max: 86_400_000 }),
+  'reset-connection-interval': opt.duration(0, 'Seconds after which the connection is closed and opened again before the next batch (to rebalance behind a load balancer); 0 never.', { unit: 's', min: 0 }),
   ...CLIENT_TLS_OPTIONS,
 };
 

@@ -5,7 +5,7 @@ import { defineSerializer, opt, type EventSerializer, type FlumeEvent } from '..
 
 export const options = {
   syncIntervalBytes: opt.integer(2048000, 'Approximate bytes per Avro block.', { min: 32 }),
-  compressionCodec: opt.optionalString('Avro codec: null or deflate (others fall back to null with a warning).'),
+  compressionCodec: opt.enum(['null', 'deflate'], 'null', 'Avro codec: null or deflate (Flume\'s snappy, bzip2 and xz are not supported).'),
 };
 
 /** Flume's event schema, exactly as FlumeEventAvroEventSerializer writes it. */

@@ -15,6 +15,7 @@ export default defineSink({
   aliases: ['org.apache.flume.sink.AvroSink'],
   description: "Sends events to an avro source over Flume's Avro RPC, one appendBatch per transaction.",
   options,
+  batchOption: 'batch-size',
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     rpcSinkProblems(ctx, o, problems);

@@ -1,11 +1,11 @@
 import { promises as fsp, constants as fsc, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { ConfigError, ErrorCodes, defineSink, opt, resolveOptions, withTransaction, type Channel, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import { ConfigError, ErrorCodes, defineSink, opt, resolveOptions, setLongTimeout, withTransaction, type Channel, type LongTimer, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   'sink.directory': opt.requiredString('Directory the files are written to; it must exist.'),
-  'sink.rollInterval': opt.integer(30, 'Seconds between new files; 0 writes one file for the life of the sink.', { min: 0 }),
+  'sink.rollInterval': opt.duration(30, 'Seconds between new files; 0 writes one file for the life of the sink.', { unit: 's', min: 0 }),
   'sink.pathManager': opt.enum(['DEFAULT', 'ROLLTIME'], 'DEFAULT', 'How files are named: DEFAULT <prefix><start millis>-<n>, ROLLTIME <prefix><yyyyMMddHHmmss>-<n>.'),
   'sink.pathManager.prefix': opt.string('', 'File name prefix.'),
   'sink.pathManager.extension': opt.string('', 'File name extension (a "." is added before it).'),
@@ -40,7 +40,7 @@ export class RollingFileSink implements Sink {
   private readonly startMillis = Date.now();
   private fileIndex = 0;
   private lastStamp = '';
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimer | undefined;
   private busy: Promise<unknown> = Promise.resolve();
   /** Until when writes go through the thread pool (see SLOW_WRITE_MS). */
   private asyncUntil = 0;
@@ -68,15 +68,18 @@ export class RollingFileSink implements Sink {
     }
     const every = this.o['sink.rollInterval'];
     if (every > 0) {
-      this.timer = setInterval(() => {
-        this.busy = this.busy.then(() => this.closeFile()).catch((err) => this.logger.error(`file_roll ${this.name}: roll failed: ${(err as Error).message}`));
-      }, every * 1000);
-      this.timer.unref();
+      const arm = (): void => {
+        this.timer = setLongTimeout(() => {
+          this.busy = this.busy.then(() => this.closeFile()).catch((err) => this.logger.error(`file_roll ${this.name}: roll failed: ${(err as Error).message}`));
+          arm();
+        }, every * 1000).unref();
+      };
+      arm();
     }
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.clear();
     await this.busy.catch(() => {});
     await this.closeFile();
   }
@@ -173,6 +176,7 @@ export default defineSink({
   aliases: ['org.apache.flume.sink.RollingFileSink'],
   description: 'Writes events to files in a local directory, starting a new file every roll interval.',
   options,
+  batchOption: 'sink.batchSize',
   prefixes: [SERIALIZER_PREFIX],
   validate(o, ctx, registry) {
     const problems: OptionProblem[] = [];

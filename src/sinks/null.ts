@@ -43,5 +43,6 @@ export default defineSink({
   aliases: ['org.apache.flume.sink.NullSink'],
   description: 'Discards every event (for testing and benchmarks).',
   options,
+  batchOption: 'batchSize',
   create: ({ name, channel, options, logger, counter }) => new NullSink(name, channel, options.batchSize, options.logEveryNEvents, logger, counter),
 });

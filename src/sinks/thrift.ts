@@ -5,7 +5,7 @@ import { clientTlsOptions } from '../rpc/tls.js';
 
 export const options = {
   ...RPC_SINK_OPTIONS,
-  'connection-reset-interval': opt.optionalInteger("The thrift sink's documented spelling of reset-connection-interval (Flume's code reads only reset-connection-interval; here both work).", { min: 0 }),
+  'connection-reset-interval': opt.optionalDuration("The thrift sink's documented spelling of reset-connection-interval (Flume's code reads only reset-connection-interval; here both work).", { unit: 's', min: 0 }),
   protocol: opt.enum(['compact', 'binary'], 'compact', "Thrift protocol; it must match the source's."),
   kerberos: opt.boolean(false, 'SASL/GSSAPI authentication: not supported; true is refused.'),
   'client-principal': opt.optionalString('Kerberos principal of the client (only with kerberos, which is not supported).'),
@@ -18,6 +18,7 @@ export default defineSink({
   aliases: ['org.apache.flume.sink.ThriftSink'],
   description: "Sends events to a thrift source over Flume's Thrift RPC, one appendBatch per transaction.",
   options,
+  batchOption: 'batch-size',
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (o.kerberos) {

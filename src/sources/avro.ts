@@ -56,6 +56,7 @@ export default defineSource({
   aliases: ['org.apache.flume.source.AvroSource'],
   description: "Receives events over Flume's Avro RPC (from avro sinks, avro-client or Flume's RPC clients).",
   options,
+  listens: (o) => [{ host: o.bind, port: o.port, protocol: 'tcp' }],
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (o.ipFilter) {

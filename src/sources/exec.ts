@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TextDecoder } from 'node:util';
-import { SlicedEvent, defineSource, opt, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { SlicedEvent, defineSource, opt, setLongTimeout, sleep, type LongTimer, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   command: opt.requiredString('The command to run; each line of its standard output becomes an event.'),
   shell: opt.optionalString('A shell to run the command with, e.g. "/bin/sh -c" (the command is its last argument). Without it the command is split on spaces and run directly.'),
   restart: opt.boolean(false, 'Run the command again when it exits.'),
-  restartThrottle: opt.integer(10000, 'Milliseconds to wait before a restart.', { min: 0 }),
+  restartThrottle: opt.duration(10000, 'Milliseconds to wait before a restart.', { unit: 'ms', min: 0 }),
   logStdErr: opt.boolean(false, 'Log the command\'s standard error at INFO (otherwise it is read and dropped).'),
   batchSize: opt.integer(20, 'Lines per channel transaction.', { min: 1 }),
-  batchTimeout: opt.integer(3000, 'Milliseconds after which a partial batch is stored anyway.', { min: 1 }),
-  charset: opt.string('UTF-8', 'Character set of the command\'s output; bodies are stored as UTF-8.'),
+  batchTimeout: opt.duration(3000, 'Milliseconds after which a partial batch is stored anyway.', { unit: 'ms', min: 1, max: 86_400_000 }),
+  charset: opt.charset('UTF-8', 'Character set of the command\'s output; bodies are stored as UTF-8.'),
 };
 
 type ExecOptions = Options<typeof options>;
@@ -77,14 +77,14 @@ class ExecSource implements EventDrivenSource {
       this.child = child;
       let pending: Buffer | undefined;
       let batch: FlumeEvent[] = [];
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimer | undefined;
       let chain: Promise<void> = Promise.resolve();
       let exitCode: number | string = 0;
       let outDone = false;
       let exited = false;
 
       const flush = (): void => {
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         timer = undefined;
         if (batch.length === 0) return;
         const events = batch;
@@ -101,7 +101,7 @@ class ExecSource implements EventDrivenSource {
         batch.push(this.decoder ? { headers: {}, body: Buffer.from(this.decoder.decode(buf.subarray(start, end)), 'utf8') } : new SlicedEvent(buf, start, end));
         this.counter.EventReceivedCount++;
         if (batch.length >= this.o.batchSize) flush();
-        else if (!timer) timer = setTimeout(flush, this.o.batchTimeout);
+        else if (!timer) timer = setLongTimeout(flush, this.o.batchTimeout);
       };
       child.stdout!.on('data', (data: Buffer) => {
         let start = 0;
@@ -181,5 +181,6 @@ export default defineSource({
   aliases: ['org.apache.flume.source.ExecSource'],
   description: 'Runs a command (e.g. tail -F) and turns each line of its output into an event.',
   options,
+  batchOption: 'batchSize',
   create: ({ name, options, processor, counter, logger }) => new ExecSource(name, options, processor, counter, logger),
 });

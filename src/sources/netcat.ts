@@ -7,7 +7,7 @@ export const options = {
   port: opt.requiredInteger('TCP port to listen on.', { min: 0, max: 65535 }),
   'max-line-length': opt.integer(512, 'Longest line accepted, in characters including the newline.', { min: 1 }),
   'ack-every-event': opt.boolean(true, 'Reply "OK" after each event is stored.'),
-  encoding: opt.string('utf-8', 'Character set of the incoming text; bodies are stored as UTF-8.'),
+  encoding: opt.charset('utf-8', 'Character set of the incoming text; bodies are stored as UTF-8.'),
 };
 
 type NetcatOptions = Options<typeof options>;
@@ -231,5 +231,6 @@ export default defineSource({
   aliases: ['org.apache.flume.source.NetcatSource'],
   description: 'Listens on a TCP port and turns each line of text into an event.',
   options,
+  listens: (o) => [{ host: o.bind, port: o.port, protocol: 'tcp' }],
   create: ({ name, options, processor, counter, logger }) => new NetcatSource(name, options, processor, counter, logger),
 });

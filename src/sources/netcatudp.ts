@@ -74,5 +74,6 @@ export default defineSource({
   aliases: ['org.apache.flume.source.NetcatUdpSource'],
   description: 'Listens on a UDP port and turns each datagram into an event.',
   options,
+  listens: (o) => [{ host: o.bind, port: o.port, protocol: 'udp' }],
   create: ({ name, options, processor, counter, logger }) => new NetcatUdpSource(name, options, processor, counter, logger),
 });

@@ -3,8 +3,8 @@ import { ChannelError, defineSource, opt, type ChannelProcessor, type FlumeEvent
 export const options = {
   batchSize: opt.integer(1, 'Events generated per call.', { min: 1 }),
   totalEvents: opt.integer(Number.MAX_SAFE_INTEGER, 'Stop after this many events.', { min: 0 }),
-  backoffSleepIncrement: opt.integer(1000, 'Back-off increment (ms) once all events are sent.', { min: 1 }),
-  maxBackoffSleep: opt.integer(5000, 'Back-off cap (ms).', { min: 1 }),
+  backoffSleepIncrement: opt.duration(1000, 'Back-off increment (ms) once all events are sent.', { unit: 'ms', min: 1, max: 86_400_000 }),
+  maxBackoffSleep: opt.duration(5000, 'Back-off cap (ms).', { unit: 'ms', min: 1, max: 86_400_000 }),
 };
 
 /**
@@ -55,5 +55,6 @@ export default defineSource({
   aliases: ['org.apache.flume.source.SequenceGeneratorSource'],
   description: 'Generates events whose bodies are a counter: 0, 1, 2, ... (for testing).',
   options,
+  batchOption: 'batchSize',
   create: ({ options, processor, counter }) => new SequenceGeneratorSource(options, processor, counter),
 });

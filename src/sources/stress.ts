@@ -6,8 +6,8 @@ export const options = {
   maxSuccessfulEvents: opt.integer(-1, 'Stop after this many events were stored (-1: never).', { min: -1 }),
   batchSize: opt.integer(1, 'Events per call.', { min: 1 }),
   maxEventsPerSecond: opt.integer(0, 'Rate limit (0: none).', { min: 0 }),
-  backoffSleepIncrement: opt.integer(1000, 'Back-off increment (ms).', { min: 1 }),
-  maxBackoffSleep: opt.integer(5000, 'Back-off cap (ms).', { min: 1 }),
+  backoffSleepIncrement: opt.duration(1000, 'Back-off increment (ms).', { unit: 'ms', min: 1, max: 86_400_000 }),
+  maxBackoffSleep: opt.duration(5000, 'Back-off cap (ms).', { unit: 'ms', min: 1, max: 86_400_000 }),
 };
 
 /**
@@ -79,5 +79,6 @@ export default defineSource({
   aliases: ['stress'],
   description: 'Generates fixed-size events as fast as possible (for load testing).',
   options,
+  batchOption: 'batchSize',
   create: ({ options, processor, counter }) => new StressSource(options, processor, counter),
 });

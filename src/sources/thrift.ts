@@ -34,6 +34,7 @@ export default defineSource({
   aliases: ['org.apache.flume.source.ThriftSource'],
   description: "Receives events over Flume's Thrift RPC (ThriftSourceProtocol, framed transport, compact or binary protocol).",
   options,
+  listens: (o) => [{ host: o.bind, port: o.port, protocol: 'tcp' }],
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (o.kerberos) {

@@ -53,7 +53,7 @@ test('exec: when the channel is full the output waits; nothing read is lost (Flu
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job('sleep 1; seq 1 200', out, { shell: '/bin/sh -c', batchSize: 5, batchTimeout: 100 }, { capacity: 5, transactionCapacity: 5, 'keep-alive': 0 }), { dir: t.dir });
+  const agent = await startAgent(job('sleep 1; seq 1 200', out, { shell: '/bin/sh -c', batchSize: 5, batchTimeout: 100 }, { capacity: 5, transactionCapacity: 5, 'keep-alive': 0 }) + 'a1.sinks.k1.sink.batchSize = 5\n', { dir: t.dir });
   try {
     // The sink cannot write while its directory is gone, so the 5-event channel fills at once.
     fs.rmSync(out, { recursive: true });

@@ -207,7 +207,7 @@ test('a missing sink.directory is a clear start-up error, not a stack trace', as
   const agent = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, job(port, path.join(t.dir, 'missing'))), '-Dflume.root.logger=WARN,console']);
   const code = await agent.exited;
   assert.notEqual(code, 0);
-  assert.match(agent.stderr(), /flume-ng: agent a1 not started: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/);
+  assert.match(agent.stderr(), /flume-ng: agent a1 not started: .*job\.conf:\d+: a1\.sinks\.k1\.sink\.directory: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/);
   assert.doesNotMatch(agent.stderr(), /\n\s+at /, 'no stack trace');
   t.cleanup();
 });

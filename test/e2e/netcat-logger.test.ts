@@ -107,7 +107,7 @@ test('a full channel makes netcat answer FAILED, and every line acknowledged OK 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 3 },
     { channel: { capacity: 3, transactionCapacity: 3, 'keep-alive': 0 } }), { dir: t.dir });
   try {
     // The sink cannot write while its directory is gone, so the channel fills up.

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { FlumeEvent } from '../../core/event.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { setLongTimeout, type LongTimer } from '../../core/timers.js';
 import { BinaryReader } from './binary.js';
 import { AvroErrorCodes, avroError } from './errors.js';
 import { DEFAULT_FRAME_LIMITS, FrameDecoder, encodeFrame, packPayload, splitPayload, type DataPack } from './framing.js';
@@ -149,13 +150,13 @@ export class AvroRpcClient {
     return new Promise<ClientConnection>((resolve, reject) => {
       const socket = net.connect({ host: o.host, port: o.port });
       let settled = false;
-      const timer = setTimeout(() => {
+      const timer = setLongTimeout(() => {
         done(avroError(AvroErrorCodes.CONNECT_TIMEOUT, `no connection to ${o.host}:${o.port} within ${o.connectTimeout} ms`));
       }, o.connectTimeout);
       const done = (err: Error | undefined, conn?: ClientConnection): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         socket.off('error', onError);
         if (err) {
           socket.destroy();
@@ -209,7 +210,7 @@ export class AvroRpcClient {
 
 interface PendingCall {
   expectHandshake: boolean;
-  timer: NodeJS.Timeout;
+  timer: LongTimer;
   resolve(r: { handshake: HandshakeResponse | undefined; outcome: CallOutcome | undefined }): void;
   reject(err: Error): void;
 }
@@ -313,7 +314,7 @@ class ClientConnection {
       // Serials wrap to negative after 2^31-1, as Java's do; that is fine on the wire.
       const serial = (this.serial = (this.serial + 1) | 0);
       const header = handshake === null ? CALL_HEADERS[kind] : Buffer.concat([handshake, CALL_HEADERS[kind]]);
-      const timer = setTimeout(() => {
+      const timer = setLongTimeout(() => {
         this.pending.delete(serial);
         const err = avroError(AvroErrorCodes.TIMEOUT, `${kind} to ${this.remote} got no response within ${timeoutMs} ms`);
         reject(err);
@@ -343,7 +344,7 @@ class ClientConnection {
       return;
     }
     this.pending.delete(pack.serial);
-    clearTimeout(call.timer);
+    call.timer.clear();
     let handshake: HandshakeResponse | undefined;
     let outcome: CallOutcome | undefined;
     try {
@@ -364,7 +365,7 @@ class ClientConnection {
     if (this.failure) return err;
     this.failure = err;
     for (const call of this.pending.values()) {
-      clearTimeout(call.timer);
+      call.timer.clear();
       call.reject(err);
     }
     this.pending.clear();
@@ -380,7 +381,7 @@ class ClientConnection {
       const err = avroError(AvroErrorCodes.CLOSED, `client closed the connection to ${this.remote}`);
       this.failure = err;
       for (const call of this.pending.values()) {
-        clearTimeout(call.timer);
+        call.timer.clear();
         call.reject(err);
       }
       this.pending.clear();

@@ -4,18 +4,26 @@ import { AvroErrorCodes } from './errors.js';
 import { ipFilterAccepts, javaHostAddress, parseIpFilterRules } from './ip-filter.js';
 
 test('rules parse as Flume does: trimmed, pattern after the second colon, keywords case-sensitive', () => {
-  const rules = parseIpFilterRules(' allow:ip:10.0.* , deny:name:*.example.com,deny:ip:fe80::*');
+  const rules = parseIpFilterRules(' allow:ip:10.0.* , deny:name:*.example.com,deny:ip:fe80:0:*');
   assert.deepEqual(
     rules.map((r) => [r.allow, r.kind, r.pattern]),
     [
       [true, 'ip', '10.0.*'],
       [false, 'name', '*.example.com'],
-      [false, 'ip', 'fe80::*'],
+      [false, 'ip', 'fe80:0:*'],
     ],
   );
   for (const bad of ['Allow:ip:*', 'allow:IP:*', 'allow:host:*', 'allow', 'allow:ip', '', 'allow:ip:(']) {
     assert.throws(() => parseIpFilterRules(bad), { code: AvroErrorCodes.IP_FILTER_RULE }, bad);
   }
+});
+
+test('an ip pattern that can never match (compressed IPv6, upper case, leading zeros) is refused, with the form that works', async () => {
+  assert.throws(() => parseIpFilterRules('deny:ip:::1'), (e: Error) => /never matches; write "0:0:0:0:0:0:0:1"/.test(e.message), 'compressed');
+  assert.throws(() => parseIpFilterRules('allow:ip:127.*,deny:ip:FE80:0:0:0:0:0:0:1'), /lower case.*write "fe80:0:0:0:0:0:0:1"/, 'upper case');
+  assert.throws(() => parseIpFilterRules('deny:ip:fe80:0000:*'), /without leading zeros/, 'leading zeros');
+  // The form it suggests does match.
+  assert.equal(await ipFilterAccepts(parseIpFilterRules('deny:ip:0:0:0:0:0:0:0:1'), '::1'), false);
 });
 
 test('patterns: * any run, ? one character, . literal, whole string', async () => {

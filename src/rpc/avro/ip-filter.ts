@@ -33,10 +33,34 @@ export function parseIpFilterRules(text: string): IpFilterRule[] {
     const pattern = rule.slice(second + 1);
     if (action !== 'allow' && action !== 'deny') throw ruleError(rule, `"${action}" is neither allow nor deny`);
     if (kind !== 'ip' && kind !== 'name') throw ruleError(rule, `"${kind}" is neither ip nor name`);
+    if (kind === 'ip') {
+      const never = ipPatternNeverMatches(pattern);
+      if (never) throw ruleError(rule, never);
+    }
     rules.push({ allow: action === 'allow', kind, pattern, regex: patternRegex(pattern) });
   }
   if (rules.length === 0) throw ruleError(text, 'no rules');
   return rules;
+}
+
+/**
+ * Why an `ip` pattern can never match, or undefined. Addresses are compared in Java's
+ * form (see javaHostAddress): IPv6 uncompressed and in lower case, IPv4-mapped as IPv4.
+ * So `deny:ip:::1` denies nobody, silently, in Flume as here; refuse it instead.
+ */
+export function ipPatternNeverMatches(pattern: string): string | undefined {
+  const java = net.isIPv6(pattern) ? javaHostAddress(pattern) : undefined;
+  const instead = java && java !== pattern ? `; write "${java}"` : '';
+  if (pattern.includes('::')) {
+    return `ip patterns are matched against the full form of an address (::1 is 0:0:0:0:0:0:0:1), so "${pattern}" never matches${instead}`;
+  }
+  if (/[A-F]/.test(pattern)) {
+    return `IPv6 addresses are matched in lower case, so "${pattern}" never matches${instead || `; write "${pattern.toLowerCase()}"`}`;
+  }
+  if (/(^|:)0[0-9a-f]/i.test(pattern) && pattern.includes(':')) {
+    return `IPv6 groups are matched without leading zeros, so "${pattern}" never matches${instead}`;
+  }
+  return undefined;
 }
 
 function ruleError(rule: string, why: string): Error {

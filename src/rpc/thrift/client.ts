@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { FlumeEvent } from '../../core/event.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { setLongTimeout, type LongTimer } from '../../core/timers.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   ThriftErrorCodes,
@@ -44,7 +45,7 @@ export class ThriftRpcClient {
   private decoder: ThriftFrameDecoder | undefined;
   private failure: Error | undefined;
   private seqid = 0;
-  private pending: { seqid: number; name: string; resolve(): void; reject(err: Error): void; timer: NodeJS.Timeout } | undefined;
+  private pending: { seqid: number; name: string; resolve(): void; reject(err: Error): void; timer: LongTimer } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly o: Required<Omit<ThriftRpcClientOptions, 'tls' | 'logger'>> & { tls: ThriftClientTlsOptions | undefined };
   private readonly logger: Logger;
@@ -73,17 +74,17 @@ export class ThriftRpcClient {
     const where = `${o.host}:${o.port}`;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       let s: net.Socket;
-      const timer = setTimeout(() => {
+      const timer = setLongTimeout(() => {
         s.destroy();
         reject(thriftError(ThriftErrorCodes.CONNECT_TIMEOUT, `no connection to ${where} within ${o.connectTimeout} ms`));
       }, o.connectTimeout);
       const onError = (err: Error): void => {
-        clearTimeout(timer);
+        timer.clear();
         s.destroy();
         reject(thriftError(ThriftErrorCodes.CLOSED, `${o.tls ? 'TLS to' : 'cannot connect to'} ${where}${o.tls ? ' failed' : ''}: ${err.message}`, err));
       };
       const onReady = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         s.off('error', onError);
         resolve(s);
       };
@@ -137,7 +138,7 @@ export class ThriftRpcClient {
     const seqid = (this.seqid = (this.seqid + 1) | 0);
     const frame = encodeCall(this.o.protocol, name, seqid, events);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = setLongTimeout(() => {
         this.pending = undefined;
         const err = thriftError(ThriftErrorCodes.TIMEOUT, `${name} to ${where} got no response within ${this.o.requestTimeout} ms`);
         reject(err);
@@ -164,7 +165,7 @@ export class ThriftRpcClient {
         return;
       }
       this.pending = undefined;
-      clearTimeout(call.timer);
+      call.timer.clear();
       let reply;
       try {
         reply = decodeReply(this.o.protocol, f);
@@ -191,7 +192,7 @@ export class ThriftRpcClient {
     const call = this.pending;
     this.pending = undefined;
     if (call) {
-      clearTimeout(call.timer);
+      call.timer.clear();
       call.reject(err);
     }
     if (this.socket && !this.socket.destroyed) {
