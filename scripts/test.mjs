@@ -18,6 +18,7 @@ const peers = [
   { pkg: 'thrift-compiler', present: () => fs.existsSync('/usr/bin/thrift') },
   { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
   { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
+  { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
 ];
 
 function run(cmd, args) {

@@ -3,6 +3,7 @@ import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadJob } from '../config/load.js';
 import { createLogger, loggingSettings } from './logging.js';
 import { buildRegistry } from './setup.js';
+import { startMonitoring, type Monitor } from '../monitoring/index.js';
 import type { AgentCliOptions } from './main.js';
 
 export interface RunAgentOptions extends AgentCliOptions {
@@ -30,7 +31,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     } catch (err) {
       return fail((err as Error).message);
     }
-    const { plan, diagnostics } = loadJob(o.confFile, o.name, registry);
+    const { plan, diagnostics, settings } = loadJob(o.confFile, o.name, registry);
     for (const d of sortDiagnostics(diagnostics)) {
       process.stderr.write(formatDiagnostic(d) + '\n');
       if (d.severity === 'warning') logger.warn(formatDiagnostic(d));
@@ -55,6 +56,14 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
+    let monitor: Monitor | undefined;
+    try {
+      monitor = await startMonitoring({ ...settings, ...o.sysProps }, agent, logger);
+    } catch (err) {
+      await agent.stop(0);
+      return fail(`agent ${o.name} not started: ${(err as Error).message}`);
+    }
+
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -65,6 +74,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     process.once('SIGINT', hurry);
     process.once('SIGTERM', hurry);
     await agent.stop(graceMs);
+    await monitor?.stop();
     return 0;
   } finally {
     await logger.close();

@@ -10,7 +10,7 @@ import { parseProperties, type Property } from './properties.js';
  * Reads the job file(s), picks the named agent and resolves it against the registry.
  * Returns every problem found; `plan` is set only when none of them is an error.
  */
-export function loadJob(files: readonly string[], agent: string, registry: Registry): { plan?: AgentPlan; diagnostics: Diagnostic[] } {
+export function loadJob(files: readonly string[], agent: string, registry: Registry): { plan?: AgentPlan; diagnostics: Diagnostic[]; settings?: Record<string, string> } {
   const diagnostics: Diagnostic[] = [];
   const merged = new Map<string, Property>();
   for (const file of files) {
@@ -37,5 +37,8 @@ export function loadJob(files: readonly string[], agent: string, registry: Regis
   if (!config) return { diagnostics };
   const { plan, diagnostics: planDiags } = planAgent(config, registry);
   diagnostics.push(...planDiags);
-  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { plan, diagnostics };
+  // Process-wide `flume.*` settings (monitoring) may be written in the job file too.
+  const settings: Record<string, string> = {};
+  for (const [k, p] of merged) if (k.startsWith('flume.')) settings[k] = p.value;
+  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { plan, diagnostics, settings };
 }

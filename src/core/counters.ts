@@ -3,7 +3,7 @@
  * does (`SOURCE.r1`, `CHANNEL.c1`, `SINK.k1`). Plain numeric fields: incrementing one
  * on a hot path is a property add, nothing more.
  */
-export type CounterType = 'SOURCE' | 'CHANNEL' | 'SINK' | 'OTHER';
+export type CounterType = 'SOURCE' | 'CHANNEL_PROCESSOR' | 'CHANNEL' | 'SINK' | 'OTHER';
 
 export abstract class CounterGroup {
   StartTime = 0;
@@ -125,5 +125,24 @@ export class SinkCounter extends CounterGroup {
     if (taken === 0) this.BatchEmptyCount++;
     else if (taken < batchSize) this.BatchUnderflowCount++;
     else this.BatchCompleteCount++;
+  }
+}
+
+const ROUTING_COUNTERS = ['InterceptorDropCount', 'UnroutedEventCount', 'OptionalChannelPutFailCount'] as const;
+
+/**
+ * What routing did with a source's events that reached no required channel (a group
+ * Java Flume does not have): events an interceptor dropped, events no selector rule
+ * routed (multiplexing without a default), and events an optional channel refused.
+ */
+export class ChannelProcessorCounter extends CounterGroup {
+  InterceptorDropCount = 0;
+  UnroutedEventCount = 0;
+  OptionalChannelPutFailCount = 0;
+  constructor(name: string) {
+    super('CHANNEL_PROCESSOR', name);
+  }
+  counterNames(): readonly string[] {
+    return ROUTING_COUNTERS;
   }
 }

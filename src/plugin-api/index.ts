@@ -29,7 +29,7 @@ export type { Lifecycle, Status } from '../core/lifecycle.js';
 export { sleep } from '../core/lifecycle.js';
 export { systemProperty } from '../core/system-properties.js';
 export type { Logger } from '../core/logger.js';
-export { SourceCounter, SinkCounter, ChannelCounter, CounterGroup } from '../core/counters.js';
+export { SourceCounter, SinkCounter, ChannelCounter, CounterGroup, ChannelProcessorCounter, type CounterType } from '../core/counters.js';
 export { FlumeError, ChannelError, ChannelFullError, ConfigError, ErrorCodes } from '../core/errors.js';
 // Utilities the built-in components share, for plugins as well.
 export { Deque } from '../core/deque.js';
