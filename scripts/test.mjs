@@ -19,6 +19,7 @@ const peers = [
   { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
   { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
   { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
+  { pkg: 'chromium', present: () => fs.existsSync('/usr/bin/chromium') },
 ];
 
 function run(cmd, args) {

@@ -4,6 +4,7 @@ import { loadJob } from '../config/load.js';
 import { createLogger, loggingSettings } from './logging.js';
 import { buildRegistry } from './setup.js';
 import { startMonitoring, type Monitor } from '../monitoring/index.js';
+import { flowGraph } from '../monitoring/graph.js';
 import type { AgentCliOptions } from './main.js';
 
 export interface RunAgentOptions extends AgentCliOptions {
@@ -58,7 +59,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
 
     let monitor: Monitor | undefined;
     try {
-      monitor = await startMonitoring({ ...settings, ...o.sysProps }, agent, logger);
+      monitor = await startMonitoring({ ...settings, ...o.sysProps }, agent, logger, flowGraph(plan));
     } catch (err) {
       await agent.stop(0);
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);

@@ -4,12 +4,14 @@ import type { Logger } from '../core/logger.js';
 import type { MonitoredAgent } from '../core/health.js';
 import { flumeMetrics } from './flume-json.js';
 import { PrometheusExporter } from './prometheus.js';
+import { FLOW_PAGE } from './flow-page.js';
+import type { FlowGraph } from './graph.js';
 
 /**
  * The monitoring HTTP server. `/metrics` is Flume's JSON reporter byte for byte in
  * shape (or Prometheus text when the type is `prometheus`, as Flume's Prometheus
  * server serves it there); `/prometheus` always serves Prometheus text; `/health` says
- * whether every component runs; `/` is a small page. TRACE and OPTIONS get 403, as
+ * whether every component runs; `/flow` draws the graph with live figures; `/` is a small page. TRACE and OPTIONS get 403, as
  * in Flume; anything else 404. Requests carry no body we read.
  */
 export class MonitoringHttpServer {
@@ -20,6 +22,7 @@ export class MonitoringHttpServer {
     private readonly agent: MonitoredAgent,
     private readonly metricsFormat: 'json' | 'prometheus',
     private readonly logger: Logger,
+    private readonly graph?: FlowGraph,
   ) {
     this.prometheus = new PrometheusExporter(agent.name);
     this.server = http.createServer((req, res) => {
@@ -65,13 +68,18 @@ export class MonitoringHttpServer {
     if (path === '/') {
       return send(res, 200, 'text/html;charset=utf-8',
         'For Flume metrics please click <a href = "./metrics"> here</a>. ' +
-        'Also: <a href="./prometheus">Prometheus</a>, <a href="./health">health</a>.');
+        'Also: <a href="./prometheus">Prometheus</a>, <a href="./health">health</a>, <a href="./flow">the flow</a>.');
     }
     if (path === '/metrics' && this.metricsFormat === 'json') {
       return send(res, 200, 'application/json;charset=utf-8', JSON.stringify(flumeMetrics(this.agent.counterGroups())));
     }
     if (path === '/metrics' || path === '/prometheus') {
       return send(res, 200, this.prometheus.contentType, await this.prometheus.render(this.agent.counterGroups()));
+    }
+    if (path === '/flow' && this.graph) return send(res, 200, 'text/html;charset=utf-8', FLOW_PAGE);
+    if (path === '/flow.json' && this.graph) {
+      const body = { graph: this.graph, metrics: flumeMetrics(this.agent.counterGroups()), health: this.agent.health() };
+      return send(res, 200, 'application/json;charset=utf-8', JSON.stringify(body));
     }
     if (path === '/health') {
       const h = this.agent.health();

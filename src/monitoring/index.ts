@@ -3,6 +3,7 @@ import { ConfigError, ErrorCodes } from '../core/errors.js';
 import { GangliaReporter } from './ganglia.js';
 import { MonitoringHttpServer } from './http-server.js';
 import type { MonitoredAgent } from '../core/health.js';
+import type { FlowGraph } from './graph.js';
 
 export type { MonitoredAgent, HealthReport, ComponentHealth } from '../core/health.js';
 
@@ -23,7 +24,12 @@ const CLASS_NAMES: Record<string, string> = {
  * `flume.monitoring.*` settings (from -D flags, or from the job file for users who
  * cannot pass flags; the flags win). Returns undefined when no type is set.
  */
-export async function startMonitoring(settings: Readonly<Record<string, string>>, agent: MonitoredAgent, logger: Logger): Promise<Monitor | undefined> {
+export async function startMonitoring(
+  settings: Readonly<Record<string, string>>,
+  agent: MonitoredAgent,
+  logger: Logger,
+  graph?: FlowGraph,
+): Promise<Monitor | undefined> {
   const raw = settings['flume.monitoring.type']?.trim();
   if (!raw) return undefined;
   const type = CLASS_NAMES[raw.toLowerCase()] ?? raw.toLowerCase();
@@ -32,13 +38,13 @@ export async function startMonitoring(settings: Readonly<Record<string, string>>
     const port = intSetting('port', get('port'), 41414, 0, 65535);
     // Flume's server listens on every interface; flume.monitoring.bind narrows it.
     const host = get('bind') ?? '0.0.0.0';
-    const server = new MonitoringHttpServer(agent, type === 'http' ? 'json' : 'prometheus', logger);
+    const server = new MonitoringHttpServer(agent, type === 'http' ? 'json' : 'prometheus', logger, graph);
     try {
       await server.listen(port, host);
     } catch (err) {
       throw new ConfigError(ErrorCodes.COMPONENT_START, `flume.monitoring.port: cannot listen on ${host}:${port}: ${(err as Error).message}`, 'flume.monitoring.port');
     }
-    logger.info(`Monitoring (${type}) serving /metrics, /prometheus and /health on ${host}:${server.port}`);
+    logger.info(`Monitoring (${type}) serving /metrics, /prometheus, /health and /flow on ${host}:${server.port}`);
     return { description: `${type} on ${host}:${server.port}`, stop: () => server.close() };
   }
   if (type === 'ganglia') {
