@@ -8,11 +8,30 @@ export type CounterType = 'SOURCE' | 'CHANNEL_PROCESSOR' | 'CHANNEL' | 'SINK' | 
 export abstract class CounterGroup {
   StartTime = 0;
   StopTime = 0;
+  /** Counters a component added beyond its kind's (the Kafka timers). */
+  private extra: string[] = [];
   constructor(readonly Type: CounterType, readonly name: string) {}
+
+  /**
+   * Adds counters this component keeps beyond its kind's (Flume's Kafka source adds
+   * KafkaEventGetTimer, ...); they are reset, served and documented like the others.
+   * Returns the group typed with them, to increment as plain fields.
+   */
+  extend<K extends string>(names: readonly K[]): this & Record<K, number> {
+    for (const n of names) {
+      if (!this.extra.includes(n) && !this.counterNames().includes(n)) this.extra.push(n);
+      (this as unknown as Record<string, number>)[n] ??= 0;
+    }
+    return this as this & Record<K, number>;
+  }
+
+  private allNames(): readonly string[] {
+    return this.extra.length === 0 ? this.counterNames() : [...this.counterNames(), ...this.extra];
+  }
 
   /** Counters are reset on every start, as Flume's MonitoredCounterGroup does. */
   start(): void {
-    for (const k of this.counterNames()) (this as unknown as Record<string, number>)[k] = 0;
+    for (const k of this.allNames()) (this as unknown as Record<string, number>)[k] = 0;
     this.StartTime = Date.now();
     this.StopTime = 0;
   }
@@ -27,7 +46,7 @@ export abstract class CounterGroup {
   /** Every attribute, as Flume's JSON reporter lists them. */
   snapshot(): Record<string, number | string> {
     const out: Record<string, number | string> = {};
-    for (const k of this.counterNames()) out[k] = (this as unknown as Record<string, number>)[k] ?? 0;
+    for (const k of this.allNames()) out[k] = (this as unknown as Record<string, number>)[k] ?? 0;
     out.StartTime = this.StartTime;
     out.StopTime = this.StopTime;
     out.Type = this.Type;

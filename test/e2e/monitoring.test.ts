@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { eventually, freePort, jobText, netcatJob, startAgent, tcpExchange, tempDir } from '../support/agent.js';
+import { kcatProduceRaw, kcatRaw, withKafka } from './kafka-support.js';
 
 async function get(port: number, p: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, { method });
@@ -223,4 +224,28 @@ tcp_accept_channel { bind = 127.0.0.1
     gmond.kill('SIGKILL');
     t.cleanup();
   }
+});
+
+test('monitoring: the Kafka source, channel and sink serve Flume\'s Kafka counters and timers', async () => {
+  await withKafka({ topics: [{ name: 'in', partitions: 1 }, { name: 'chan', partitions: 1 }, { name: 'out', partitions: 1 }] }, async (k) => {
+    const mport = await freePort();
+    const job = jobText({
+      sources: { r1: { type: 'org.apache.flume.source.kafka.KafkaSource', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topics': 'in',
+        'kafka.consumer.auto.offset.reset': 'earliest', batchDurationMillis: 200, setTopicHeader: false, channels: 'c1' } },
+      channels: { c1: { type: 'org.apache.flume.channel.kafka.KafkaChannel', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'chan' } },
+      sinks: { k1: { type: 'org.apache.flume.sink.kafka.KafkaSink', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'out', channel: 'c1' } },
+    });
+    await k.start(job, { extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
+    await kcatProduceRaw(k.bootstrap, 'in', Array.from({ length: 30 }, (_, i) => Buffer.from(`m${i}`)), { dir: k.tempDir() });
+    const j = (await eventually(async () => {
+      const m = JSON.parse((await get(mport, '/metrics')).body) as Record<string, Record<string, string>>;
+      return m['SINK.k1']?.EventDrainSuccessCount === '30' && Number(m['SOURCE.r1']?.KafkaEmptyCount) > 0 ? m : undefined;
+    }, 30_000, 'every record through, and an empty fetch'))!;
+    for (const a of ['KafkaEventGetTimer', 'KafkaCommitTimer', 'KafkaEmptyCount']) assert.match(j['SOURCE.r1']![a] ?? '', /^\d+$/, `SOURCE.r1.${a}`);
+    for (const a of ['KafkaEventGetTimer', 'KafkaEventSendTimer', 'KafkaCommitTimer', 'RollbackCount']) assert.match(j['CHANNEL.c1']![a] ?? '', /^\d+$/, `CHANNEL.c1.${a}`);
+    for (const a of ['KafkaEventSendTimer', 'RollbackCount']) assert.match(j['SINK.k1']![a] ?? '', /^\d+$/, `SINK.k1.${a}`);
+    assert.ok(Number(j['SOURCE.r1']!.KafkaEventGetTimer) > 0, 'fetches take time (batchDurationMillis on an empty topic)');
+    assert.equal(j['SINK.k1']!.RollbackCount, '0');
+    assert.equal((await kcatRaw(k.bootstrap, 'out', 30)).length, 30);
+  });
 });
