@@ -3,7 +3,8 @@ import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadJob } from '../config/load.js';
 import { createLogger, loggingSettings } from './logging.js';
 import { buildRegistry } from './setup.js';
-import { startMonitoring, type Monitor } from '../monitoring/index.js';
+import { startMonitoring } from '../monitoring/index.js';
+import type { Reporter } from '../core/component.js';
 import { flowGraph } from '../monitoring/graph.js';
 import type { AgentCliOptions } from './main.js';
 
@@ -57,9 +58,10 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
-    let monitor: Monitor | undefined;
+    let monitor: Reporter | undefined;
     try {
-      monitor = await startMonitoring({ ...settings, ...o.sysProps }, agent, logger, flowGraph(plan));
+      const monitored = { name: agent.name, counterGroups: () => agent.counterGroups(), health: () => agent.health(), graph: flowGraph(plan) };
+      monitor = await startMonitoring({ ...settings, ...o.sysProps }, monitored, registry, logger);
     } catch (err) {
       await agent.stop(0);
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);

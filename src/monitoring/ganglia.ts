@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import type { CounterGroup } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
+import { defineReporter, ErrorCodes, opt } from '../plugin-api/index.js';
 import { flumeMetrics } from './flume-json.js';
 
 /**
@@ -98,3 +99,41 @@ export function ganglia30Message(name: string, value: string): Buffer {
   const type = isFloat(value) ? 'float' : 'string';
   return new Xdr().int(0).string(type).string(name).string(value).string(UNITS).int(SLOPE).int(TMAX).int(DMAX).done();
 }
+
+const options = {
+  hosts: opt.requiredString('The gmond daemons to send to: host:port[,host:port...].'),
+  pollFrequency: opt.duration(60, 'Seconds between two rounds of metrics.', { unit: 's', min: 1, max: 86_400 }),
+  isGanglia3: opt.boolean(false, 'Send the Ganglia 3.0 format instead of 3.1.'),
+};
+
+/** `host:port,host:port` → addresses; throws naming the bad entry. */
+export function gangliaHosts(raw: string): { host: string; port: number }[] {
+  const hosts = raw.split(',').map((h) => h.trim()).filter(Boolean).map((h) => {
+    const m = /^(.+):(\d+)$/.exec(h);
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || port < 1 || port > 65535) throw new Error(`"${h}" is not host:port`);
+    return { host: m[1]!, port };
+  });
+  if (hosts.length === 0) throw new Error('no host given');
+  return hosts;
+}
+
+export const ganglia = defineReporter({
+  type: 'ganglia',
+  aliases: ['org.apache.flume.instrumentation.GangliaServer'],
+  description: 'Sends every counter to gmond as Ganglia 3.1 (or 3.0) gmetric packets.',
+  options,
+  validate(o, ctx) {
+    try {
+      gangliaHosts(o.hosts);
+      return [];
+    } catch (e) {
+      return [{ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'hosts', message: `${ctx.fullKey('hosts')}: ${(e as Error).message}` }];
+    }
+  },
+  async create({ options: o, agent, logger }) {
+    const reporter = new GangliaReporter(gangliaHosts(o.hosts), o.pollFrequency, o.isGanglia3, () => agent.counterGroups(), logger);
+    reporter.start();
+    return { description: `ganglia ${o.isGanglia3 ? '3.0' : '3.1'} to ${o.hosts} every ${o.pollFrequency} s`, stop: () => reporter.stop() };
+  },
+});

@@ -1,33 +1,8 @@
 import type { AgentPlan, Planned } from '../config/plan.js';
 import type { OptionsSpec } from '../core/options.js';
+import type { FlowEdge, FlowGraph, FlowNode } from '../core/health.js';
 
-/** One box of the flow picture. */
-export interface FlowNode {
-  /** Unique within the graph: `source:r1`, `channel:c1`, `sink:k1`, `interceptor:r1:i1`, `selector:r1`, `group:g1`. */
-  id: string;
-  kind: 'source' | 'interceptor' | 'selector' | 'channel' | 'sink' | 'sinkgroup';
-  name: string;
-  type: string;
-  /** The keys the job file sets (secrets shown as ***), for the label. */
-  settings: Record<string, string>;
-  /** The counter group the node's figures come from (`CHANNEL.c1`), when it has one. */
-  metrics?: string;
-  /** The sink group a sink belongs to. */
-  group?: string;
-}
-
-export interface FlowEdge {
-  from: string;
-  to: string;
-  /** The counter whose rate is drawn on the edge: `<group>.<attribute>`. */
-  rate?: string;
-}
-
-export interface FlowGraph {
-  agent: string;
-  nodes: FlowNode[];
-  edges: FlowEdge[];
-}
+export type { FlowEdge, FlowGraph, FlowNode } from '../core/health.js';
 
 const HIDDEN = new Set(['type', 'channels', 'channel', 'interceptors']);
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { eventually, freePort, jobText, netcatJob, startAgent, tcpExchange, tempDir } from '../support/agent.js';
+import { ROOT, eventually, freePort, jobText, netcatJob, spawnFlume, startAgent, tcpExchange, tempDir, writeJob } from '../support/agent.js';
 import { kcatProduceRaw, kcatRaw, withKafka } from './kafka-support.js';
 
 async function get(port: number, p: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
@@ -248,4 +248,35 @@ test('monitoring: the Kafka source, channel and sink serve Flume\'s Kafka counte
     assert.equal(j['SINK.k1']!.RollbackCount, '0');
     assert.equal((await kcatRaw(k.bootstrap, 'out', 30)).length, 30);
   });
+});
+
+test('monitoring: a reporter plugin named by flume.monitoring.type gets the running agent; an unknown type is refused', async () => {
+  const t = tempDir();
+  const file = path.join(t.dir, 'counters.json');
+  const plugin = path.join(ROOT, 'test', 'support', 'plugins', 'file-reporter');
+  const job = jobText({
+    sources: { r1: { type: 'seq', totalEvents: 250, channels: 'c1' } },
+    channels: { c1: { type: 'memory', capacity: 1000 } },
+    sinks: { k1: { type: 'null', channel: 'c1' } },
+  });
+  const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', plugin, '-Dflume.monitoring.type=com.example.FileReporter', `-Dflume.monitoring.file=${file}`] });
+  try {
+    await eventually(() => {
+      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, number>>;
+      return j['SINK.k1']?.EventDrainSuccessCount === 250 && j['SOURCE.r1']?.EventAcceptedCount === 250;
+    }, 10_000, 'the plugin to report every event');
+    assert.match(agent.stderr(), /Monitoring: counters to /);
+  } finally {
+    assert.equal(await agent.stop(), 0);
+  }
+  try {
+    const bad = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, job), '-Dflume.monitoring.type=gangila', '-Dflume.monitoring.hosts=127.0.0.1:1']);
+    assert.equal(await bad.exited, 1);
+    assert.match(bad.stderr(), /flume\.monitoring\.type: unknown reporter "gangila" \(did you mean "ganglia"\?\)/);
+    const noHosts = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, job), '-Dflume.monitoring.type=ganglia']);
+    assert.equal(await noHosts.exited, 1);
+    assert.match(noHosts.stderr(), /flume\.monitoring\.hosts is required/);
+  } finally {
+    t.cleanup();
+  }
 });
