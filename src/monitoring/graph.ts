@@ -11,7 +11,7 @@ function settingsOf(p: Planned<{ options: OptionsSpec }>): Record<string, string
   for (const k of p.context.keys()) {
     if (HIDDEN.has(k) || k.startsWith('interceptors.') || k.startsWith('selector.')) continue;
     const spec = p.def.options[k];
-    out[k] = spec?.secret || /password|secret|jaas/i.test(k) ? '***' : (p.context.getString(k) ?? '');
+    out[k] = spec?.secret || p.context.isSecret(k) || /password|secret|jaas/i.test(k) ? '***' : (p.context.getString(k) ?? '');
   }
   return out;
 }
