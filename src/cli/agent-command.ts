@@ -48,6 +48,12 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return 0;
     }
 
+    // Listen for the stop signals before anything starts: a signal with no listener kills
+    // the process outright, so one arriving during start-up would skip the orderly stop.
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
     const graceMs = Number(o.sysProps['flume.shutdown.grace.ms'] ?? 5000);
     let agent: Agent;
     try {
@@ -67,10 +73,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = await stopSignal;
     logger.info(`Received ${signal}: stopping agent ${o.name}`);
     // A second signal while draining means "now".
     const hurry = (): void => process.exit(130);

@@ -182,3 +182,24 @@ test('jms: a port that speaks OpenWire only is named, with the connector to add'
     t.cleanup();
   }
 });
+
+test('jms: ssl:// with a truststore reads over TLS; an untrusted broker certificate is refused', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  broker.send('/queue/secure', 20);
+  const job = (trust: Record<string, string>) => jmsJob(t.dir, out, { providerURL: `ssl://127.0.0.1:${broker.sslPort}`, destinationName: 'secure', destinationType: 'QUEUE', ...trust });
+  try {
+    // Without a truststore the self-signed certificate is not trusted: the agent says so and keeps retrying.
+    const untrusted = await startAgent(job({}), { dir: t.dir });
+    await untrusted.waitFor(/JMS source r1: cannot reach the broker at ssl:\/\/127\.0\.0\.1:\d+: .*(self-signed|certificate)/, 20_000);
+    assert.equal(lines(out).length, 0);
+    assert.equal(await untrusted.stop(), 0, untrusted.stderr());
+    const agent = await startAgent(job({ truststore: broker.certFile }), { dir: t.dir });
+    await eventually(() => lines(out).length >= 20, 30_000, 'the 20 messages over TLS');
+    assert.equal(await agent.stop(), 0);
+    assert.deepEqual(lines(out).map(bodyOf).sort(), Array.from({ length: 20 }, (_, i) => `msg-${i}`).sort());
+  } finally {
+    t.cleanup();
+  }
+});

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { ROOT, eventually, freePort, tempDir } from '../agent.js';
+import { writeServerCerts } from '../../e2e/rpc-support.js';
 
 const PEER = path.join(ROOT, 'test', 'support', 'jms', 'peer.py');
 export const AMQ_USER = 'flume';
@@ -20,6 +21,9 @@ export interface Broker {
   port: number;
   /** A port that speaks OpenWire only. */
   openwirePort: number;
+  /** STOMP over TLS, with the certificate in `certFile` (PEM, for 127.0.0.1). */
+  sslPort: number;
+  certFile: string;
   dir: string;
   /** Stops the broker (SIGKILL when `hard`); its data stays for `restart`. */
   stop(hard?: boolean): Promise<void>;
@@ -33,11 +37,14 @@ export async function startBroker(): Promise<Broker> {
   const t = tempDir('flume-amq-');
   const port = await freePort();
   const openwirePort = await freePort();
+  const sslPort = await freePort();
+  writeServerCerts(t.dir, 'broker-store-pass');
   fs.mkdirSync(path.join(t.dir, 'conf'));
   fs.writeFileSync(path.join(t.dir, 'conf', 'activemq.xml'), `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="flume-test" dataDirectory="${t.dir}/data" persistent="true" schedulerSupport="false">
     <persistenceAdapter><kahaDB directory="${t.dir}/data/kahadb"/></persistenceAdapter>
+    <sslContext><sslContext keyStore="file:${t.dir}/server.p12" keyStorePassword="broker-store-pass" keyStoreType="pkcs12"/></sslContext>
     <plugins>
       <simpleAuthenticationPlugin>
         <users><authenticationUser username="${AMQ_USER}" password="${AMQ_PASSWORD}" groups="users,admins"/></users>
@@ -46,6 +53,7 @@ export async function startBroker(): Promise<Broker> {
     <transportConnectors>
       <transportConnector name="auto" uri="auto://127.0.0.1:${port}?auto.protocols=default,stomp"/>
       <transportConnector name="openwire" uri="tcp://127.0.0.1:${openwirePort}"/>
+      <transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:${sslPort}"/>
     </transportConnectors>
   </broker>
 </beans>
@@ -82,7 +90,7 @@ export async function startBroker(): Promise<Broker> {
     return r.stdout;
   };
   return {
-    port, openwirePort, dir: t.dir, stop,
+    port, openwirePort, sslPort, certFile: path.join(t.dir, 'cert.pem'), dir: t.dir, stop,
     restart: async () => {
       await stop();
       await launch();
