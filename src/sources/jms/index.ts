@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import {
   ErrorCodes, RateLimitedLog, createEvent, defineSource, opt, sleep,
@@ -15,7 +16,7 @@ export const options = {
   messageSelector: opt.optionalString('A JMS selector (e.g. "color = \'red\'"), evaluated by the broker: messages that do not match stay on the queue.'),
   userName: opt.optionalString('Login for the broker.'),
   passwordFile: opt.optionalString('A file holding the password (trimmed); the password itself is never printed.'),
-  batchSize: opt.integer(100, 'Messages per channel transaction; also how many unacknowledged messages the broker may send ahead (prefetch).', { min: 1, max: 100_000 }),
+  batchSize: opt.integer(100, 'Messages per channel transaction; the broker may send twice this many unacknowledged messages ahead (prefetch), which bounds what the source holds.', { min: 1, max: 100_000 }),
   pollTimeout: opt.duration(1000, 'Longest wait (ms) for a batch to fill before the messages received so far are stored.', { unit: 'ms', min: 1, max: 3_600_000 }),
   'converter.type': opt.enum(['DEFAULT'], 'DEFAULT', "Flume's DefaultJMSMessageConverter: message properties become headers, text bodies are encoded in converter.charset, bytes kept as they are."),
   'converter.charset': opt.enum(['UTF-8', 'ISO-8859-1', 'US-ASCII', 'UTF-16LE'], 'UTF-8', 'Charset the body of a text message is stored in.'),
@@ -152,7 +153,8 @@ class JmsSource implements EventDrivenSource {
       id: '0',
       destination: `/${this.o.destinationType === 'TOPIC' ? 'topic' : 'queue'}/${this.o.destinationName}`,
       ack: 'client-individual',
-      'activemq.prefetchSize': String(this.o.batchSize),
+      // Two batches ahead: the broker keeps sending while the previous batch is stored.
+      'activemq.prefetchSize': String(this.o.batchSize * 2),
     };
     if (this.o.messageSelector) headers.selector = this.o.messageSelector;
     if (this.o.createDurableSubscription) {
@@ -245,14 +247,12 @@ class JmsSource implements EventDrivenSource {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(f.headers)) if (!STANDARD_HEADERS.has(k)) headers[k] = v;
     if (f.headers['content-length'] !== undefined) return createEvent(f.body, headers);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(f.body);
-    } catch {
+    // STOMP carries text as UTF-8; bytes that are not are a message we cannot convert.
+    if (!isUtf8(f.body)) {
       this.warn.warn('undecodable', `JMS source ${this.name}: message ${f.headers['message-id']} is a text message that is not valid UTF-8; refused (NACK: the broker moves it to its dead-letter queue)`);
       return undefined;
     }
-    return createEvent(this.encoding === 'utf8' ? f.body : Buffer.from(text, this.encoding), headers);
+    return createEvent(this.encoding === 'utf8' ? f.body : Buffer.from(f.body.toString('utf8'), this.encoding), headers);
   }
 
   /** Stores a batch, then acknowledges each message; retries while the channel refuses, until stopped or the connection is gone. */
@@ -264,7 +264,7 @@ class JmsSource implements EventDrivenSource {
         await this.processor.processEventBatch(events);
         this.counter.EventAcceptedCount += events.length;
         this.counter.AppendBatchAcceptedCount++;
-        for (const b of batch) conn.ack(b.ack);
+        conn.ackAll(batch.map((b) => b.ack));
         return;
       } catch (err) {
         this.counter.ChannelWriteFail++;

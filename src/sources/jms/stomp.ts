@@ -268,6 +268,12 @@ export class StompConnection extends EventEmitter {
     this.write(encodeFrame('ACK', { id }));
   }
 
+  /** One ACK per message (client-individual), written together. */
+  ackAll(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.write(Buffer.concat(ids.map((id) => encodeFrame('ACK', { id }))));
+  }
+
   nack(id: string): void {
     this.write(encodeFrame('NACK', { id }));
   }
