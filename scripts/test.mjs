@@ -18,6 +18,10 @@ const peers = [
   { pkg: 'thrift-compiler', present: () => fs.existsSync('/usr/bin/thrift') },
   { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
   { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
+  { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
+  { pkg: 'chromium', present: () => fs.existsSync('/usr/bin/chromium') },
+  { pkg: 'activemq', present: () => fs.existsSync('/usr/share/activemq/bin/activemq.jar') },
+  { pkg: 'python3-stomp', present: () => run('/usr/bin/python3', ['-c', 'import stomp']) },
 ];
 
 function run(cmd, args) {

@@ -7,10 +7,11 @@ import selectors from './selectors/index.js';
 import interceptors from './interceptors/index.js';
 import processors from './processors/index.js';
 import serializers from './serializers/index.js';
+import reporters from './monitoring/index.js';
 
 /** Every component that ships with flume-ts, from each kind's index. */
 export const builtins: readonly ComponentDefinition[] = [
-  ...sources, ...channels, ...sinks, ...selectors, ...interceptors, ...processors, ...serializers,
+  ...sources, ...channels, ...sinks, ...selectors, ...interceptors, ...processors, ...serializers, ...reporters,
 ];
 
 export function builtinRegistry(): Registry {

@@ -87,7 +87,10 @@ function settingsFor(o: KafkaChannelOptions, ctx: Context): { producer: KafkaSet
  * channel's size is what was fetched and not yet taken.
  */
 export class KafkaChannel implements Channel {
-  readonly counter: ChannelCounter;
+  /** Flume's Kafka channel counters, with its timers (ms) and rolled-back transactions. */
+  readonly counter: ChannelCounter & Record<'KafkaEventGetTimer' | 'KafkaEventSendTimer' | 'KafkaCommitTimer' | 'RollbackCount', number>;
+  /** Committed events live in Kafka: a crash loses none. */
+  readonly durable = true;
   readonly capacity = 0;
   /** Flume's Kafka channel checks no batch size; this only bounds what one source batch puts. */
   readonly transactionCapacity = 10000;
@@ -108,7 +111,7 @@ export class KafkaChannel implements Channel {
     settings: { producer: KafkaSettings; consumer: KafkaSettings },
     private readonly logger: Logger,
   ) {
-    this.counter = new ChannelCounter(name, 0);
+    this.counter = new ChannelCounter(name, 0).extend(['KafkaEventGetTimer', 'KafkaEventSendTimer', 'KafkaCommitTimer', 'RollbackCount'] as const);
     this.topic = o['kafka.topic'];
     this.label = `Kafka channel ${name}`;
     const kafkaP = createKafka(settings.producer, `flume-ts-${name}-producer`, logger, PUT_RETRY);
@@ -127,6 +130,9 @@ export class KafkaChannel implements Channel {
       maxBackoffMs: CONSUMER_MAX_BACKOFF_MS,
       onJoin: () => this.reset(),
       onReset: () => this.reset(),
+      onFetch: (ms) => {
+        this.counter.KafkaEventGetTimer += ms;
+      },
     });
   }
 
@@ -223,9 +229,12 @@ export class KafkaChannel implements Channel {
   async send(events: readonly FlumeEvent[]): Promise<void> {
     const messages: Message[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) messages[i] = this.messageOf(events[i]!);
+    const t0 = Date.now();
     try {
       await this.producer.send([{ topic: this.topic, messages }]);
+      this.counter.KafkaEventSendTimer += Date.now() - t0;
     } catch (err) {
+      this.counter.KafkaEventSendTimer += Date.now() - t0;
       throw new ChannelError(ErrorCodes.CHANNEL_CLOSED, `${this.label}: unable to send events to Kafka topic ${this.topic}: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -265,8 +274,10 @@ export class KafkaChannel implements Channel {
     }
     const consumer = this.group.current;
     if (partitions.length === 0 || !consumer) return;
+    const t0 = Date.now();
     try {
       await consumer.commitOffsets(partitions.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
+      this.counter.KafkaCommitTimer += Date.now() - t0;
     } catch (err) {
       // The events were delivered; a lost commit only means they may be delivered again.
       this.logger.warn(`${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
@@ -311,6 +322,7 @@ class KafkaTransaction extends BaseTransaction {
   }
 
   protected async doRollback(): Promise<void> {
+    this.ch.counter.RollbackCount++;
     this.ch.returnRecords(this.takes, this.generation);
     this.takes = [];
     this.puts = [];

@@ -3,6 +3,9 @@ import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadJob } from '../config/load.js';
 import { createLogger, loggingSettings } from './logging.js';
 import { buildRegistry } from './setup.js';
+import { startMonitoring } from '../monitoring/index.js';
+import type { Reporter } from '../core/component.js';
+import { flowGraph } from '../monitoring/graph.js';
 import type { AgentCliOptions } from './main.js';
 
 export interface RunAgentOptions extends AgentCliOptions {
@@ -30,7 +33,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     } catch (err) {
       return fail((err as Error).message);
     }
-    const { plan, diagnostics } = loadJob(o.confFile, o.name, registry);
+    const { plan, diagnostics, settings } = loadJob(o.confFile, o.name, registry);
     for (const d of sortDiagnostics(diagnostics)) {
       process.stderr.write(formatDiagnostic(d) + '\n');
       if (d.severity === 'warning') logger.warn(formatDiagnostic(d));
@@ -45,6 +48,12 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return 0;
     }
 
+    // Listen for the stop signals before anything starts: a signal with no listener kills
+    // the process outright, so one arriving during start-up would skip the orderly stop.
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
     const graceMs = Number(o.sysProps['flume.shutdown.grace.ms'] ?? 5000);
     let agent: Agent;
     try {
@@ -60,16 +69,23 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    let monitor: Reporter | undefined;
+    try {
+      const monitored = { name: agent.name, counterGroups: () => agent.counterGroups(), health: () => agent.health(), graph: flowGraph(plan) };
+      monitor = await startMonitoring({ ...settings, ...o.sysProps }, monitored, registry, logger);
+    } catch (err) {
+      await agent.stop(0);
+      return fail(`agent ${o.name} not started: ${(err as Error).message}`);
+    }
+
+    const signal = await stopSignal;
     logger.info(`Received ${signal}: stopping agent ${o.name}`);
     // A second signal while draining means "now".
     const hurry = (): void => process.exit(130);
     process.once('SIGINT', hurry);
     process.once('SIGTERM', hurry);
     await agent.stop(graceMs);
+    await monitor?.stop();
     return 0;
   } finally {
     await logger.close();

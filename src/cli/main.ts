@@ -5,6 +5,7 @@ import { splitJvmArgs } from './args.js';
 import { setSystemProperties } from '../core/system-properties.js';
 import { runAgent } from './agent-command.js';
 import { runValidate } from './validate-command.js';
+import { runGraph } from './graph-command.js';
 import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
 
@@ -57,6 +58,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
     .action(async (o: { confFile: string[]; name?: string; conf?: string; pluginsPath?: string }) => {
       exitCode = await runValidate(o);
+    });
+
+  program
+    .command('graph')
+    .description('print the component graph of an agent (sources, interceptors, selectors, channels, sink groups, sinks)')
+    .requiredOption('-n, --name <name>', 'the agent to draw')
+    .option('-f, --conf-file <file>', 'job file (repeatable)', collect, [])
+    .option('-c, --conf <dir>', 'configuration directory')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .option('--format <format>', 'mermaid, dot or json', 'mermaid')
+    .action(async (o: { name: string; confFile: string[]; conf?: string; pluginsPath?: string; format: string }) => {
+      exitCode = await runGraph(o);
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));

@@ -5,12 +5,13 @@ import type { Diagnostic } from './diagnostics.js';
 import { buildAgentConfig } from './model.js';
 import { planAgent, type AgentPlan } from './plan.js';
 import { parseProperties, type Property } from './properties.js';
+import { resolveValues } from './resolve.js';
 
 /**
  * Reads the job file(s), picks the named agent and resolves it against the registry.
  * Returns every problem found; `plan` is set only when none of them is an error.
  */
-export function loadJob(files: readonly string[], agent: string, registry: Registry): { plan?: AgentPlan; diagnostics: Diagnostic[] } {
+export function loadJob(files: readonly string[], agent: string, registry: Registry): { plan?: AgentPlan; diagnostics: Diagnostic[]; settings?: Record<string, string> } {
   const diagnostics: Diagnostic[] = [];
   const merged = new Map<string, Property>();
   for (const file of files) {
@@ -27,12 +28,17 @@ export function loadJob(files: readonly string[], agent: string, registry: Regis
   }
   if (diagnostics.some((d) => d.code === ErrorCodes.CONFIG_FILE)) return { diagnostics };
 
-  const { config, diagnostics: modelDiags } = buildAgentConfig([...merged.values()], agent);
+  const resolved = resolveValues([...merged.values()], agent);
+  diagnostics.push(...resolved.diagnostics);
+  const { config, diagnostics: modelDiags } = buildAgentConfig(resolved.props, agent);
   diagnostics.push(...modelDiags);
   if (!config) return { diagnostics };
   const { plan, diagnostics: planDiags } = planAgent(config, registry);
   diagnostics.push(...planDiags);
-  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { plan, diagnostics };
+  // Process-wide `flume.*` settings (monitoring) may be written in the job file too.
+  const settings: Record<string, string> = {};
+  for (const p of resolved.props) if (p.key.startsWith('flume.')) settings[p.key] = p.value;
+  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { plan, diagnostics, settings };
 }
 
 /** Job files larger than this are refused: a real one is a few kilobytes. */

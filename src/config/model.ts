@@ -54,6 +54,8 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
     const rest = p.key.slice(prefix.length);
     const dot = rest.indexOf('.');
     const head = dot < 0 ? rest : rest.slice(0, dot);
+    // Config filters were applied to the values already (config/resolve.ts).
+    if (head === 'configfilters') continue;
     if (!SECTIONS.includes(head as SectionKind)) {
       diagnostics.push({
         severity: 'error', code: ErrorCodes.CONFIG_UNKNOWN_KEY, file: p.file, line: p.line, key: p.key,
@@ -107,7 +109,7 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
       const origins = new Map<string, PropertyOrigin>();
       for (const [k, p] of m) {
         values.set(k, p.value);
-        origins.set(k, { file: p.file, line: p.line, key: p.key });
+        origins.set(k, { file: p.file, line: p.line, key: p.key, ...(p.secret ? { secret: true } : {}) });
       }
       config[section].push({
         section,

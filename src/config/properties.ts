@@ -8,6 +8,8 @@ export interface Property {
   value: string;
   file: string;
   line: number;
+  /** The value came from the environment or a config filter: never print it. */
+  secret?: boolean;
 }
 
 /** ` # note` or ` // note` after a value: a comment in most formats, part of the value in a properties file. */

@@ -8,6 +8,7 @@ import type { OptionsSpec, Options } from './options.js';
 import { DefaultSinkProcessor, SinkRunner, type Sink } from './sink.js';
 import { PollableSourceRunner, type Source } from './source.js';
 import { FlumeError, ErrorCodes } from './errors.js';
+import type { ComponentHealth, HealthReport } from './health.js';
 
 export interface AgentOptions {
   /** How long sinks may keep draining their channels on stop (ms). */
@@ -35,6 +36,7 @@ export class Agent {
   private readonly sources: RunningSource[] = [];
   private readonly sinkRunners: SinkRunner[] = [];
   private started = false;
+  private running = false;
 
   constructor(
     readonly plan: AgentPlan,
@@ -71,10 +73,10 @@ export class Agent {
       const channels = s.channels.map((n) => this.channels.get(n)!);
       const selector = s.selector.def.create({ ...this.init(s.selector, 'selector'), name: s.name, channels });
       const interceptors = s.interceptors.map((i) => i.def.create(this.init(i, 'interceptor')));
-      const processor = new ChannelProcessor(selector, interceptors, this.logger.child(`flume-ts.source.${s.name}.ChannelProcessor`));
+      const processor = new ChannelProcessor(selector, interceptors, this.logger.child(`flume-ts.source.${s.name}.ChannelProcessor`), s.name);
       const counter = new SourceCounter(s.name);
       const source = s.def.create({ ...this.init(s, 'source'), processor, counter });
-      this.counters.push(counter);
+      this.counters.push(counter, processor.counters);
       const rs: RunningSource = { name: s.name, source, processor };
       if (source.kind === 'pollable') rs.runner = new PollableSourceRunner(source, s.name, this.logger.child(`flume-ts.SourceRunner.${s.name}`));
       this.sources.push(rs);
@@ -117,6 +119,7 @@ export class Agent {
       await this.stop(0).catch(() => {});
       throw err;
     }
+    this.running = true;
     this.logger.info(`Agent ${this.name} started: ${this.sources.length} source(s), ${this.channels.size} channel(s), ${this.sinks.size} sink(s)`);
   }
 
@@ -158,6 +161,7 @@ export class Agent {
 
   /** Stop in order; sinks may drain for `graceMs` before they are stopped. */
   async stop(graceMs = this.opts.drainGraceMs ?? 5000): Promise<void> {
+    this.running = false;
     for (const s of this.sources) {
       await s.runner?.stop();
       await safely(this.logger, `source ${s.name}`, () => s.source.stop());
@@ -170,6 +174,25 @@ export class Agent {
     }
     for (const c of this.counters) c.stop();
     this.logger.info(`Agent ${this.name} stopped`);
+  }
+
+  /** Every counter group, for monitoring. */
+  counterGroups(): readonly CounterGroup[] {
+    return this.counters;
+  }
+
+  /** UP while the agent runs and no sink's last delivery failed. */
+  health(): HealthReport {
+    const components: Record<string, ComponentHealth> = {};
+    let up = this.running;
+    for (const r of this.sinkRunners) {
+      const err = r.lastError;
+      components[`SINK_RUNNER.${r.name}`] = err ? { status: 'DOWN', error: err.message } : { status: this.running ? 'UP' : 'DOWN' };
+      if (err) up = false;
+    }
+    for (const s of this.sources) components[`SOURCE.${s.name}`] = { status: this.running ? 'UP' : 'DOWN' };
+    for (const name of this.channels.keys()) components[`CHANNEL.${name}`] = { status: this.running ? 'UP' : 'DOWN' };
+    return { status: up ? 'UP' : 'DOWN', agent: this.name, components };
   }
 }
 

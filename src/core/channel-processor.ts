@@ -4,16 +4,8 @@ import type { Interceptor, ChannelSelector } from './routing.js';
 import type { Logger } from './logger.js';
 import { withTransaction } from './transaction.js';
 import { ChannelError, ErrorCodes } from './errors.js';
+import { ChannelProcessorCounter } from './counters.js';
 
-/** Counts of what routing did with events that reached no required channel. */
-export interface RoutingCounters {
-  /** Events an interceptor dropped. */
-  interceptorDropped: number;
-  /** Events that matched no required channel (multiplexing without a default). */
-  unrouted: number;
-  /** Puts into optional channels that failed (logged, not fatal). */
-  optionalPutFailures: number;
-}
 
 /**
  * Runs the interceptor chain, asks the selector where each event goes, and puts
@@ -24,7 +16,8 @@ export interface RoutingCounters {
  * duplicate there).
  */
 export class ChannelProcessor {
-  readonly counters: RoutingCounters = { interceptorDropped: 0, unrouted: 0, optionalPutFailures: 0 };
+  /** What routing dropped: served by monitoring as CHANNEL_PROCESSOR.<source>. */
+  readonly counters: ChannelProcessorCounter;
 
   /**
    * The largest batch every channel of the source accepts in one transaction. Sources
@@ -37,7 +30,9 @@ export class ChannelProcessor {
     readonly selector: ChannelSelector,
     private readonly interceptors: readonly Interceptor[],
     private readonly logger: Logger,
+    sourceName = 'source',
   ) {
+    this.counters = new ChannelProcessorCounter(sourceName);
     let max = Infinity;
     for (const ch of selector.allChannels) max = Math.min(max, ch.transactionCapacity);
     this.maxBatchSize = Number.isFinite(max) && max > 0 ? max : 100;
@@ -62,7 +57,7 @@ export class ChannelProcessor {
     for (let i = 0; i < this.interceptors.length && events.length > 0; i++) {
       const before = events.length;
       events = this.interceptors[i]!.intercept(events);
-      this.counters.interceptorDropped += before - events.length;
+      this.counters.InterceptorDropCount += before - events.length;
     }
     if (events.length === 0) return;
     // The events left must not keep alive the buffers their dropped neighbours shared.
@@ -79,7 +74,7 @@ export class ChannelProcessor {
     const optional = new Map<Channel, FlumeEvent[]>();
     for (const e of events) {
       const req = this.selector.getRequiredChannels(e);
-      if (req.length === 0) this.counters.unrouted++;
+      if (req.length === 0) this.counters.UnroutedEventCount++;
       for (const ch of req) append(required, ch, e);
       for (const ch of this.selector.getOptionalChannels(e)) append(optional, ch, e);
     }
@@ -101,7 +96,7 @@ export class ChannelProcessor {
     try {
       await withTransaction(ch, (tx) => tx.put(events));
     } catch (err) {
-      this.counters.optionalPutFailures += events.length;
+      this.counters.OptionalChannelPutFailCount += events.length;
       this.logger.warn(`Unable to put batch on optional channel ${ch.name}: ${(err as Error).message}`);
     }
   }

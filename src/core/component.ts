@@ -8,6 +8,7 @@ import type { Sink, SinkProcessor, SinkSelector } from './sink.js';
 import type { ChannelSelector, Interceptor } from './routing.js';
 import type { EventSerializer } from './serializer.js';
 import type { SourceCounter, SinkCounter } from './counters.js';
+import type { MonitoredAgent } from './health.js';
 
 /** What a component is wired to, for checks that need it (a selector's channels, a group's sinks). */
 export interface ValidationScope {
@@ -24,7 +25,7 @@ export interface ListenAddress {
   protocol: 'tcp' | 'udp';
 }
 
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer';
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter';
 
 /** What every component is handed when it is built. */
 export interface InitBase<S extends OptionsSpec> {
@@ -59,6 +60,16 @@ export interface SelectorInit<S extends OptionsSpec> extends InitBase<S> {
   readonly channels: readonly Channel[];
 }
 export type InterceptorInit<S extends OptionsSpec> = InitBase<S>;
+/** A monitoring reporter is handed the running agent; its options are the `flume.monitoring.*` settings. */
+export interface ReporterInit<S extends OptionsSpec> extends InitBase<S> {
+  readonly agent: MonitoredAgent;
+}
+/** A running reporter (`flume.monitoring.type`), stopped after the agent. */
+export interface Reporter {
+  /** What it serves or sends, for the start-up log line. */
+  readonly description: string;
+  stop(): void | Promise<void>;
+}
 export type SerializerInit<S extends OptionsSpec> = InitBase<S>;
 
 interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
@@ -114,6 +125,11 @@ export interface SerializerDefinition<S extends OptionsSpec = OptionsSpec> exten
   create(init: SerializerInit<S>): EventSerializer;
 }
 
+/** A monitoring reporter (`flume.monitoring.type = <type>`: http, prometheus, ganglia, or a plugin's). */
+export interface ReporterDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'reporter', S> {
+  create(init: ReporterInit<S>): Promise<Reporter>;
+}
+
 export type ComponentDefinition =
   | SourceDefinition
   | ChannelDefinition
@@ -122,7 +138,8 @@ export type ComponentDefinition =
   | SinkSelectorDefinition
   | SelectorDefinition
   | InterceptorDefinition
-  | SerializerDefinition;
+  | SerializerDefinition
+  | ReporterDefinition;
 
 export type DefinitionOf<K extends ComponentKind> = Extract<ComponentDefinition, { kind: K }>;
 
@@ -156,4 +173,7 @@ export function defineInterceptor<S extends OptionsSpec>(d: Omit<InterceptorDefi
 }
 export function defineSerializer<S extends OptionsSpec>(d: Omit<SerializerDefinition<S>, 'kind'>): SerializerDefinition {
   return { kind: 'serializer', ...d } as unknown as SerializerDefinition;
+}
+export function defineReporter<S extends OptionsSpec>(d: Omit<ReporterDefinition<S>, 'kind'>): ReporterDefinition {
+  return { kind: 'reporter', ...d } as unknown as ReporterDefinition;
 }

@@ -6,6 +6,8 @@ export interface PropertyOrigin {
   line: number;
   /** The full key as written in the file, e.g. `a1.channels.c1.capacity`. */
   key: string;
+  /** The value came from the environment or a config filter: never print it. */
+  secret?: boolean;
 }
 
 /**
@@ -96,6 +98,11 @@ export class Context {
     return Object.fromEntries(this.props);
   }
 
+  /** True when the value of `key` must never be printed (from the environment or a config filter). */
+  isSecret(key: string): boolean {
+    return this.origins.get(key)?.secret === true;
+  }
+
   /** Where `key` was written, for diagnostics. */
   origin(key: string): PropertyOrigin | undefined {
     return this.origins.get(key);
@@ -114,7 +121,7 @@ export class Context {
   }
 
   private badValue(key: string, value: string, expected: string): ConfigError {
-    return this.error(key, `expected ${expected}, got "${value}"`);
+    return this.error(key, `expected ${expected}, got ${this.origins.get(key)?.secret ? 'a value not shown here (it is secret)' : `"${value}"`}`);
   }
 
   private numeric(key: string, def: number | undefined, re: RegExp, what: string): number | undefined {

@@ -3,16 +3,35 @@
  * does (`SOURCE.r1`, `CHANNEL.c1`, `SINK.k1`). Plain numeric fields: incrementing one
  * on a hot path is a property add, nothing more.
  */
-export type CounterType = 'SOURCE' | 'CHANNEL' | 'SINK' | 'OTHER';
+export type CounterType = 'SOURCE' | 'CHANNEL_PROCESSOR' | 'CHANNEL' | 'SINK' | 'OTHER';
 
 export abstract class CounterGroup {
   StartTime = 0;
   StopTime = 0;
+  /** Counters a component added beyond its kind's (the Kafka timers). */
+  private extra: string[] = [];
   constructor(readonly Type: CounterType, readonly name: string) {}
+
+  /**
+   * Adds counters this component keeps beyond its kind's (Flume's Kafka source adds
+   * KafkaEventGetTimer, ...); they are reset, served and documented like the others.
+   * Returns the group typed with them, to increment as plain fields.
+   */
+  extend<K extends string>(names: readonly K[]): this & Record<K, number> {
+    for (const n of names) {
+      if (!this.extra.includes(n) && !this.counterNames().includes(n)) this.extra.push(n);
+      (this as unknown as Record<string, number>)[n] ??= 0;
+    }
+    return this as this & Record<K, number>;
+  }
+
+  private allNames(): readonly string[] {
+    return this.extra.length === 0 ? this.counterNames() : [...this.counterNames(), ...this.extra];
+  }
 
   /** Counters are reset on every start, as Flume's MonitoredCounterGroup does. */
   start(): void {
-    for (const k of this.counterNames()) (this as unknown as Record<string, number>)[k] = 0;
+    for (const k of this.allNames()) (this as unknown as Record<string, number>)[k] = 0;
     this.StartTime = Date.now();
     this.StopTime = 0;
   }
@@ -27,7 +46,7 @@ export abstract class CounterGroup {
   /** Every attribute, as Flume's JSON reporter lists them. */
   snapshot(): Record<string, number | string> {
     const out: Record<string, number | string> = {};
-    for (const k of this.counterNames()) out[k] = (this as unknown as Record<string, number>)[k] ?? 0;
+    for (const k of this.allNames()) out[k] = (this as unknown as Record<string, number>)[k] ?? 0;
     out.StartTime = this.StartTime;
     out.StopTime = this.StopTime;
     out.Type = this.Type;
@@ -125,5 +144,24 @@ export class SinkCounter extends CounterGroup {
     if (taken === 0) this.BatchEmptyCount++;
     else if (taken < batchSize) this.BatchUnderflowCount++;
     else this.BatchCompleteCount++;
+  }
+}
+
+const ROUTING_COUNTERS = ['InterceptorDropCount', 'UnroutedEventCount', 'OptionalChannelPutFailCount'] as const;
+
+/**
+ * What routing did with a source's events that reached no required channel (a group
+ * Java Flume does not have): events an interceptor dropped, events no selector rule
+ * routed (multiplexing without a default), and events an optional channel refused.
+ */
+export class ChannelProcessorCounter extends CounterGroup {
+  InterceptorDropCount = 0;
+  UnroutedEventCount = 0;
+  OptionalChannelPutFailCount = 0;
+  constructor(name: string) {
+    super('CHANNEL_PROCESSOR', name);
+  }
+  counterNames(): readonly string[] {
+    return ROUTING_COUNTERS;
   }
 }

@@ -253,7 +253,7 @@ export function resolveOptions<S extends OptionsSpec>(
     try {
       out[name] = o.parse(raw);
     } catch (e) {
-      const shown = o.secret ? 'a value not shown here (it is secret)' : `"${raw}"`;
+      const shown = o.secret || ctx.isSecret(key) ? 'a value not shown here (it is secret)' : `"${raw}"`;
       problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got ${shown}` });
       out[name] = o.default;
     }

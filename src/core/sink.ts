@@ -65,6 +65,8 @@ export class SinkRunner {
   private loop: Promise<void> | undefined;
   private readonly channels: readonly Channel[];
   private draining = false;
+  /** The last delivery error, until a batch is delivered again (for health reports). */
+  lastError: Error | undefined;
 
   constructor(
     private readonly processor: SinkProcessor,
@@ -115,6 +117,7 @@ export class SinkRunner {
         const status = await this.processor.process();
         if (status === 'READY') {
           backoffs = 0;
+          this.lastError = undefined;
           await yieldToLoop();
         } else if (this.empty()) {
           if (this.draining) break;
@@ -124,6 +127,7 @@ export class SinkRunner {
           await yieldToLoop();
         }
       } catch (err) {
+        this.lastError = err as Error;
         this.logger.error(`Unable to deliver event from ${this.name}: ${(err as Error).message}`);
         if (this.logger.isDebugEnabled) this.logger.debug((err as Error).stack ?? String(err));
         await sleep(this.failureBackoffMs, signal);

@@ -22,6 +22,8 @@ export interface GroupConsumerOptions {
   onJoin?(assignment: Record<string, number[]>): void;
   /** The consumer is being replaced or stopped: what it fetched and was not committed will be read again. */
   onReset?(): void;
+  /** A fetch ended (for Flume's KafkaEventGetTimer and KafkaEmptyCount). */
+  onFetch?(durationMs: number, batches: number): void;
 }
 
 /** How long stop() waits for a connect that kafkajs is still retrying. */
@@ -95,7 +97,8 @@ export class GroupConsumer {
         o.logger.info(`${o.label}: joined group ${e.payload.groupId}, assigned ${describe(assignment)}`);
         o.onJoin?.(assignment);
       });
-      consumer.on(consumer.events.FETCH, () => {
+      consumer.on(consumer.events.FETCH, (e) => {
+        o.onFetch?.(e.payload.duration, e.payload.numberOfBatches);
         if (fetched) return;
         fetched = true;
         o.logger.info(`${o.label}: consuming as group ${o.config.groupId}`);

@@ -17,11 +17,12 @@ export interface PluginManifest {
   sinkProcessors?: Record<string, string>;
   sinkSelectors?: Record<string, string>;
   serializers?: Record<string, string>;
+  reporters?: Record<string, string>;
 }
 
 const SECTIONS: Record<keyof PluginManifest, ComponentKind> = {
   sources: 'source', channels: 'channel', sinks: 'sink', interceptors: 'interceptor',
-  selectors: 'selector', sinkProcessors: 'sinkProcessor', sinkSelectors: 'sinkSelector', serializers: 'serializer',
+  selectors: 'selector', sinkProcessors: 'sinkProcessor', sinkSelectors: 'sinkSelector', serializers: 'serializer', reporters: 'reporter',
 };
 
 interface FoundPlugin {

@@ -42,7 +42,7 @@ test('multiplexing without a default: unmapped events go nowhere and are counted
   await cp.processEventBatch([createEvent('1', { h: 'a' }), createEvent('2', { h: 'zzz' }), createEvent('3', { h: 'b' }), createEvent('4'), createEvent('5', { h: 'a' })]);
   assert.deepEqual(await drain(cs[0]!), ['1', '5']);
   assert.deepEqual(await drain(cs[1]!), ['3']);
-  assert.equal(cp.counters.unrouted, 2);
+  assert.equal(cp.counters.UnroutedEventCount, 2);
 });
 
 test('multiplexing: a channel that is not the source\'s is a config error naming the key', () => {

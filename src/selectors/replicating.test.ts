@@ -22,7 +22,7 @@ test('replicating: every channel, with optional ones apart; a failing optional c
   assert.deepEqual(await drain(c1!), ['a', 'b']);
   assert.deepEqual(await drain(c2!), ['a', 'b']);
   assert.equal(small.size, 0);
-  assert.equal(cp.counters.optionalPutFailures, 2);
+  assert.equal(cp.counters.OptionalChannelPutFailCount, 2);
 });
 
 test('a failed put on a required channel fails the batch; channels committed before keep it', async () => {

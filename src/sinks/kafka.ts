@@ -66,7 +66,11 @@ class KafkaSink implements Sink {
     this.headerMap = h.keys().map((k) => [k, h.getString(k)!]);
     const kafka = createKafka(settings, `flume-ts-${name}`, logger, SINK_RETRY);
     this.producer = new KafkaProducer(kafka, settings, `Kafka sink ${name}`, logger, counter);
+    this.timers = counter.extend(['KafkaEventSendTimer', 'RollbackCount'] as const);
   }
+
+  /** Flume's Kafka sink timer (ms) and rolled-back transactions. */
+  private readonly timers: SinkCounter & Record<'KafkaEventSendTimer' | 'RollbackCount', number>;
 
   async start(): Promise<void> {
     this.producer.connectSoon();
@@ -96,9 +100,13 @@ class KafkaSink implements Sink {
     }
     const topicMessages: TopicMessages[] = [];
     for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
+    const t0 = Date.now();
     try {
       await this.producer.send(topicMessages);
+      this.timers.KafkaEventSendTimer += Date.now() - t0;
     } catch (err) {
+      this.timers.KafkaEventSendTimer += Date.now() - t0;
+      this.timers.RollbackCount++;
       this.counter.EventWriteFail++;
       throw new FlumeError(ErrorCodes.SINK_DELIVERY, `Failed to publish events to Kafka: ${(err as Error).message}`, { cause: err });
     }

@@ -44,6 +44,8 @@ class KafkaSource implements EventDrivenSource {
   private readonly chunk: number;
   private readonly topicHeader: string | undefined;
   private readonly label: string;
+  /** Flume's Kafka source timers (ms) and empty fetches. */
+  private readonly timers: SourceCounter & Record<'KafkaEventGetTimer' | 'KafkaCommitTimer' | 'KafkaEmptyCount', number>;
 
   constructor(
     name: string,
@@ -59,6 +61,7 @@ class KafkaSource implements EventDrivenSource {
     this.chunk = Math.max(1, Math.min(o.batchSize, processor.maxBatchSize));
     this.topicHeader = o.setTopicHeader ? o.topicHeader : undefined;
     this.label = `Kafka source ${name}`;
+    this.timers = counter.extend(['KafkaEventGetTimer', 'KafkaCommitTimer', 'KafkaEmptyCount'] as const);
     const regex = o['kafka.topics.regex'];
     const topics = regex ? [new RegExp(regex)] : (o['kafka.topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
     this.group = new GroupConsumer({
@@ -73,6 +76,10 @@ class KafkaSource implements EventDrivenSource {
       logger,
       backoffMs: o.backoffSleepIncrement,
       maxBackoffMs: o.maxBackoffSleep,
+      onFetch: (ms, batches) => {
+        this.timers.KafkaEventGetTimer += ms;
+        if (batches === 0) this.timers.KafkaEmptyCount++;
+      },
     });
   }
 
@@ -101,7 +108,9 @@ class KafkaSource implements EventDrivenSource {
       const last = chunk[chunk.length - 1]!.offset;
       p.resolveOffset(last);
       const next = (BigInt(last) + 1n).toString();
+      const t0 = Date.now();
       await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+      this.timers.KafkaCommitTimer += Date.now() - t0;
       await p.heartbeat();
     }
   }
