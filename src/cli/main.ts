@@ -8,6 +8,7 @@ import { runValidate } from './validate-command.js';
 import { runGraph } from './graph-command.js';
 import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
+import { runPlugins } from './plugins-command.js';
 
 export function version(): string {
   try {
@@ -70,6 +71,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--format <format>', 'mermaid, dot or json', 'mermaid')
     .action(async (o: { name: string; confFile: string[]; conf?: string; pluginsPath?: string; format: string }) => {
       exitCode = await runGraph(o);
+    });
+
+  program
+    .command('plugins')
+    .description('list the components of every plugin package found, their kind, names and where they come from')
+    .option('-c, --conf <dir>', 'configuration directory (plugins: <dir>/../plugins.d)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (o: { conf?: string; pluginsPath?: string }) => {
+      exitCode = await runPlugins(o);
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
