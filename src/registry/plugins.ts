@@ -156,7 +156,9 @@ export async function loadEntries(registry: Registry, entries: readonly PluginEn
   if (entries.length > 0) registerResolveHook();
   for (const e of entries) {
     const def = await importEntry(e);
+    const kind = e.kind;
     const aliases = new Set([...(def.aliases ?? []), ...e.names]);
+    if (kind === 'interceptor') for (const n of [...aliases, def.type]) aliases.add(/\$builder$/i.test(n) ? n.replace(/\$builder$/i, '') : `${n}$Builder`);
     aliases.delete(def.type);
     const replaces = new Set((e.plugin.manifest.replaces ?? []).map((r) => r.toLowerCase()));
     const replaced = new Set<ComponentDefinition>();
@@ -189,9 +191,11 @@ export async function loadPlugins(registry: Registry, plugins: readonly FoundPlu
  * does not name are never imported, so an unused or broken package costs nothing.
  */
 export function entriesNamed(entries: readonly PluginEntry[], values: Iterable<string>): PluginEntry[] {
+  // Flume names an interceptor by its Builder class; either spelling names the plugin.
+  const norm = (n: string): string => n.toLowerCase().replace(/\$builder$/, '');
   const words = new Set<string>();
-  for (const v of values) for (const w of v.split(/[\s,]+/)) if (w) words.add(w.toLowerCase());
-  return entries.filter((e) => e.names.some((n) => words.has(n.toLowerCase())));
+  for (const v of values) for (const w of v.split(/[\s,]+/)) if (w) words.add(norm(w));
+  return entries.filter((e) => e.names.some((n) => words.has(norm(n))));
 }
 
 let hooked = false;
