@@ -43,6 +43,7 @@ export interface AgentPlan {
 const KIND_LABEL: Record<ComponentKind, string> = {
   source: 'source', channel: 'channel', sink: 'sink', sinkProcessor: 'sink processor', sinkSelector: 'sink selector',
   selector: 'channel selector', interceptor: 'interceptor', serializer: 'serializer', reporter: 'monitoring reporter',
+  kafkaPartitioner: 'Kafka partitioner', kafkaInterceptor: 'Kafka producer interceptor',
 };
 
 /**

@@ -19,6 +19,9 @@ export interface PluginManifest {
   sinkSelectors?: Record<string, string>;
   serializers?: Record<string, string>;
   reporters?: Record<string, string>;
+  /** Kafka client plugins: `kafka.producer.partitioner.class` and `kafka.producer.interceptor.classes`. */
+  kafkaPartitioners?: Record<string, string>;
+  kafkaInterceptors?: Record<string, string>;
   /** Built-in types this package deliberately replaces (e.g. ["logger"]); any other clash is refused. */
   replaces?: string[];
 }
@@ -26,6 +29,7 @@ export interface PluginManifest {
 export const SECTIONS = {
   sources: 'source', channels: 'channel', sinks: 'sink', interceptors: 'interceptor',
   selectors: 'selector', sinkProcessors: 'sinkProcessor', sinkSelectors: 'sinkSelector', serializers: 'serializer', reporters: 'reporter',
+  kafkaPartitioners: 'kafkaPartitioner', kafkaInterceptors: 'kafkaInterceptor',
 } as const satisfies Record<Exclude<keyof PluginManifest, 'replaces'>, ComponentKind>;
 type Section = keyof typeof SECTIONS;
 
