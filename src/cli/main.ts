@@ -9,6 +9,7 @@ import { runGraph } from './graph-command.js';
 import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { runPlugins } from './plugins-command.js';
+import { runHelp } from './help-command.js';
 
 export function version(): string {
   try {
@@ -31,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showSuggestionAfterError(true)
-    .helpCommand(true);
+    .helpCommand(false);
 
   const agentCmd = (name: string) => program
     .command(name)
@@ -80,6 +81,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
     .action(async (o: { conf?: string; pluginsPath?: string }) => {
       exitCode = await runPlugins(o);
+    });
+
+  program
+    .command('help [topic]')
+    .description('help for a command, or a component type\'s keys, defaults, ranges and descriptions (e.g. help memory, help com.example.MySource)')
+    .option('-c, --conf <dir>', 'configuration directory (plugins: <dir>/../plugins.d)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (topic: string | undefined, o: { conf?: string; pluginsPath?: string }) => {
+      exitCode = await runHelp(program, topic, o);
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));

@@ -270,3 +270,21 @@ test('the example source emits nothing after SIGTERM', async () => {
     t.cleanup();
   }
 });
+
+test('flume-ng help <type> prints a component\'s keys, defaults, ranges and descriptions, built-in or plugin', async () => {
+  const builtin = spawnFlume(['help', 'org.apache.flume.channel.MemoryChannel']);
+  assert.equal(await builtin.exited, 0, builtin.stderr());
+  assert.match(builtin.stdout(), /^memory \(channel, built-in\)$/m);
+  assert.match(builtin.stdout(), /^ {2}capacity {2}integer, default 100, 1\.\.2147483647\n {6}The maximum number of events stored in the channel\.$/m);
+  assert.match(builtin.stdout(), /^ {2}keep-alive {2}duration \(s\), default 3 s, 0\.\.86400 s$/m);
+  const plugin = spawnFlume(['help', 'com.atguigu.MySource', '--plugins-path', PLUGINS]);
+  assert.equal(await plugin.exited, 0, plugin.stderr());
+  assert.match(plugin.stdout(), /^com\.atguigu\.MySource \(source, plugin\)$/m);
+  assert.match(plugin.stdout(), /^ {2}delay {2}duration \(ms\), default 1000 ms/m);
+  const cmd = spawnFlume(['help', 'agent']);
+  assert.equal(await cmd.exited, 0);
+  assert.match(cmd.stdout(), /Usage: flume-ng agent/);
+  const none = spawnFlume(['help', 'nope']);
+  assert.equal(await none.exited, 1);
+  assert.match(none.stderr(), /no command or component type "nope"/);
+});
