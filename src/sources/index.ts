@@ -5,7 +5,8 @@ import seq from './seq.js';
 import stress from './stress.js';
 import kafka from './kafka.js';
 import exec from './exec.js';
+import spooldir from './spooldir/index.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, spooldir];
