@@ -96,6 +96,7 @@ export class SpoolDirectorySource implements EventDrivenSource {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    this.tracker.close();
     this.rate.flush();
     this.logger.info(`SpoolDir source ${this.name} stopped. Metrics: ${JSON.stringify(this.counter.snapshot())}`);
   }
@@ -135,7 +136,7 @@ export class SpoolDirectorySource implements EventDrivenSource {
       try {
         where = `; moved aside to ${this.tracker.setAside()}`;
       } catch (err) {
-        this.tracker.clear();
+        fs.rmSync(this.tracker.path, { force: true });
         where = `; deleted (it could not be moved aside: ${(err as Error).message})`;
       }
       this.logger.error(`spooldir source ${this.name}: position file ${this.tracker.path} cannot be used: ${corrupt}${where}. The file it tracked will be read again from its start, so some of its events may be delivered twice.`);
@@ -323,7 +324,6 @@ export class SpoolDirectorySource implements EventDrivenSource {
     } catch (err) {
       this.counter.GenericProcessingFail++;
       this.leftAlone.add(leftAloneKey(c));
-      this.tracker.clear();
       this.logger.error(`spooldir source ${this.name}: all events of ${c.path} were delivered, but it cannot be finished: ${(err as Error).message}. It is left in place and not read again while the agent runs; remove it, or it will be read again after a restart.`);
     }
   }
@@ -355,8 +355,13 @@ export class SpoolDirectorySource implements EventDrivenSource {
       this.leftAlone.add(leftAloneKey(c));
       where = `left in place and skipped while the agent runs (it could not be set aside: ${(err as Error).message})`;
     }
-    const st = this.tracker.load().meta;
-    if (st?.file === c.path) this.tracker.clear();
+    if (this.tracker.current === c.path) {
+      try {
+        this.tracker.clear();
+      } catch (err) {
+        this.rate.error('tracker', `spooldir source ${this.name}: cannot update ${this.tracker.path}: ${(err as Error).message}`);
+      }
+    }
     this.logger.error(`spooldir source ${this.name}: file ${c.path} is set aside: ${reason}; ${where}. The source goes on with the other files.`);
   }
 }
