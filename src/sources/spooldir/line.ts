@@ -33,7 +33,8 @@ export class LineDeserializer implements Deserializer {
   private validTo = 0;
   /** Bytes that certainly hold maxLineLength characters: a line is cut once this many are buffered without a newline. */
   private readonly cutBytes: number;
-  private readonly decoder: TextDecoder;
+  /** For charsets other than UTF-8, ISO-8859-1 and US-ASCII (and for UTF-8 that must be decoded). */
+  private readonly decoder: TextDecoder | undefined;
 
   constructor(
     fh: FileHandle,
@@ -44,7 +45,7 @@ export class LineDeserializer implements Deserializer {
     this.r = new ChunkReader(fh, from, size);
     this.fast = s.input === 'utf-8' && s.output === 'utf8';
     this.cutBytes = 3 * s.maxLineLength + 3;
-    this.decoder = new TextDecoder(s.input, { fatal: s.policy === 'FAIL', ignoreBOM: true });
+    this.decoder = s.input === 'latin1' || s.input === 'ascii' ? undefined : new TextDecoder(s.input, { fatal: s.policy === 'FAIL', ignoreBOM: true });
   }
 
   async read(max: number): Promise<ReadResult> {
@@ -112,13 +113,29 @@ export class LineDeserializer implements Deserializer {
     const at = this.r.base + a;
     if (this.fast && this.s.policy === 'IGNORE') return { headers: {}, body: stripInvalidUtf8(bytes) };
     let text: string;
-    try {
-      text = this.decoder.decode(bytes);
-    } catch {
-      throw new BadInputError(`the line at byte offset ${at} is not valid ${this.decoder.encoding.toUpperCase()} (decodeErrorPolicy = FAIL)`, at);
+    if (this.s.input === 'latin1') text = bytes.toString('latin1');
+    else if (this.s.input === 'ascii') text = this.ascii(bytes, at);
+    else {
+      try {
+        text = this.decoder!.decode(bytes);
+      } catch {
+        throw new BadInputError(`the line at byte offset ${at} is not valid ${this.decoder!.encoding.toUpperCase()} (decodeErrorPolicy = FAIL)`, at);
+      }
     }
-    if (this.s.policy === 'IGNORE') text = text.replace(/\uFFFD/g, '');
+    if (this.s.policy === 'IGNORE' && this.decoder) text = text.replace(/\uFFFD/g, '');
     return { headers: {}, body: Buffer.from(text, this.s.output) };
+  }
+
+  /** US-ASCII as Java decodes it: bytes over 0x7F are errors, handled by the policy. */
+  private ascii(bytes: Buffer, at: number): string {
+    let text = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      if (b < 0x80) text += String.fromCharCode(b);
+      else if (this.s.policy === 'FAIL') throw new BadInputError(`the line at byte offset ${at} is not valid US-ASCII (decodeErrorPolicy = FAIL)`, at);
+      else if (this.s.policy === 'REPLACE') text += '\uFFFD';
+    }
+    return text;
   }
 }
 

@@ -5,7 +5,7 @@ import {
   RateLimitedLog, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type SourceCounter,
 } from '../../plugin-api/index.js';
 import { compileJavaFullMatch } from '../../interceptors/java-regex.js';
-import { deserializerKind, inputDecoderLabel, OUTPUT_CHARSETS, type SpoolOptions } from './index.js';
+import { deserializerKind, inputDecoderLabel, OUTPUT_CHARSETS, type SpoolOptions } from './options.js';
 import { AvroDeserializer } from './avro.js';
 import { BlobDeserializer } from './blob.js';
 import { LineDeserializer } from './line.js';
