@@ -62,12 +62,15 @@ async function runOurs(ctx: BenchContext, spool: string, label: string): Promise
 /** The peer: `wc -l` over the same files (page cache warm), timed around the process, CPU and peak RSS from GNU time. */
 function runPeer(spool: string): Sample {
   const files = fs.readdirSync(spool).filter((n) => n.endsWith('.log') || n.endsWith('.COMPLETED')).sort().map((n) => path.join(spool, n));
+  // GNU time (Debian `time`) reports the CPU and peak RSS; without it they are left out.
+  const timed = fs.existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'wc', '-l', ...files], { encoding: 'utf8' });
+  const r = timed ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'wc', '-l', ...files], { encoding: 'utf8' }) : spawnSync('wc', ['-l', ...files], { encoding: 'utf8' });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`wc -l failed: ${r.stderr}`);
   const total = Number(/(\d+) total/.exec(r.stdout)?.[1]);
   if (total !== EVENTS) throw new Error(`wc -l counted ${total} lines, not ${EVENTS}`);
+  if (!timed) return { events: total, seconds, bytesPerEvent: BODY + 1, peakRssKb: 0, rssKb: 0, notes: ['CPU and RSS not measured: /usr/bin/time (Debian time) is missing'] };
   const [user, sys, maxKb] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number) as [number, number, number];
   return { events: total, seconds, bytesPerEvent: BODY + 1, peakRssKb: maxKb, rssKb: maxKb, cpuSeconds: user + sys };
 }
