@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { eventually, startAgent, tempDir } from '../support/agent.js';
+import { eventually, spawnFlume, startAgent, tempDir } from '../support/agent.js';
 import { countLines, names, numbered, outLines, spoolJob, stopMetrics, writeLines } from './spooldir-support.js';
 
 function dirs(): { root: string; spool: string; out: string; cleanup(): void } {
@@ -213,6 +213,44 @@ test('a re-used name, a FIFO, a link to a directory and a corrupt position file:
     assert.equal(m.GenericProcessingFail, 1);
   } finally {
     await agent.stop();
+    d.cleanup();
+  }
+});
+
+test('consumeOrder: oldest reads files by modification time (ties by name), youngest the other way round', async () => {
+  for (const order of ['oldest', 'youngest'] as const) {
+    const d = dirs();
+    const base = Date.now() / 1000 - 3600;
+    for (const [name, age] of [['b.log', 0], ['a.log', 0], ['c.log', 10], ['d.log', 20]] as const) {
+      writeLines(path.join(d.spool, name), [name]);
+      fs.utimesSync(path.join(d.spool, name), base + age, base + age);
+    }
+    const agent = await startAgent(spoolJob(d.spool, d.out, { consumeOrder: order, batchSize: 1 }), { dir: d.root });
+    try {
+      await eventually(() => outLines(d.out).length === 4, 10000, 'four lines');
+      assert.deepEqual(outLines(d.out), order === 'oldest' ? ['a.log', 'b.log', 'c.log', 'd.log'] : ['d.log', 'c.log', 'a.log', 'b.log'], order);
+    } finally {
+      await agent.stop();
+      d.cleanup();
+    }
+  }
+});
+
+test('flume-ng validate: an unknown deserializer, a UTF-16 inputCharset and a bad ignorePattern are errors naming their keys', async () => {
+  const d = dirs();
+  try {
+    const validate = async (source: Record<string, string>): Promise<string> => {
+      const file = path.join(d.root, 'job.conf');
+      fs.writeFileSync(file, spoolJob(d.spool, d.out, source));
+      const v = spawnFlume(['validate', '-f', file, '-n', 'a1']);
+      assert.equal(await v.exited, 1);
+      return v.stdout() + v.stderr();
+    };
+    const out = await validate({ deserializer: 'LINES', inputCharset: 'UTF-16' });
+    assert.match(out, /a1\.sources\.r1\.deserializer: unknown deserializer "LINES"; known: LINE, AVRO, BLOB, org\.apache\.flume\.serialization\.LineDeserializer\$Builder/);
+    assert.match(out, /a1\.sources\.r1\.inputCharset: UTF-16 is not supported/);
+    assert.match(await validate({ ignorePattern: '(a*+)' }), /a1\.sources\.r1\.ignorePattern: expected a Java regular expression that JavaScript can run/);
+  } finally {
     d.cleanup();
   }
 });

@@ -103,7 +103,13 @@ export class SpoolDirectorySource implements EventDrivenSource {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
-    let resume = this.recover();
+    let resume: { file: Candidate; from: Position } | undefined;
+    try {
+      resume = this.recover();
+    } catch (err) {
+      this.counter.GenericProcessingFail++;
+      this.logger.error(`spooldir source ${this.name}: cannot resume from ${this.tracker.path}: ${(err as Error).message}`);
+    }
     while (!signal.aborted) {
       try {
         if (resume) {
