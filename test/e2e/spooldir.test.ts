@@ -254,3 +254,37 @@ test('flume-ng validate: an unknown deserializer, a UTF-16 inputCharset and a ba
     d.cleanup();
   }
 });
+
+test('a position file left by Java Flume (Avro, written here by python3-avro as DurablePositionTracker writes it) is continued: the lines before its offset are not sent again', async () => {
+  const d = dirs();
+  try {
+    const file = path.join(d.spool, 'app.log');
+    const lines = numbered('app', 100);
+    writeLines(file, lines);
+    const offset = lines.slice(0, 40).reduce((n, l) => n + l.length + 1, 0);
+    fs.mkdirSync(path.join(d.spool, '.flumespool'));
+    const py = `
+import sys, json, avro.schema, avro.datafile, avro.io
+s = avro.schema.parse(json.dumps({"namespace": "org.apache.flume.serialization", "type": "record", "name": "TransferStateFileMeta", "fields": [{"name": "offset", "type": "long"}]}))
+w = avro.datafile.DataFileWriter(open(sys.argv[1], "wb"), avro.io.DatumWriter(), s)
+w.set_meta("file", sys.argv[2].encode())
+for off in (0, 120, int(sys.argv[3])):
+    w.append({"offset": off})
+    w.sync()
+w.close()`;
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync('/usr/bin/python3', ['-c', py, path.join(d.spool, '.flumespool', '.flumespool-main.meta'), file, String(offset)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const agent = await startAgent(spoolJob(d.spool, d.out), { dir: d.root });
+    try {
+      await eventually(() => fs.existsSync(`${file}.COMPLETED`), 10000, 'app.log completed');
+      await eventually(() => outLines(d.out).length === 60, 5000, '60 lines');
+      assert.deepEqual(outLines(d.out), lines.slice(40));
+      assert.match(agent.stderr(), new RegExp(`resuming \\S+app\\.log at byte offset ${offset}, from the position file Java Flume left`));
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    d.cleanup();
+  }
+});

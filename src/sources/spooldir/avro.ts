@@ -117,6 +117,10 @@ export class AvroDeserializer implements Deserializer {
       }
     }
     if (this.pos.offset < this.dataStart) this.pos = { offset: this.dataStart, skip: 0 };
+    else if (this.pos.skip === 0 && (await this.bytes(this.pos.offset, SYNC)).equals(this.sync)) {
+      // Java Flume marks the sync marker before a block, not the block itself.
+      this.pos = { offset: this.pos.offset + SYNC, skip: 0 };
+    }
     this.opened = true;
   }
 

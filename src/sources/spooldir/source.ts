@@ -149,13 +149,23 @@ export class SpoolDirectorySource implements EventDrivenSource {
       return undefined;
     }
     if (!meta) return undefined;
+    // Java Flume's position file is read once; ours replaces it from the first batch on.
+    if (meta.java) fs.rmSync(this.tracker.path, { force: true });
     const st = fs.statSync(meta.file, { throwIfNoEntry: false });
-    if (!st || st.ino !== meta.ino || st.dev !== meta.dev) {
+    if (!st || (!meta.java && (st.ino !== meta.ino || st.dev !== meta.dev))) {
       // Finished (renamed or deleted) after its last batch, or another file took its name.
-      this.tracker.clear();
+      if (!meta.java) this.tracker.clear();
       return undefined;
     }
     const file: Candidate = { path: meta.file, rel: path.relative(this.dir, meta.file).split(path.sep).join('/'), name: path.basename(meta.file), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+    if (meta.java) {
+      if (meta.offset > st.size) {
+        this.logger.warn(`spooldir source ${this.name}: Java Flume's position file names ${meta.file} at byte offset ${meta.offset}, past its size ${st.size}; the file is read from its start`);
+        return { file, from: { offset: 0, skip: 0 } };
+      }
+      this.logger.info(`spooldir source ${this.name}: resuming ${meta.file} at byte offset ${meta.offset}, from the position file Java Flume left`);
+      return { file, from: { offset: meta.offset, skip: 0 } };
+    }
     if (st.size !== meta.size || st.mtimeMs !== meta.mtimeMs) {
       this.setAside(file, `it changed while it was being read (size ${meta.size} → ${st.size} bytes, before this restart); its events up to byte offset ${meta.offset} were delivered`);
       return undefined;

@@ -11,6 +11,8 @@ export interface Meta {
   mtimeMs: number;
   offset: number;
   skip: number;
+  /** Read from a position file of Java Flume, which stores only the path and the offset. */
+  java?: boolean;
 }
 
 /** Flume's name for the position file in trackerDir. */
@@ -51,7 +53,13 @@ export class Tracker {
       return { corrupt: `it cannot be read: ${(err as Error).message}` };
     }
     if (raw.length === 0) return {};
-    if (raw.subarray(0, 4).equals(Buffer.from('Obj\x01', 'latin1'))) return { corrupt: 'it is an Avro file written by Java Flume, whose positions are not read' };
+    if (raw.subarray(0, 4).equals(Buffer.from('Obj\x01', 'latin1'))) {
+      try {
+        return { meta: readJavaMeta(raw) };
+      } catch (err) {
+        return { corrupt: `it is an Avro file (Java Flume's format) that cannot be read: ${(err as Error).message}` };
+      }
+    }
     let best: { seq: number; body: Buffer } | undefined;
     for (let at = 0; at + HEAD <= raw.length && at < 2 * SLOT; at += SLOT) {
       const seq = raw.readUIntLE(at + 4, 6);
@@ -112,4 +120,69 @@ export class Tracker {
     this.seq = 0;
     return dest;
   }
+}
+
+/** Reads an Avro long (zig-zag varint). */
+function readLong(b: Buffer, at: number): [number, number] {
+  let n = 0;
+  let mul = 1;
+  for (let i = 0; i < 10 && at + i < b.length; i++) {
+    const byte = b[at + i]!;
+    n += (byte & 0x7f) * mul;
+    mul *= 128;
+    if ((byte & 0x80) === 0) return [n % 2 === 0 ? n / 2 : -(n + 1) / 2, at + i + 1];
+  }
+  throw new Error(`a truncated number at byte ${at}`);
+}
+
+/**
+ * Java Flume's position file (DurablePositionTracker): an Avro container file whose
+ * metadata `file` names the file being read and whose records of schema
+ * TransferStateFileMeta {offset: long} are the positions stored, the last one current.
+ * Reading it lets an agent that replaces Java Flume go on where Flume stopped.
+ */
+export function readJavaMeta(raw: Buffer): Meta {
+  let p = 4;
+  const meta = new Map<string, string>();
+  for (;;) {
+    let count: number;
+    [count, p] = readLong(raw, p);
+    if (count === 0) break;
+    if (count < 0) {
+      count = -count;
+      [, p] = readLong(raw, p);
+    }
+    for (let i = 0; i < count; i++) {
+      let kl: number;
+      let vl: number;
+      [kl, p] = readLong(raw, p);
+      const k = raw.toString('utf8', p, p + kl);
+      p += kl;
+      [vl, p] = readLong(raw, p);
+      if (p + vl > raw.length) throw new Error('its header ends early');
+      meta.set(k, raw.toString('utf8', p, p + vl));
+      p += vl;
+    }
+  }
+  const sync = raw.subarray(p, p + 16);
+  p += 16;
+  const codec = meta.get('avro.codec') ?? 'null';
+  if (codec !== 'null') throw new Error(`codec ${codec}`);
+  const file = meta.get('file');
+  if (!file) throw new Error('no "file" in its metadata');
+  let offset = 0;
+  while (p < raw.length) {
+    let count: number;
+    let size: number;
+    [count, p] = readLong(raw, p);
+    [size, p] = readLong(raw, p);
+    if (count < 0 || size < 0 || p + size + 16 > raw.length) break; // a torn last block: the earlier positions stand
+    let q = p;
+    for (let i = 0; i < count; i++) [offset, q] = readLong(raw, q);
+    p += size;
+    if (!raw.subarray(p, p + 16).equals(sync)) throw new Error(`a block at byte ${p - size} does not end with the sync marker`);
+    p += 16;
+  }
+  if (offset < 0) throw new Error(`a negative offset ${offset}`);
+  return { file, ino: 0, dev: 0, size: 0, mtimeMs: 0, offset, skip: 0, java: true };
 }
