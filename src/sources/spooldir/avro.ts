@@ -225,7 +225,13 @@ export class AvroDeserializer implements Deserializer {
   }
 
   private decodeNext(b: Block): unknown {
-    const { value, offset } = this.type.decode(b.data, b.at);
+    let r: { value: unknown; offset: number };
+    try {
+      r = this.type.decode(b.data, b.at);
+    } catch (err) {
+      throw new BadInputError(`record ${b.index} of the block at byte offset ${b.start} cannot be decoded: ${(err as Error).message}`, b.start);
+    }
+    const { value, offset } = r;
     if (offset < 0) throw new BadInputError(`record ${b.index} of the block at byte offset ${b.start} is truncated`, b.start);
     b.at = offset;
     b.index++;

@@ -53,6 +53,24 @@ w.close()`;
     const rest = await drain(new AvroDeserializer(fh, part.end, size, 'HASH'), 7);
     assert.deepEqual([...part.bodies, ...rest.bodies], all.bodies);
     await fh.close();
+    // Cut in the middle of the third block: the first two blocks' records come out, then the error.
+    const cut = path.join(dir, 'cut.avro');
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+    const ch = await fs.promises.open(cut, 'r');
+    const des = new AvroDeserializer(ch, { offset: 0, skip: 0 }, fs.statSync(cut).size, 'HASH');
+    const good: Buffer[] = [];
+    let error: Error | undefined;
+    for (let i = 0; i < 100 && !error; i++) {
+      const r = await des.read(10);
+      good.push(...r.events.map((e) => e.body));
+      error = r.error;
+      if (r.eof) break;
+    }
+    await ch.close();
+    assert.match(String(error?.message), /the block at byte offset \d+ runs past the end of the file/);
+    assert.ok(good.length >= 30 && good.length < 100, `${good.length} records before the cut`);
+    assert.deepEqual(good, all.bodies.slice(0, good.length));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
