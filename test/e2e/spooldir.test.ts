@@ -288,3 +288,35 @@ w.close()`;
     d.cleanup();
   }
 });
+
+test('a file the agent may not read (EACCES; the agent runs as nobody when the test runs as root) is reported once and set aside, the others flow', async () => {
+  const d = dirs();
+  const { spawn } = await import('node:child_process');
+  const { BIN, ROOT } = await import('../support/agent.js');
+  for (const p of [d.root, d.spool, d.out]) fs.chmodSync(p, 0o777);
+  writeLines(path.join(d.spool, 'secret.log'), numbered('secret', 3));
+  fs.chmodSync(path.join(d.spool, 'secret.log'), 0o000);
+  writeLines(path.join(d.spool, 'open.log'), numbered('open', 3));
+  const job = path.join(d.root, 'job.conf');
+  fs.writeFileSync(job, spoolJob(d.spool, d.out));
+  fs.chmodSync(job, 0o644);
+  const args = [BIN, 'agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
+  const asRoot = process.getuid?.() === 0;
+  const proc = asRoot
+    ? spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise((r) => proc.on('exit', r));
+  try {
+    await eventually(() => fs.existsSync(path.join(d.spool, 'open.log.COMPLETED')) && fs.existsSync(path.join(d.spool, 'secret.log.FAILED')), 15000, `open.log completed, secret.log set aside:\n${err}`);
+    await eventually(() => outLines(d.out).length === 3, 5000, '3 lines');
+    assert.deepEqual(outLines(d.out), numbered('open', 3));
+    assert.equal((err.match(/file \S+secret\.log is set aside: it cannot be opened: EACCES/g) ?? []).length, 1, err);
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+    d.cleanup();
+  }
+});
