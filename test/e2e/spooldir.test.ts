@@ -320,3 +320,16 @@ test('a file the agent may not read (EACCES; the agent runs as nobody when the t
     d.cleanup();
   }
 });
+
+test('a spoolDir that does not exist stops the agent at start with one clear line', async () => {
+  const d = dirs();
+  try {
+    const file = path.join(d.root, 'job.conf');
+    fs.writeFileSync(file, spoolJob(path.join(d.root, 'nope'), d.out));
+    const a = spawnFlume(['agent', '-n', 'a1', '-f', file, '-Dflume.root.logger=INFO,console']);
+    assert.equal(await a.exited, 1);
+    assert.match(a.stderr(), /source r1 failed to start: spoolDir \S+nope cannot be used: ENOENT/);
+  } finally {
+    d.cleanup();
+  }
+});
