@@ -268,7 +268,7 @@ export class SpoolDirectorySource implements EventDrivenSource {
         delivered += res.events.length;
       }
       if (res.error) {
-        return { done: false, problem: `${res.error.message}; the ${delivered} event(s) before byte offset ${res.end.offset} were delivered (${from.offset > 0 ? `from byte offset ${from.offset} in this run` : 'this run'})` };
+        return { done: false, problem: `${res.error.message}; the events before byte offset ${res.end.offset} were delivered (${delivered} in this run${from.offset > 0 ? `, which resumed at byte offset ${from.offset}` : ''})` };
       }
       if (res.eof) return { done: true };
     }
