@@ -83,7 +83,7 @@ test('BLOB (BlobDeserializer$Builder): a file as events of at most maxBlobLength
 });
 
 // Writes an Avro container file with Apache Avro's Python implementation (Debian python3-avro):
-// 1,000 user records, deflate, a block every 64 records.
+// 1,000 user records with the given codec (snappy through Debian python3-snappy), a block every 64 records.
 const WRITE_AVRO = `
 import sys, json, avro.schema, avro.datafile, avro.io
 schema = avro.schema.parse(json.dumps({"type": "record", "name": "User", "namespace": "example.avro", "doc": "a user",
@@ -122,7 +122,7 @@ for name in sorted(sys.argv[1:]):
 print(json.dumps(out))
 `;
 
-test('AVRO: a container file written by python3-avro (deflate, many blocks) gives one event per record, re-encoded, with Flume\'s schema hash or literal header', async () => {
+test('AVRO: container files written by python3-avro (null, deflate and snappy codecs, many blocks) gives one event per record, re-encoded, with Flume\'s schema hash or literal header', async () => {
   const t = tempDir('flume-spool-');
   const out = path.join(t.dir, 'out');
   const hashDir = path.join(t.dir, 'hash');
@@ -138,20 +138,23 @@ test('AVRO: a container file written by python3-avro (deflate, many blocks) give
   });
   const agent = await startAgent(job, { dir: t.dir });
   try {
-    for (const [dir, codec] of [[hashDir, 'deflate'], [literalDir, 'null']] as const) {
+    for (const [dir, codec] of [[hashDir, 'deflate'], [hashDir, 'snappy'], [literalDir, 'null']] as const) {
       const w = spawnSync(PY, ['-c', WRITE_AVRO, path.join(t.dir, `users-${codec}.avro`), codec], { encoding: 'utf8' });
       assert.equal(w.status, 0, w.stderr);
       fs.renameSync(path.join(t.dir, `users-${codec}.avro`), path.join(dir, `users-${codec}.avro`));
     }
-    await eventually(() => fs.existsSync(path.join(hashDir, 'users-deflate.avro.COMPLETED')) && fs.existsSync(path.join(literalDir, 'users-null.avro.COMPLETED')), 10000, 'both files completed');
+    await eventually(() => ['users-deflate', 'users-snappy'].every((n) => fs.existsSync(path.join(hashDir, `${n}.avro.COMPLETED`))) && fs.existsSync(path.join(literalDir, 'users-null.avro.COMPLETED')), 10000, 'three files completed');
     assert.equal(await agent.stop(), 0);
     const r = spawnSync(PY, ['-c', READ_AVRO, ...fs.readdirSync(out).map((f) => path.join(out, f))], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);
     const res = JSON.parse(r.stdout) as { hash: string; events: Array<{ headers: Record<string, string>; record: { id: number; name: string; tags: string[] } }> };
     const want = Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `user-${i}`, tags: Array.from({ length: i % 4 }, (_, j) => `t${j}`) }));
     const hashed = res.events.filter((e) => e.headers.basename === 'users-deflate.avro');
+    const snappy = res.events.filter((e) => e.headers.basename === 'users-snappy.avro');
     const literal = res.events.filter((e) => e.headers.basename === 'users-null.avro');
     assert.deepEqual(hashed.map((e) => e.record), want);
+    assert.deepEqual(snappy.map((e) => e.record), want);
+    assert.ok(snappy.every((e) => e.headers['flume.avro.schema.hash'] === res.hash));
     assert.deepEqual(literal.map((e) => e.record), want);
     assert.ok(hashed.every((e) => e.headers['flume.avro.schema.hash'] === res.hash), `hash ${hashed[0]?.headers['flume.avro.schema.hash']} vs ${res.hash}`);
     const lit = JSON.parse(literal[0]!.headers['flume.avro.schema.literal']!) as { name: string; fields: unknown[] };

@@ -1,8 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import avro from 'avsc';
 import type { FlumeEvent } from '../../plugin-api/index.js';
 import { BadInputError, MAX_BATCH_BYTES, type Deserializer, type Position, type ReadResult } from './reader.js';
+
+// snappyjs (pure JavaScript, MIT) has no type declarations; this is the one function used.
+const snappy = createRequire(import.meta.url)('snappyjs') as { uncompress(data: Uint8Array): Uint8Array };
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC = 16;
@@ -56,6 +60,32 @@ export function crc64Avro(data: Buffer): string {
   return out.toString('hex');
 }
 
+/**
+ * An Avro snappy block: the snappy-compressed data, then the CRC-32 (big-endian) of the
+ * uncompressed data. The uncompressed length (a varint at the start) is checked against
+ * MAX_BLOCK before anything is allocated.
+ */
+function snappyBlock(data: Buffer, start: number): Buffer {
+  const bad = (why: string): BadInputError => new BadInputError(`the snappy block at byte offset ${start} ${why}`, start);
+  if (data.length < 5) throw bad('is too short');
+  let size = 0;
+  for (let i = 0, mul = 1; ; i++, mul *= 128) {
+    if (i >= 5 || i >= data.length - 4) throw bad('has no valid length');
+    size += (data[i]! & 0x7f) * mul;
+    if ((data[i]! & 0x80) === 0) break;
+  }
+  if (size > MAX_BLOCK) throw bad(`would inflate to ${size} bytes (at most ${MAX_BLOCK})`);
+  let out: Buffer;
+  try {
+    const u8 = snappy.uncompress(data.subarray(0, data.length - 4));
+    out = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+  } catch (err) {
+    throw bad(`does not decompress: ${(err as Error).message}`);
+  }
+  if (zlib.crc32(out) !== data.readUInt32BE(data.length - 4)) throw bad('fails its CRC-32');
+  return out;
+}
+
 interface Block {
   start: number;
   next: number;
@@ -73,7 +103,7 @@ interface Block {
  * container format because avsc's decoder is a stream that cannot seek: a restart
  * resumes at a block's offset and skips the records of it already delivered (Flume
  * resends the whole block). Blocks are bounded (64 MiB stored and decoded); codecs
- * null and deflate.
+ * null, deflate and snappy.
  */
 export class AvroDeserializer implements Deserializer {
   private type!: avro.Type;
@@ -151,7 +181,7 @@ export class AvroDeserializer implements Deserializer {
     const schema = meta.get('avro.schema');
     if (!schema) throw new Error('no avro.schema in its header');
     this.codec = meta.get('avro.codec')?.toString('utf8') || 'null';
-    if (this.codec !== 'null' && this.codec !== 'deflate') throw new Error(`codec "${this.codec}" is not supported (null and deflate are)`);
+    if (this.codec !== 'null' && this.codec !== 'deflate' && this.codec !== 'snappy') throw new Error(`codec "${this.codec}" is not supported (null, deflate and snappy are)`);
     let json: unknown;
     try {
       json = JSON.parse(schema.toString('utf8'));
@@ -187,6 +217,8 @@ export class AvroDeserializer implements Deserializer {
       } catch (err) {
         throw new BadInputError(`the block at byte offset ${start} does not inflate: ${(err as Error).message}`, start);
       }
+    } else if (this.codec === 'snappy') {
+      data = snappyBlock(data, start);
     }
     return { start, next: body + len + SYNC, data, count, at: 0, index: 0 };
   }
