@@ -184,7 +184,8 @@ export class SpoolDirectorySource implements EventDrivenSource {
       return;
     }
     for (const b of res.bad) {
-      this.setAside({ path: b.path, rel: b.rel, name: path.basename(b.path), size: 0, mtimeMs: 0, ino: 0, dev: 0 }, b.reason);
+      const c: Candidate = { path: b.path, rel: b.rel, name: path.basename(b.path), size: 0, mtimeMs: 0, ino: 0, dev: 0 };
+      if (!this.leftAlone.has(leftAloneKey(c))) this.setAside(c, b.reason);
     }
     this.queue = res.ready.filter((c) => !this.leftAlone.has(leftAloneKey(c)));
   }
