@@ -14,6 +14,8 @@ const SYNC = 16;
 const MAX_HEADER = 16 * 1024 * 1024;
 /** Largest block accepted, as stored and once decompressed. */
 const MAX_BLOCK = 64 * 1024 * 1024;
+/** Most records a block may claim (records of a zero-byte schema would otherwise be unbounded). */
+const MAX_RECORDS = 16 * 1024 * 1024;
 export const HASH_HEADER = 'flume.avro.schema.hash';
 export const LITERAL_HEADER = 'flume.avro.schema.literal';
 
@@ -205,7 +207,9 @@ export class AvroDeserializer implements Deserializer {
     } catch {
       throw new BadInputError(`the block at byte offset ${start} has no valid header`, start);
     }
-    if (count < 0 || len < 0 || len > MAX_BLOCK) throw new BadInputError(`the block at byte offset ${start} is invalid (${count} records, ${len} bytes; at most ${MAX_BLOCK} bytes)`, start);
+    if (count < 0 || count > MAX_RECORDS || len < 0 || len > MAX_BLOCK) {
+      throw new BadInputError(`the block at byte offset ${start} is invalid (${count} records, ${len} bytes; at most ${MAX_RECORDS} records and ${MAX_BLOCK} bytes)`, start);
+    }
     const body = start + p;
     if (body + len + SYNC > this.size) throw new BadInputError(`the block at byte offset ${start} runs past the end of the file`, start);
     const raw = await this.bytes(body, len + SYNC);

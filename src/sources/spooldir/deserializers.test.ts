@@ -104,3 +104,18 @@ test('LINE: reads cut anywhere (1 MiB chunks, lines across them, a long line wit
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('LINE: maxLineLength 1 with characters of two UTF-16 units makes progress, one character per event', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-line-'));
+  try {
+    const file = path.join(dir, 'a.txt');
+    fs.writeFileSync(file, '😀a😀\n');
+    const fh = await fs.promises.open(file, 'r');
+    const r = await new LineDeserializer(fh, 0, fs.statSync(file).size, { maxLineLength: 1, input: 'utf-8', output: 'utf8', policy: 'FAIL', onCut: () => undefined }).read(100);
+    await fh.close();
+    assert.deepEqual(r.events.map((e) => e.body.toString('utf8')), ['😀', 'a', '😀']);
+    assert.ok(r.eof);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -100,7 +100,11 @@ export class LineDeserializer implements Deserializer {
       let len = b < 0x80 ? 1 : b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 1;
       if (i + len > end) len = 1;
       const u = len === 4 ? 2 : 1;
-      if (units + u > max) break;
+      if (units + u > max) {
+        // A surrogate pair when one unit is left: kept whole (Java would split it), and never an empty cut.
+        if (i === s) i += len;
+        break;
+      }
       units += u;
       i += len;
     }
