@@ -1,3 +1,6 @@
+// Flume's spooldir source (org.apache.flume.source.SpoolDirectorySource): the definition.
+// options.ts holds its keys; source.ts the reading loop; scanner.ts the pick-up rule;
+// tracker.ts the committed position; line.ts, blob.ts, avro.ts the deserializers.
 import { ErrorCodes, defineSource, type OptionProblem } from '../../plugin-api/index.js';
 import { CLASS_NAMES, OUTPUT_CHARSETS, deserializerKind, inputDecoderLabel, options } from './options.js';
 import { SpoolDirectorySource } from './source.js';

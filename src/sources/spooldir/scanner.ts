@@ -42,6 +42,10 @@ export interface ScanSettings {
  * that are quiet: unchanged (size, mtime, ctime) for quietMs, judged by their
  * timestamps or, when those are in the future, by this scanner having seen them
  * unchanged that long. Sorted by consumeOrder.
+ *
+ * Polling (every pollDelay while idle, as Flume), not file-system notifications
+ * (chokidar): a file is only taken once it has been quiet, which a listing with stat
+ * decides anyway, and notifications would save at most one pollDelay of latency.
  */
 export class Scanner {
   /** Files not yet quiet: what they looked like, and since when (monotonic ms). */
