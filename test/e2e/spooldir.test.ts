@@ -159,7 +159,7 @@ test('a file still being written is not picked up until it has been quiet for qu
 test('a file that grows after pickup: its lines up to the picked-up size arrive once, it is reported and renamed .FAILED, the next file flows', async () => {
   const d = dirs();
   // A 10-event channel and a sink whose directory is gone: the source stalls mid-file.
-  const agent = await startAgent(spoolJob(d.spool, d.out, { batchSize: 10 }, { channel: { capacity: 10, transactionCapacity: 10, 'keep-alive': 0 } }), { dir: d.root });
+  const agent = await startAgent(spoolJob(d.spool, d.out, { batchSize: 10 }, { channel: { capacity: 10, transactionCapacity: 10, 'keep-alive': 0 }, sink: { 'sink.batchSize': 10 } }), { dir: d.root });
   try {
     fs.rmSync(d.out, { recursive: true });
     writeLines(path.join(d.spool, 'a.log'), numbered('a', 200));
