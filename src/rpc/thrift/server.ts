@@ -21,6 +21,8 @@ import {
   type ThriftProtocolName,
 } from './protocol.js';
 import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_CALL_BYTES, type CallLimits, type CallTooLargeError } from '../call-limits.js';
+import { RateLimitedLog } from '../../core/rate-limit.js';
 
 export interface ThriftRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients'. Default 'compact' (Flume's default). maxFrameBytes defaults to 16,384,000 (Java's TFastFramedTransport limit). */
@@ -38,6 +40,10 @@ export class ThriftServerCounters extends RpcServerCounters {
 export class ThriftRpcServer {
   readonly counters = new ThriftServerCounters();
   readonly logger: Logger;
+  /** Warnings that repeat per connection or per call: first logged, then counted. */
+  readonly warnings: RateLimitedLog;
+  readonly callLimits: CallLimits;
+  private readonly onCallRefused: ThriftRpcServerOptions['onCallRefused'];
   private readonly server: net.Server;
   private readonly connections = new Set<ThriftConnection>();
   private readonly rules: IpFilterRule[] | undefined;
@@ -57,6 +63,9 @@ export class ThriftRpcServer {
       closeTimeout: options.closeTimeout ?? 5000,
     });
     this.logger = options.logger ?? silentLogger;
+    this.warnings = new RateLimitedLog(this.logger);
+    this.callLimits = options.callLimits ?? { maxEvents: Infinity, maxBytes: DEFAULT_MAX_CALL_BYTES };
+    this.onCallRefused = options.onCallRefused;
     this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
     const onSocket = (socket: net.Socket): void => this.onSocket(socket);
     if (options.tls) {
@@ -65,7 +74,7 @@ export class ThriftRpcServer {
       s.on('secureConnection', onSocket);
       s.on('tlsClientError', (err, socket) => {
         this.counters.connectionsFailed++;
-        this.logger.warn(`closing Thrift connection from ${socket.remoteAddress}:${socket.remotePort}: TLS: ${err.message}`);
+        this.warnings.warn('close:tls', `closing Thrift connection from ${socket.remoteAddress}:${socket.remotePort}: TLS: ${err.message}`);
       });
       this.server = s;
     } else {
@@ -85,8 +94,16 @@ export class ThriftRpcServer {
 
   /** Stops accepting, lets running calls answer (up to closeTimeout), then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout);
+    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout).finally(() => this.warnings.flush());
     return this.closing;
+  }
+
+  /** @internal A call refused by callLimits, answered FAILED. */
+  refused(kind: ThriftMessageName, err: CallTooLargeError, remote: string): void {
+    this.counters.callsRefused++;
+    this.counters.callsFailed++;
+    if (this.onCallRefused) this.onCallRefused(kind, err);
+    else this.warnings.warn(`refused:${err.limit}`, `Thrift ${kind} from ${remote} answered FAILED: ${err.message}`);
   }
 
   /** @internal */
@@ -148,7 +165,7 @@ class ThriftConnection {
         resolve();
       });
     });
-    socket.on('error', (err) => this.fail(`connection error: ${err.message}`));
+    socket.on('error', (err) => this.fail('error', `connection error: ${err.message}`));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.resume();
@@ -161,7 +178,7 @@ class ThriftConnection {
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.server.counters.framesRefused++;
-      this.fail((err as Error).message);
+      this.fail('frame', (err as Error).message);
       return;
     }
     for (const f of frames) this.queue.push(f);
@@ -181,7 +198,7 @@ class ThriftConnection {
           this.stallTimer = undefined;
           if (this.closed || this.socket.isPaused() || !this.decoder.inFrame) return;
           this.server.counters.framesTruncated++;
-          this.fail(`no data for ${ms} ms in the middle of a frame`);
+          this.fail('stall', `no data for ${ms} ms in the middle of a frame`);
         }, ms);
         this.stallTimer.unref();
       }
@@ -196,18 +213,19 @@ class ThriftConnection {
   private onEnd(): void {
     if (this.decoder.inFrame) {
       this.server.counters.framesTruncated++;
-      this.fail('peer closed the connection in the middle of a frame');
+      this.fail('truncated', 'peer closed the connection in the middle of a frame');
       return;
     }
     if (!this.running && this.queue.length === 0) this.socket.end();
     else this.idle = () => this.socket.end();
   }
 
-  private fail(reason: string): void {
+  /** Closes this connection for a reason worth a (rate-limited, per `kind`) log line and a count. */
+  private fail(kind: string, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.server.counters.connectionsFailed++;
-    this.server.logger.warn(`closing Thrift connection from ${this.remote}: ${reason}`);
+    this.server.warnings.warn(`close:${kind}`, `closing Thrift connection from ${this.remote}: ${reason}`);
     this.socket.destroy();
   }
 
@@ -233,10 +251,18 @@ class ThriftConnection {
     const protocol = this.server.settings.protocol;
     let call;
     try {
-      call = decodeCall(protocol, body);
+      call = decodeCall(protocol, body, this.server.callLimits);
     } catch (err) {
       c.decodeErrors++;
-      this.fail((err as Error).message);
+      this.fail('decode', (err as Error).message);
+      return;
+    }
+    if (call.refused) {
+      const kind = call.name as ThriftMessageName;
+      if (kind === 'append') c.appendReceived++;
+      else c.appendBatchReceived++;
+      this.write(encodeReply(protocol, kind, call.seqid, 'FAILED'));
+      this.server.refused(kind, call.refused, this.remote);
       return;
     }
     if (call.events === undefined) {
@@ -252,7 +278,7 @@ class ThriftConnection {
     try {
       ok = (await this.server.handler(call.events, kind)) === true;
     } catch (err) {
-      this.server.logger.warn(`Thrift ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
+      this.server.warnings.warn('handler', `Thrift ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
     }
     if (ok) c.callsOk++;
     else c.callsFailed++;
