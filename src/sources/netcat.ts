@@ -16,6 +16,12 @@ const OK = Buffer.from('OK\n');
 const EMPTY = Buffer.alloc(0);
 /** Bytes read and not yet stored above which a connection stops reading (its client then waits). */
 const QUEUE_BYTES = 256 * 1024;
+/**
+ * Replies written and not yet taken by the client above which a connection stops
+ * reading until they drain: a client that sends lines and never reads its OKs would
+ * otherwise grow our write buffer by 3 bytes per line, without bound.
+ */
+const REPLY_BYTES = 64 * 1024;
 
 /**
  * Flume's netcat source: one event per `\n`-terminated line (a `\r` before it is
@@ -30,6 +36,8 @@ class NetcatSource implements EventDrivenSource {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Connections waiting for their replies to drain; stop() releases them. */
+  private readonly replyWaits = new Set<() => void>();
   private readonly decoder: TextDecoder | undefined;
   private stopping = false;
 
@@ -64,6 +72,7 @@ class NetcatSource implements EventDrivenSource {
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.stopping = true;
     for (const s of this.sockets) s.pause();
+    for (const release of [...this.replyWaits]) release();
     // What was read before the pause is still stored (a store may start another).
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     for (const s of this.sockets) s.destroy();
@@ -128,6 +137,12 @@ class NetcatSource implements EventDrivenSource {
         if (ok && eof) ok = cut(undefined, true, events);
         const batch = this.processor.maxBatchSize;
         for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
+        if (socket.writableLength > REPLY_BYTES && !socket.destroyed && !this.stopping) {
+          // The client is not reading its replies: read no more from it until it does.
+          socket.pause();
+          await this.repliesDrained(socket);
+          if (!this.stopping && !refused && queued <= QUEUE_BYTES) socket.resume();
+        }
         if (!ok) {
           refused = true;
           pending = undefined;
@@ -169,6 +184,21 @@ class NetcatSource implements EventDrivenSource {
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.counter.OpenConnectionCount = this.sockets.size;
+    });
+  }
+
+  /** Resolves when the socket's write buffer drained, it closed, or the source stops. */
+  private repliesDrained(socket: net.Socket): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        this.replyWaits.delete(done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+      this.replyWaits.add(done);
     });
   }
 
