@@ -1,5 +1,5 @@
 import type { EachBatchPayload, Message } from 'kafkajs';
-import { AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
+import { AvailabilitySignal, BaseTransaction, RateLimitedLog, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { GroupConsumer } from '../kafka/consumer.js';
 import { KafkaProducer } from '../kafka/producer.js';
@@ -87,6 +87,8 @@ function settingsFor(o: KafkaChannelOptions, ctx: Context): { producer: KafkaSet
  * channel's size is what was fetched and not yet taken.
  */
 export class KafkaChannel implements Channel {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   readonly counter: ChannelCounter;
   readonly capacity = 0;
   /** Flume's Kafka channel checks no batch size; this only bounds what one source batch puts. */
@@ -108,6 +110,7 @@ export class KafkaChannel implements Channel {
     settings: { producer: KafkaSettings; consumer: KafkaSettings },
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     this.counter = new ChannelCounter(name, 0);
     this.topic = o['kafka.topic'];
     this.label = `Kafka channel ${name}`;
@@ -184,7 +187,7 @@ export class KafkaChannel implements Channel {
           event = decodeFlumeEvent(value);
         } catch (err) {
           // Skipped and marked done, so its offset is committed with the next take.
-          this.logger.warn(`${this.label}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
+          this.failures.warn('not-avro', `${this.label}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
           event = { headers: {}, body: value };
           done = true;
         }
@@ -269,7 +272,7 @@ export class KafkaChannel implements Channel {
       await consumer.commitOffsets(partitions.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })));
     } catch (err) {
       // The events were delivered; a lost commit only means they may be delivered again.
-      this.logger.warn(`${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
+      this.failures.warn('commit', `${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
     }
   }
 }

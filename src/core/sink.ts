@@ -2,6 +2,7 @@ import type { Channel } from './channel.js';
 import type { Lifecycle, Status } from './lifecycle.js';
 import { sleep, yieldToLoop } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { RateLimitedLog } from './rate-limit.js';
 
 /**
  * A sink takes a batch from its one channel inside a transaction, writes it, and
@@ -65,6 +66,8 @@ export class SinkRunner {
   private loop: Promise<void> | undefined;
   private readonly channels: readonly Channel[];
   private draining = false;
+  /** A sink failing on every try would log a line per back-off: one line per kind of failure, then a count. */
+  private readonly failures: RateLimitedLog;
 
   constructor(
     private readonly processor: SinkProcessor,
@@ -73,6 +76,7 @@ export class SinkRunner {
     private readonly failureBackoffMs = SINK_FAILURE_BACKOFF_MS,
   ) {
     this.channels = [...new Set(processor.sinks.map((s) => s.channel))];
+    this.failures = new RateLimitedLog(logger);
   }
 
   async start(): Promise<void> {
@@ -90,6 +94,7 @@ export class SinkRunner {
     clearTimeout(deadline);
     this.abort.abort();
     await this.processor.stop();
+    this.failures.flush();
   }
 
   private wake: (() => void) | undefined;
@@ -124,7 +129,7 @@ export class SinkRunner {
           await yieldToLoop();
         }
       } catch (err) {
-        this.logger.error(`Unable to deliver event from ${this.name}: ${(err as Error).message}`);
+        this.failures.error(`deliver:${(err as { code?: string }).code ?? ''}`, `Unable to deliver event from ${this.name}: ${(err as Error).message}`);
         if (this.logger.isDebugEnabled) this.logger.debug((err as Error).stack ?? String(err));
         await sleep(this.failureBackoffMs, signal);
       }

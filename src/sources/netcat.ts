@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { RateLimitedLog, SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),
@@ -32,6 +32,8 @@ const REPLY_BYTES = 64 * 1024;
  * is stored, so a slow channel slows the client instead of growing a buffer.
  */
 class NetcatSource implements EventDrivenSource {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   readonly kind = 'event-driven';
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
@@ -48,6 +50,7 @@ class NetcatSource implements EventDrivenSource {
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     const enc = o.encoding.toLowerCase().replace(/_/g, '-');
     this.decoder = enc === 'utf-8' || enc === 'utf8' ? undefined : new TextDecoder(enc);
   }
@@ -147,7 +150,7 @@ class NetcatSource implements EventDrivenSource {
           refused = true;
           pending = undefined;
           this.counter.EventReadFail++;
-          this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
+          this.failures.warn('too-long', `Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
           socket.end(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
         } else if (eof) socket.end();
       }
@@ -157,7 +160,7 @@ class NetcatSource implements EventDrivenSource {
       if (pumping) return;
       const p = pump()
         .catch((err) => {
-          this.logger.error(`netcat source ${this.name}: ${(err as Error).message}`);
+          this.failures.error('connection', `netcat source ${this.name}: ${(err as Error).message}`);
           socket.destroy();
         })
         .finally(() => {
@@ -249,7 +252,7 @@ class NetcatSource implements EventDrivenSource {
       if (this.o['ack-every-event']) reply = events.length === 1 ? OK : Buffer.alloc(3 * events.length, OK);
     } catch (err) {
       this.counter.ChannelWriteFail++;
-      this.logger.warn(`Error processing event. ${(err as Error).message}`);
+      this.failures.warn('process', `Error processing event. ${(err as Error).message}`);
       reply = `FAILED: ${(err as Error).message}\n`.repeat(events.length);
     }
     if (reply !== undefined && !socket.destroyed && socket.writable) socket.write(reply);
