@@ -142,7 +142,7 @@ class ExecSource implements EventDrivenSource {
         finish();
       });
       child.on('error', (err) => {
-        this.logger.error(`exec source ${this.name}: cannot run [${this.o.command}]: ${err.message}`);
+        this.failures.error('spawn', `exec source ${this.name}: cannot run [${this.o.command}]: ${err.message}`);
         exitCode = err.message;
         outDone = true;
         exited = true;
