@@ -1,5 +1,6 @@
 import { ChannelError, RateLimitedLog, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type SourceCounter } from '../plugin-api/index.js';
 import { DEFAULT_MAX_CALL_BYTES, type CallTooLargeError } from './call-limits.js';
+import { DEFAULT_MAX_TOTAL_FRAME_BYTES } from './server-common.js';
 
 // The source side of Flume's RPC (append, appendBatch), shared by the avro and thrift sources.
 
@@ -13,6 +14,13 @@ export const CALL_LIMIT_OPTIONS = {
     'flume-ts extension: most memory one append/appendBatch may take once decoded (its bytes plus about 200 bytes per event and 80 per header, ' +
       'estimated from the counts the call announces, before anything is built); a larger call is answered FAILED and counted in EventReadFail. ' +
       "The event count of a call is bounded too, by the channels' transactionCapacity.",
+    { min: 64 * 1024, max: 2 ** 40 },
+  ),
+  'max-total-frame-bytes': opt.integer(
+    DEFAULT_MAX_TOTAL_FRAME_BYTES,
+    'flume-ts extension: most bytes of frames still being received that all connections together may hold (each frame is bounded by the ' +
+      'frame limit: 64 MiB for avro, 16,384,000 bytes for thrift); the connection that goes beyond it is closed (counted in EventReadFail), the others are served. ' +
+      'With avro and deflate, max-total-inflated-bytes applies instead.',
     { min: 64 * 1024, max: 2 ** 40 },
   ),
 };

@@ -58,6 +58,7 @@ function avroProtocol(name: string, o: AvroSourceOptions, ctx: Context, logger: 
           maxConnectionBytes: o['max-connection-bytes'],
           maxInflatedBytes: o['max-inflated-bytes'],
           maxTotalInflatedBytes: o['max-total-inflated-bytes'],
+          maxTotalFrameBytes: o['max-total-frame-bytes'],
           ...(tlsOptions ? { tls: tlsOptions } : {}),
           ...(rules !== undefined ? { ipFilterRules: rules } : {}),
           logger,

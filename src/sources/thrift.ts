@@ -32,6 +32,7 @@ function thriftProtocol(name: string, o: ThriftSourceOptions, ctx: Context, logg
           ...(tlsOptions ? { tls: tlsOptions } : {}),
           callLimits: { maxEvents: bounds.maxEvents, maxBytes: o['max-call-bytes'] },
           onCallRefused: bounds.onCallRefused,
+          maxTotalFrameBytes: o['max-total-frame-bytes'],
           logger,
         },
         handler,

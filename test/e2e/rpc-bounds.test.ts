@@ -251,3 +251,71 @@ test('thrift: a 16 MB frame of 3.2 M empty events is answered FAILED before it i
     cleanup();
   }
 });
+
+test('avro and thrift: many connections each holding most of a large frame are cut off beyond max-total-frame-bytes; memory stays bounded; others are served', { timeout: 120_000 }, async () => {
+  const avroPort = await freePort();
+  const thriftPort = await freePort();
+  const { dir, cleanup } = tempDir();
+  const out = `${dir}/out`;
+  fs.mkdirSync(out);
+  const job = `a1.sources = r1 r2
+a1.channels = c1
+a1.sources.r1.type = avro
+a1.sources.r1.bind = 127.0.0.1
+a1.sources.r1.port = ${avroPort}
+a1.sources.r1.max-total-frame-bytes = 67108864
+a1.sources.r1.channels = c1
+a1.sources.r2.type = thrift
+a1.sources.r2.bind = 127.0.0.1
+a1.sources.r2.port = ${thriftPort}
+a1.sources.r2.max-total-frame-bytes = 67108864
+a1.sources.r2.channels = c1
+a1.channels.c1.type = memory
+${fileRollSink('a1', out)}`;
+  const agent = await startAgent(job, { dir });
+  const holders: net.Socket[] = [];
+  try {
+    const base = peakRssMb(agent);
+    // 12 connections to each source announce a 15 MB frame, send all but its last
+    // kilobyte, and wait: 180 MB per source without a shared bound.
+    const size = 15_000_000;
+    const avroHead = Buffer.alloc(12);
+    avroHead.writeInt32BE(1, 0);
+    avroHead.writeInt32BE(1, 4);
+    avroHead.writeInt32BE(size, 8);
+    const thriftHead = Buffer.alloc(4);
+    thriftHead.writeInt32BE(size, 0);
+    const body = Buffer.alloc(size - 1024, 0x41);
+    let closed = 0;
+    for (const [port, head] of [[avroPort, avroHead], [thriftPort, thriftHead]] as const) {
+      for (let i = 0; i < 12; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('close', () => closed++);
+        s.write(head);
+        s.write(body);
+        holders.push(s);
+      }
+    }
+    await eventually(() => closed >= 16, 60_000, 'the connections beyond the shared budgets closed');
+    await agent.waitFor(/closing Avro RPC connection from 127\.0\.0\.1:\d+: unfinished frames of all connections hold more than 67108864 bytes \(max-total-frame-bytes\)/);
+    await agent.waitFor(/closing Thrift connection from 127\.0\.0\.1:\d+: unfinished frames of all connections hold more than 67108864 bytes \(max-total-frame-bytes\)/);
+    const peak = peakRssMb(agent);
+    assert.ok(peak - base < 220, `peak RSS grew by ${Math.round(peak - base)} MB (from ${Math.round(base)} MB)`);
+
+    // Normal clients of both are served while the surviving holders still wait.
+    const a = new AvroRpcClient({ host: '127.0.0.1', port: avroPort, connectTimeout: 5000, requestTimeout: 10_000 });
+    await a.connect();
+    await a.appendBatch([ev('avro-1'), ev('avro-2')]);
+    await a.close();
+    const t = new ThriftRpcClient({ host: '127.0.0.1', port: thriftPort, connectTimeout: 5000, requestTimeout: 10_000 });
+    await t.connect();
+    await t.appendBatch([ev('thrift-1')]);
+    await t.close();
+    await eventually(() => rolledFiles(out).toString() === 'avro-1\navro-2\nthrift-1\n', 10_000, 'the normal clients\' events written');
+  } finally {
+    for (const s of holders) s.destroy();
+    await agent.stop();
+    cleanup();
+  }
+});

@@ -27,7 +27,7 @@ import {
   type RemoteProtocol,
 } from './protocol.js';
 import { checkCompressionLevel, stackLayers, type Compression, type TlsDeflateOrder } from './transport.js';
-import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_TOTAL_FRAME_BYTES, RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
 import { CallBudget, CallTooLargeError, DEFAULT_MAX_CALL_BYTES, type CallLimits } from '../call-limits.js';
 import { RateLimitedLog } from '../../core/rate-limit.js';
 
@@ -103,13 +103,14 @@ export class AvroRpcServer {
     readonly maxConnectionBytes: number;
     readonly maxInflatedBytes: number;
     readonly maxTotalInflatedBytes: number;
+    readonly maxTotalFrameBytes: number;
   };
   readonly logger: Logger;
   /** Warnings that repeat per connection or per call: first logged, then counted. */
   readonly warnings: RateLimitedLog;
   readonly callLimits: CallLimits;
-  /** @internal Inflated bytes of unfinished frames held by all connections. */
-  inflatedHeld = 0;
+  /** @internal Bytes (inflated, with deflate) of unfinished frames held by all connections. */
+  framesHeld = 0;
 
   constructor(
     private readonly options: AvroRpcServerOptions,
@@ -129,6 +130,7 @@ export class AvroRpcServer {
       maxConnectionBytes: options.maxConnectionBytes ?? DEFAULT_MAX_CONNECTION_BYTES,
       maxInflatedBytes: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES,
       maxTotalInflatedBytes: options.maxTotalInflatedBytes ?? DEFAULT_MAX_TOTAL_INFLATED_BYTES,
+      maxTotalFrameBytes: options.maxTotalFrameBytes ?? DEFAULT_MAX_TOTAL_FRAME_BYTES,
     });
     this.logger = options.logger ?? silentLogger;
     this.warnings = new RateLimitedLog(this.logger);
@@ -238,8 +240,8 @@ class ServerConnection {
   private pending = 0;
   /** Estimated heap of the decoded calls running (CallBudget), bounded by maxConnectionBytes. */
   private heldBytes = 0;
-  /** With deflate: this connection's share of the server's inflatedHeld. */
-  private inflatedCounted = 0;
+  /** This connection's share of the server's framesHeld. */
+  private heldCounted = 0;
   private readonly inflating: boolean;
   private paused = false;
   /** Our responses are not being read (the write buffer is full). */
@@ -272,8 +274,8 @@ class ServerConnection {
       socket.once('close', () => {
         this.closed = true;
         this.clearStallTimer();
-        server.inflatedHeld -= this.inflatedCounted;
-        this.inflatedCounted = 0;
+        server.framesHeld -= this.heldCounted;
+        this.heldCounted = 0;
         server.removeConnection(this);
         this.stream.destroy();
         resolve();
@@ -293,15 +295,21 @@ class ServerConnection {
       this.fail(`frame:${(err as { code?: string }).code}`, (err as Error).message);
       return;
     }
-    if (this.inflating) {
-      const server = this.server;
-      const held = this.decoder.held;
-      server.inflatedHeld += held - this.inflatedCounted;
-      this.inflatedCounted = held;
-      const max = server.settings.maxTotalInflatedBytes;
-      if (server.inflatedHeld > max && held > 0) {
+    // One budget for the unfinished frames of all connections.
+    const server = this.server;
+    const held = this.decoder.held;
+    server.framesHeld += held - this.heldCounted;
+    this.heldCounted = held;
+    if (held > 0) {
+      const max = this.inflating ? server.settings.maxTotalInflatedBytes : server.settings.maxTotalFrameBytes;
+      if (server.framesHeld > max) {
         server.counters.framesRefused++;
-        this.fail('inflated', `unfinished frames of all connections inflate to more than ${max} bytes (max-total-inflated-bytes); this one holds ${held}`);
+        this.fail(
+          'all-frames',
+          this.inflating
+            ? `unfinished frames of all connections inflate to more than ${max} bytes (max-total-inflated-bytes); this one holds ${held}`
+            : `unfinished frames of all connections hold more than ${max} bytes (max-total-frame-bytes); this one holds ${held}`,
+        );
         return;
       }
     }

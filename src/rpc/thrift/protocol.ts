@@ -292,6 +292,11 @@ export class ThriftFrameDecoder {
     return this.available > 0;
   }
 
+  /** Bytes of the unfinished frame held. */
+  get held(): number {
+    return this.available;
+  }
+
   push(chunk: Buffer): Buffer[] {
     if (this.failed) throw thriftError(ThriftErrorCodes.FRAME, 'frame decoder used after a refused frame');
     if (chunk.length > 0) {

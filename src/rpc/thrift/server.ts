@@ -20,7 +20,7 @@ import {
   type ThriftMessageName,
   type ThriftProtocolName,
 } from './protocol.js';
-import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_TOTAL_FRAME_BYTES, RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
 import { DEFAULT_MAX_CALL_BYTES, type CallLimits, type CallTooLargeError } from '../call-limits.js';
 import { RateLimitedLog } from '../../core/rate-limit.js';
 
@@ -48,7 +48,9 @@ export class ThriftRpcServer {
   private readonly connections = new Set<ThriftConnection>();
   private readonly rules: IpFilterRule[] | undefined;
   private closing: Promise<void> | undefined;
-  readonly settings: { host: string; port: number; protocol: ThriftProtocolName; maxFrameBytes: number; frameStallTimeout: number; closeTimeout: number };
+  readonly settings: { host: string; port: number; protocol: ThriftProtocolName; maxFrameBytes: number; frameStallTimeout: number; closeTimeout: number; maxTotalFrameBytes: number };
+  /** @internal Bytes of unfinished frames held by all connections. */
+  framesHeld = 0;
 
   constructor(
     options: ThriftRpcServerOptions,
@@ -61,6 +63,7 @@ export class ThriftRpcServer {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       frameStallTimeout: options.frameStallTimeout ?? 60_000,
       closeTimeout: options.closeTimeout ?? 5000,
+      maxTotalFrameBytes: options.maxTotalFrameBytes ?? DEFAULT_MAX_TOTAL_FRAME_BYTES,
     });
     this.logger = options.logger ?? silentLogger;
     this.warnings = new RateLimitedLog(this.logger);
@@ -148,6 +151,8 @@ class ThriftConnection {
   private running = false;
   private closed = false;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** This connection's share of the server's framesHeld. */
+  private heldCounted = 0;
   private idle: (() => void) | undefined;
   private readonly closedPromise: Promise<void>;
 
@@ -161,6 +166,8 @@ class ThriftConnection {
       socket.once('close', () => {
         this.closed = true;
         this.clearStall();
+        server.framesHeld -= this.heldCounted;
+        this.heldCounted = 0;
         server.removeConnection(this);
         resolve();
       });
@@ -179,6 +186,16 @@ class ThriftConnection {
     } catch (err) {
       this.server.counters.framesRefused++;
       this.fail('frame', (err as Error).message);
+      return;
+    }
+    // One budget for the unfinished frames of all connections.
+    const server = this.server;
+    const held = this.decoder.held;
+    server.framesHeld += held - this.heldCounted;
+    this.heldCounted = held;
+    if (held > 0 && server.framesHeld > server.settings.maxTotalFrameBytes) {
+      server.counters.framesRefused++;
+      this.fail('all-frames', `unfinished frames of all connections hold more than ${server.settings.maxTotalFrameBytes} bytes (max-total-frame-bytes); this one holds ${held}`);
       return;
     }
     for (const f of frames) this.queue.push(f);
