@@ -319,3 +319,48 @@ ${fileRollSink('a1', out)}`;
     cleanup();
   }
 });
+
+test('thrift: a client that sends calls and never reads the replies is no longer read from; others are served', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const { dir, cleanup } = tempDir();
+  const agent = await startAgent(
+    rpcSourceJob('a1', 'thrift', port, 'a1.channels.c1.capacity = 100000\na1.channels.c1.transactionCapacity = 1000\na1.sinks = k1\na1.sinks.k1.type = null\na1.sinks.k1.channel = c1\n'),
+    { dir },
+  );
+  const hostile = net.connect(port, '127.0.0.1');
+  hostile.on('error', () => {});
+  try {
+    await new Promise<void>((r) => hostile.once('connect', () => r()));
+    // 64 KB of small append calls per write, up to 30 MB, until the agent takes nothing for 2 s.
+    const one = encodeCall('compact', 'append', 1, [{ headers: {}, body: Buffer.from('x') }]);
+    const chunk = Buffer.concat(new Array<Buffer>(Math.floor(65536 / one.length)).fill(one));
+    const total = 30 * 1024 * 1024;
+    let sent = 0;
+    let stalled = false;
+    while (sent < total && !stalled) {
+      sent += chunk.length;
+      if (hostile.write(chunk)) continue;
+      stalled = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => {
+          hostile.off('drain', onDrain);
+          resolve(true);
+        }, 2000);
+        const onDrain = (): void => {
+          clearTimeout(t);
+          resolve(false);
+        };
+        hostile.once('drain', onDrain);
+      });
+    }
+    assert.ok(stalled, `the agent read all ${sent} bytes from a client that never reads its replies`);
+    assert.ok(sent < 12 * 1024 * 1024, `the agent read ${sent} bytes before it stopped reading`);
+    const c = new ThriftRpcClient({ host: '127.0.0.1', port, connectTimeout: 5000, requestTimeout: 10_000 });
+    await c.connect();
+    await c.appendBatch([ev('after')]);
+    await c.close();
+  } finally {
+    hostile.destroy();
+    await agent.stop();
+    cleanup();
+  }
+});

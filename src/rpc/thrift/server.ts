@@ -144,6 +144,9 @@ export class ThriftRpcServer {
   }
 }
 
+/** Replies written and not yet taken by the client above which a connection is not read. */
+const MAX_UNSENT_REPLY_BYTES = 64 * 1024;
+
 class ThriftConnection {
   private readonly decoder: ThriftFrameDecoder;
   private readonly remote: string;
@@ -251,6 +254,9 @@ class ThriftConnection {
     this.running = true;
     try {
       while (!this.closed && this.queue.length > 0) await this.serve(this.queue.shift()!);
+      // A client that sends calls and never reads the replies would grow our write
+      // buffer without bound: read on only once they are taken.
+      if (!this.closed && this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) await this.repliesTaken();
     } finally {
       this.running = false;
     }
@@ -300,6 +306,19 @@ class ThriftConnection {
     if (ok) c.callsOk++;
     else c.callsFailed++;
     this.write(encodeReply(protocol, kind, call.seqid, ok ? 'OK' : 'FAILED'));
+  }
+
+  /** Resolves when the socket's write buffer drained or the connection closed. */
+  private repliesTaken(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private write(frame: Buffer): void {
