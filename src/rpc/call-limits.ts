@@ -82,5 +82,5 @@ export class CallBudget {
   }
 }
 
-/** The limits' option keys and defaults, shared by the avro and thrift sources (flume-ts extensions). */
+/** Default of the sources' max-call-bytes (a flume-ts extension). */
 export const DEFAULT_MAX_CALL_BYTES = 128 * 1024 * 1024;
