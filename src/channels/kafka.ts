@@ -1,5 +1,5 @@
 import type { EachBatchPayload, Message } from 'kafkajs';
-import { AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
+import { AvailabilitySignal, BaseTransaction, RateLimitedLog, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { GroupConsumer } from '../kafka/consumer.js';
 import { KafkaProducer } from '../kafka/producer.js';
@@ -87,6 +87,8 @@ function settingsFor(o: KafkaChannelOptions, ctx: Context): { producer: KafkaSet
  * channel's size is what was fetched and not yet taken.
  */
 export class KafkaChannel implements Channel {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   /** Flume's Kafka channel counters, with its timers (ms) and rolled-back transactions. */
   readonly counter: ChannelCounter & Record<'KafkaEventGetTimer' | 'KafkaEventSendTimer' | 'KafkaCommitTimer' | 'RollbackCount', number>;
   /** Committed events live in Kafka: a crash loses none. */
@@ -111,6 +113,7 @@ export class KafkaChannel implements Channel {
     settings: { producer: KafkaSettings; consumer: KafkaSettings },
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     this.counter = new ChannelCounter(name, 0).extend(['KafkaEventGetTimer', 'KafkaEventSendTimer', 'KafkaCommitTimer', 'RollbackCount'] as const);
     this.topic = o['kafka.topic'];
     this.label = `Kafka channel ${name}`;
@@ -190,7 +193,7 @@ export class KafkaChannel implements Channel {
           event = decodeFlumeEvent(value);
         } catch (err) {
           // Skipped and marked done, so its offset is committed with the next take.
-          this.logger.warn(`${this.label}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
+          this.failures.warn('not-avro', `${this.label}: ${batch.topic}/${batch.partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
           event = { headers: {}, body: value };
           done = true;
         }
@@ -280,7 +283,7 @@ export class KafkaChannel implements Channel {
       this.counter.KafkaCommitTimer += Date.now() - t0;
     } catch (err) {
       // The events were delivered; a lost commit only means they may be delivered again.
-      this.logger.warn(`${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
+      this.failures.warn('commit', `${this.label}: offset commit failed (${(err as Error).message}); events may be delivered again`);
     }
   }
 }

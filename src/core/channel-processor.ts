@@ -2,6 +2,7 @@ import type { Channel } from './channel.js';
 import { compactSlices, type FlumeEvent } from './event.js';
 import type { Interceptor, ChannelSelector } from './routing.js';
 import type { Logger } from './logger.js';
+import { RateLimitedLog } from './rate-limit.js';
 import { withTransaction } from './transaction.js';
 import { ChannelError, ErrorCodes } from './errors.js';
 import { ChannelProcessorCounter } from './counters.js';
@@ -25,17 +26,20 @@ export class ChannelProcessor {
    * client fixed the batch (an avro appendBatch) hand it over whole, as Flume does.
    */
   readonly maxBatchSize: number;
+  /** An optional channel that is full refuses every batch: one line per channel, then a count. */
+  private readonly optionalFailures: RateLimitedLog;
 
   constructor(
     readonly selector: ChannelSelector,
     private readonly interceptors: readonly Interceptor[],
-    private readonly logger: Logger,
+    logger: Logger,
     sourceName = 'source',
   ) {
     this.counters = new ChannelProcessorCounter(sourceName);
     let max = Infinity;
     for (const ch of selector.allChannels) max = Math.min(max, ch.transactionCapacity);
     this.maxBatchSize = Number.isFinite(max) && max > 0 ? max : 100;
+    this.optionalFailures = new RateLimitedLog(logger);
   }
 
   async initialize(): Promise<void> {
@@ -45,6 +49,7 @@ export class ChannelProcessor {
   async close(): Promise<void> {
     for (const i of this.interceptors) await i.close?.();
     await this.selector.close?.();
+    this.optionalFailures.flush();
   }
 
   /** One event, as Flume's processEvent. */
@@ -97,7 +102,7 @@ export class ChannelProcessor {
       await withTransaction(ch, (tx) => tx.put(events));
     } catch (err) {
       this.counters.OptionalChannelPutFailCount += events.length;
-      this.logger.warn(`Unable to put batch on optional channel ${ch.name}: ${(err as Error).message}`);
+      this.optionalFailures.warn(`optional:${ch.name}`, `Unable to put batch on optional channel ${ch.name}: ${(err as Error).message}`);
     }
   }
 }

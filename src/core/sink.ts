@@ -2,6 +2,7 @@ import type { Channel } from './channel.js';
 import type { Lifecycle, Status } from './lifecycle.js';
 import { sleep, yieldToLoop } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { RateLimitedLog } from './rate-limit.js';
 
 /**
  * A sink takes a batch from its one channel inside a transaction, writes it, and
@@ -67,6 +68,8 @@ export class SinkRunner {
   private draining = false;
   /** The last delivery error, until a batch is delivered again (for health reports). */
   lastError: Error | undefined;
+  /** A sink failing on every try would log a line per back-off: one line per kind of failure, then a count. */
+  private readonly failures: RateLimitedLog;
 
   constructor(
     private readonly processor: SinkProcessor,
@@ -75,6 +78,7 @@ export class SinkRunner {
     private readonly failureBackoffMs = SINK_FAILURE_BACKOFF_MS,
   ) {
     this.channels = [...new Set(processor.sinks.map((s) => s.channel))];
+    this.failures = new RateLimitedLog(logger);
   }
 
   async start(): Promise<void> {
@@ -92,6 +96,7 @@ export class SinkRunner {
     clearTimeout(deadline);
     this.abort.abort();
     await this.processor.stop();
+    this.failures.flush();
   }
 
   private wake: (() => void) | undefined;
@@ -128,7 +133,7 @@ export class SinkRunner {
         }
       } catch (err) {
         this.lastError = err as Error;
-        this.logger.error(`Unable to deliver event from ${this.name}: ${(err as Error).message}`);
+        this.failures.error(`deliver:${(err as { code?: string }).code ?? ''}`, `Unable to deliver event from ${this.name}: ${(err as Error).message}`);
         if (this.logger.isDebugEnabled) this.logger.debug((err as Error).stack ?? String(err));
         await sleep(this.failureBackoffMs, signal);
       }

@@ -1,6 +1,7 @@
 import type { Lifecycle, Status } from './lifecycle.js';
 import { sleep, yieldToLoop } from './lifecycle.js';
 import type { Logger } from './logger.js';
+import { RateLimitedLog } from './rate-limit.js';
 import { ChannelError } from './errors.js';
 
 /**
@@ -36,7 +37,12 @@ export class PollableSourceRunner {
     private readonly source: PollableSource,
     private readonly name: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.failures = new RateLimitedLog(logger);
+  }
+
+  /** process() failing on every poll would log a line per back-off: one per kind, then a count. */
+  private readonly failures: RateLimitedLog;
 
   start(): void {
     this.loop = this.run();
@@ -45,6 +51,7 @@ export class PollableSourceRunner {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    this.failures.flush();
   }
 
   private async run(): Promise<void> {
@@ -65,7 +72,7 @@ export class PollableSourceRunner {
           this.logger.debug(`source ${this.name}: ${(err as Error).message}`);
           await yieldToLoop();
         } else {
-          this.logger.error(`source ${this.name}: unhandled error in process(): ${(err as Error).stack ?? err}`);
+          this.failures.error(`process:${(err as { code?: string }).code ?? ''}`, `source ${this.name}: unhandled error in process(): ${(err as Error).stack ?? err}`);
           await sleep(this.source.maxBackoffSleep, signal);
         }
       }

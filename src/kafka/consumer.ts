@@ -1,6 +1,7 @@
 import type { Consumer, ConsumerConfig, EachBatchHandler, Kafka } from 'kafkajs';
 import type { Logger } from '../core/logger.js';
 import { sleep } from '../core/lifecycle.js';
+import { RateLimitedLog } from '../core/rate-limit.js';
 import { RangeAssigner } from './assigner.js';
 
 export interface GroupConsumerOptions {
@@ -43,7 +44,12 @@ export class GroupConsumer {
   private readonly abort = new AbortController();
   private wakeOnStop: (() => void) | undefined;
 
-  constructor(private readonly o: GroupConsumerOptions) {}
+  /** A broker that stays down fails every retry: one line per kind, then a count. */
+  private readonly failures: RateLimitedLog;
+
+  constructor(private readonly o: GroupConsumerOptions) {
+    this.failures = new RateLimitedLog(o.logger);
+  }
 
   /** The live consumer, if any (for commitOffsets outside eachBatch). */
   get current(): Consumer | undefined {
@@ -85,7 +91,7 @@ export class GroupConsumer {
       consumer.on(consumer.events.CRASH, (e) => {
         if (signal.aborted) return;
         if (e.payload.restart) {
-          o.logger.warn(`${o.label}: consumer failed (${e.payload.error.message}); kafkajs restarts it`);
+          this.failures.warn('crash', `${o.label}: consumer failed (${e.payload.error.message}); kafkajs restarts it`);
         } else {
           crashed!(e.payload.error);
         }
@@ -117,7 +123,7 @@ export class GroupConsumer {
       // Also when stopping: a connect still under way when stop() ran ends here.
       await consumer.disconnect().catch(() => {});
       if (signal.aborted) break;
-      o.logger.warn(`${o.label}: ${failure} in ${wait} ms`);
+      this.failures.warn('retry', `${o.label}: ${failure} in ${wait} ms`);
       await sleep(wait, signal);
       wait = Math.min(wait * 2, o.maxBackoffMs);
     }

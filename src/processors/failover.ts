@@ -1,4 +1,4 @@
-import { ErrorCodes, FlumeError, defineSinkProcessor, opt, type Context, type Logger, type OptionProblem, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
+import { ErrorCodes, FlumeError, RateLimitedLog, defineSinkProcessor, opt, type Context, type Logger, type OptionProblem, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
 
 export const options = {
   maxpenalty: opt.duration(30000, 'Longest time (ms) a failed sink is left out before it is tried again.', { unit: 'ms', min: 0, max: 86_400_000 }),
@@ -60,6 +60,8 @@ interface FailedSink {
  * When every sink has failed the call throws and the events stay in the channel.
  */
 export class FailoverSinkProcessor implements SinkProcessor {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   /** Live sinks by priority, highest first. */
   private readonly live: Array<{ priority: number; sink: Sink }> = [];
   /** Failed sinks, earliest refresh first. */
@@ -73,6 +75,7 @@ export class FailoverSinkProcessor implements SinkProcessor {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     const byName = new Map(sinks.map((s) => [s.name, s] as const));
     let nextPrio = 0;
     for (const name of javaHashMapOrder(sinks.map((s) => s.name))) {
@@ -119,7 +122,7 @@ export class FailoverSinkProcessor implements SinkProcessor {
         cur.sequentialFailures++;
         cur.refresh = this.now() + this.penalty(cur.sequentialFailures);
         this.addFailed(cur);
-        this.logger.warn(`Sink ${cur.sink.name} failed again (${(err as Error).message}); next try in ${cur.refresh - this.now()} ms`);
+        this.failures.warn(`again:${cur.sink.name}`, `Sink ${cur.sink.name} failed again (${(err as Error).message}); next try in ${cur.refresh - this.now()} ms`);
       }
     }
     while (this.active) {
@@ -127,7 +130,7 @@ export class FailoverSinkProcessor implements SinkProcessor {
       try {
         return await sink.process();
       } catch (err) {
-        this.logger.warn(`Sink ${sink.name} failed and has been sent to failover list: ${(err as Error).message}`);
+        this.failures.warn(`failed:${sink.name}`, `Sink ${sink.name} failed and has been sent to failover list: ${(err as Error).message}`);
         this.active = this.moveActiveToDead();
       }
     }

@@ -1,4 +1,4 @@
-import { ErrorCodes, FlumeError, defineSinkProcessor, opt, resolveOptions, specKeys, throwOnErrors, type ComponentLookup, type Context, type Logger, type OptionProblem, type OptionsSpec, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
+import { ErrorCodes, FlumeError, RateLimitedLog, defineSinkProcessor, opt, resolveOptions, specKeys, throwOnErrors, type ComponentLookup, type Context, type Logger, type OptionProblem, type OptionsSpec, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
 import { DEFAULT_MAX_TIMEOUT_MS, RandomSelector, RoundRobinSelector, lookupSinkSelector, type SinkSelector } from './sink-selector.js';
 
 export const options = {
@@ -50,11 +50,15 @@ function checkSelector(selector: string, ctx: Context, registry: ComponentLookup
  * events stay in the channel.
  */
 export class LoadBalancingSinkProcessor implements SinkProcessor {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   constructor(
     readonly sinks: readonly Sink[],
     private readonly selector: SinkSelector,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.failures = new RateLimitedLog(this.logger);
+  }
 
   async start(): Promise<void> {
     for (const s of this.sinks) await s.start();
@@ -72,7 +76,7 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
         return await sink.process();
       } catch (err) {
         this.selector.informSinkFailed(sink);
-        this.logger.warn(`Sink ${sink.name} failed to consume event (${(err as Error).message}). Attempting next sink if available.`);
+        this.failures.warn(`consume:${sink.name}`, `Sink ${sink.name} failed to consume event (${(err as Error).message}). Attempting next sink if available.`);
       }
     }
     throw new FlumeError(ErrorCodes.SINK_DELIVERY, 'All configured sinks have failed');

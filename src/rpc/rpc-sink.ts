@@ -1,5 +1,5 @@
 import { CLIENT_TLS_OPTIONS, sslGlobal, storeProblems, tlsKeyProblems } from './tls.js';
-import { ChannelError, ErrorCodes, FlumeError, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import { ChannelError, ErrorCodes, FlumeError, RateLimitedLog, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 /** Flume replaces a timeout below one second by the default (with a warning). */
 const MIN_TIMEOUT_MS = 1000;
@@ -38,6 +38,8 @@ export interface RpcClientLike {
  * dead peer.
  */
 export class RpcSink<C extends RpcClientLike> implements Sink {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   private client: C | undefined;
   private connectedAt = 0;
   private makeClient: (() => C) | undefined;
@@ -53,6 +55,7 @@ export class RpcSink<C extends RpcClientLike> implements Sink {
     private readonly logger: Logger,
     private readonly counter: SinkCounter,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     this.target = `${o.hostname}:${o.port}`;
   }
 
@@ -98,7 +101,7 @@ export class RpcSink<C extends RpcClientLike> implements Sink {
       }
       if (err instanceof ChannelError) {
         this.counter.ChannelReadFail++;
-        this.logger.error(`Rpc sink ${this.name}: unable to get events from channel ${this.channel.name}: ${err.message}`);
+        this.failures.error('take', `Rpc sink ${this.name}: unable to get events from channel ${this.channel.name}: ${err.message}`);
         return 'BACKOFF';
       }
       throw err;
@@ -136,7 +139,7 @@ export class RpcSink<C extends RpcClientLike> implements Sink {
       this.counter.ConnectionClosedCount++;
     } catch (err) {
       this.counter.ConnectionFailedCount++;
-      this.logger.error(`Rpc sink ${this.name}: closing the connection to ${this.target} failed: ${(err as Error).message}`);
+      this.failures.error('close', `Rpc sink ${this.name}: closing the connection to ${this.target} failed: ${(err as Error).message}`);
     }
   }
 }

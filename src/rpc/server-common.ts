@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from '../plugin-api/index.js';
+import type { CallLimits, CallTooLargeError } from './call-limits.js';
 
 /** Settings every RPC server (Avro, Thrift) takes. */
 export interface RpcServerCommonOptions {
@@ -22,6 +23,16 @@ export interface RpcServerCommonOptions {
   frameStallTimeout?: number;
   /** How long close() lets running calls finish before dropping connections (ms, default 5000). */
   closeTimeout?: number;
+  /**
+   * The most bytes of unfinished frames all connections together may hold (default
+   * 512 MiB); the connection that goes beyond it is closed. (Avro with deflate uses
+   * maxTotalInflatedBytes instead.)
+   */
+  maxTotalFrameBytes?: number;
+  /** What one call may expand to; a call beyond it is answered FAILED without being decoded (default: no event limit, 128 MiB). */
+  callLimits?: CallLimits;
+  /** Told of each call refused by callLimits (after FAILED is sent); without it the server logs a rate-limited warning. */
+  onCallRefused?: (kind: 'append' | 'appendBatch', err: CallTooLargeError) => void;
   logger?: Logger;
 }
 
@@ -46,7 +57,11 @@ export class RpcServerCounters {
   eventsReceived = 0;
   callsOk = 0;
   callsFailed = 0;
+  /** Answered FAILED without decoding: beyond callLimits (also counted in callsFailed). */
+  callsRefused = 0;
 }
+
+export const DEFAULT_MAX_TOTAL_FRAME_BYTES = 512 * 1024 * 1024;
 
 /** Listens; resolves with the bound address, rejects with the listen error (port in use, ...). */
 export function listenServer(server: net.Server, host: string, port: number, logger: Logger, label: string): Promise<net.AddressInfo> {

@@ -1,7 +1,7 @@
 import { promises as fsp, constants as fsc, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { ConfigError, ErrorCodes, defineSink, opt, resolveOptions, setLongTimeout, withTransaction, type Channel, type LongTimer, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import { ConfigError, ErrorCodes, RateLimitedLog, defineSink, opt, resolveOptions, setLongTimeout, withTransaction, type Channel, type LongTimer, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
 
 export const options = {
   'sink.directory': opt.requiredString('Directory the files are written to; it must exist.'),
@@ -44,6 +44,8 @@ export class RollingFileSink implements Sink {
   private busy: Promise<unknown> = Promise.resolve();
   /** Until when writes go through the thread pool (see SLOW_WRITE_MS). */
   private asyncUntil = 0;
+  /** A roll failing on every interval (a broken disk): one line, then a count. */
+  private readonly failures: RateLimitedLog;
 
   constructor(
     readonly name: string,
@@ -53,7 +55,9 @@ export class RollingFileSink implements Sink {
     private readonly logger: Logger,
     private readonly counter: SinkCounter,
     private readonly slowWriteMs = SLOW_WRITE_MS,
-  ) {}
+  ) {
+    this.failures = new RateLimitedLog(logger);
+  }
 
   async start(): Promise<void> {
     const dir = this.o['sink.directory'];
@@ -70,7 +74,7 @@ export class RollingFileSink implements Sink {
     if (every > 0) {
       const arm = (): void => {
         this.timer = setLongTimeout(() => {
-          this.busy = this.busy.then(() => this.closeFile()).catch((err) => this.logger.error(`file_roll ${this.name}: roll failed: ${(err as Error).message}`));
+          this.busy = this.busy.then(() => this.closeFile()).catch((err) => this.failures.error('roll', `file_roll ${this.name}: roll failed: ${(err as Error).message}`));
           arm();
         }, every * 1000).unref();
       };

@@ -1,7 +1,8 @@
 import { ErrorCodes, defineSource, opt, type Context, type Logger, type OptionProblem, type Options } from '../plugin-api/index.js';
 import { AvroRpcServer } from '../rpc/avro/server.js';
 import { parseIpFilterRules } from '../rpc/avro/ip-filter.js';
-import { RpcSource, type RpcSourceProtocol } from '../rpc/rpc-source.js';
+import { CALL_LIMIT_OPTIONS, RpcSource, type RpcSourceProtocol } from '../rpc/rpc-source.js';
+import { DEFAULT_MAX_CONNECTION_BYTES, DEFAULT_MAX_INFLATED_BYTES, DEFAULT_MAX_TOTAL_INFLATED_BYTES } from '../rpc/avro/server.js';
 import { SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems } from '../rpc/tls.js';
 
 export const options = {
@@ -14,6 +15,23 @@ export const options = {
   ),
   'compression-type': opt.enum(['none', 'deflate'], 'none', 'deflate: the whole connection is one zlib stream each way; it must match the sender.'),
   ...SERVER_TLS_OPTIONS,
+  ...CALL_LIMIT_OPTIONS,
+  'max-connection-bytes': opt.integer(
+    DEFAULT_MAX_CONNECTION_BYTES,
+    'flume-ts extension: most memory (as max-call-bytes estimates it) the calls of one connection may hold while they are being stored; reading from that connection pauses beyond it.',
+    { min: 64 * 1024, max: 2 ** 40 },
+  ),
+  'max-inflated-bytes': opt.integer(
+    DEFAULT_MAX_INFLATED_BYTES,
+    'flume-ts extension, with compression-type = deflate: most bytes one frame may inflate to; a larger frame closes the connection (counted in EventReadFail).',
+    { min: 64 * 1024, max: 64 * 1024 * 1024 },
+  ),
+  'max-total-inflated-bytes': opt.integer(
+    DEFAULT_MAX_TOTAL_INFLATED_BYTES,
+    'flume-ts extension, with compression-type = deflate: most inflated bytes of unfinished frames all connections together may hold; ' +
+      'the connection that goes beyond it is closed (counted in EventReadFail), the others are served.',
+    { min: 64 * 1024, max: 2 ** 40 },
+  ),
   ipFilter: opt.boolean(false, 'Filter connections by remote address with ipFilterRules.'),
   ipFilterRules: opt.optionalString(
     'Comma-separated rules allow|deny:ip|name:<pattern> (* and ? globs), e.g. allow:ip:127.*,allow:name:localhost,deny:ip:*. The first matching rule decides; a connection no rule matches is accepted.',
@@ -25,7 +43,7 @@ function avroProtocol(name: string, o: AvroSourceOptions, ctx: Context, logger: 
   return {
     label: 'Avro',
     describe: `compression ${o['compression-type']}, ssl ${o.ssl ? 'on' : 'off'}`,
-    makeServer(handler) {
+    makeServer(handler, bounds) {
       const tlsOptions = o.ssl ? serverTlsOptions(ctx, o) : undefined;
       if (o.threads !== undefined) logger.debug(`Avro source ${name}: threads = ${o.threads} has no effect (one event loop serves every connection)`);
       const rules = o.ipFilter ? o.ipFilterRules : undefined;
@@ -35,6 +53,12 @@ function avroProtocol(name: string, o: AvroSourceOptions, ctx: Context, logger: 
           host: o.bind,
           port: o.port,
           compression: o['compression-type'],
+          callLimits: { maxEvents: bounds.maxEvents, maxBytes: o['max-call-bytes'] },
+          onCallRefused: bounds.onCallRefused,
+          maxConnectionBytes: o['max-connection-bytes'],
+          maxInflatedBytes: o['max-inflated-bytes'],
+          maxTotalInflatedBytes: o['max-total-inflated-bytes'],
+          maxTotalFrameBytes: o['max-total-frame-bytes'],
           ...(tlsOptions ? { tls: tlsOptions } : {}),
           ...(rules !== undefined ? { ipFilterRules: rules } : {}),
           logger,

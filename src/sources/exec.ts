@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TextDecoder } from 'node:util';
-import { SlicedEvent, defineSource, opt, setLongTimeout, sleep, type LongTimer, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { RateLimitedLog, SlicedEvent, defineSource, opt, setLongTimeout, sleep, type LongTimer, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   command: opt.requiredString('The command to run; each line of its standard output becomes an event.'),
@@ -22,6 +22,8 @@ type ExecOptions = Options<typeof options>;
  * lost (the command blocks on its full pipe meanwhile).
  */
 class ExecSource implements EventDrivenSource {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   readonly kind = 'event-driven';
   private child: ChildProcess | undefined;
   private readonly abort = new AbortController();
@@ -35,6 +37,7 @@ class ExecSource implements EventDrivenSource {
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     const cs = o.charset.toLowerCase();
     this.decoder = cs === 'utf-8' || cs === 'utf8' ? undefined : new TextDecoder(cs);
   }
@@ -139,7 +142,7 @@ class ExecSource implements EventDrivenSource {
         finish();
       });
       child.on('error', (err) => {
-        this.logger.error(`exec source ${this.name}: cannot run [${this.o.command}]: ${err.message}`);
+        this.failures.error('spawn', `exec source ${this.name}: cannot run [${this.o.command}]: ${err.message}`);
         exitCode = err.message;
         outDone = true;
         exited = true;
@@ -168,7 +171,7 @@ class ExecSource implements EventDrivenSource {
           this.logger.warn(`exec source ${this.name}: stopping with ${events.length} line(s) not stored: ${(err as Error).message}`);
           return;
         }
-        this.logger.warn(`exec source ${this.name}: channel refused ${events.length} line(s) (${(err as Error).message}); retrying in ${wait} ms`);
+        this.failures.warn('refused', `exec source ${this.name}: channel refused ${events.length} line(s) (${(err as Error).message}); retrying in ${wait} ms`);
       }
       await sleep(wait, this.abort.signal);
       wait = Math.min(wait * 2, 5000);

@@ -1,5 +1,5 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { ErrorCodes, defineSource, opt, sleep, type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { ErrorCodes, RateLimitedLog, defineSource, opt, sleep, type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter } from '../plugin-api/index.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { GroupConsumer } from '../kafka/consumer.js';
 import { decodeFlumeEvent } from '../kafka/flume-event.js';
@@ -36,6 +36,8 @@ function settingsFor(o: KafkaSourceOptions, ctx: Context): KafkaSettings {
  * last batch stored. A batch the channel refuses is retried with back-off.
  */
 class KafkaSource implements EventDrivenSource {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   readonly kind = 'event-driven';
   private readonly group: GroupConsumer;
   private readonly abort = new AbortController();
@@ -56,6 +58,7 @@ class KafkaSource implements EventDrivenSource {
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     const h = ctx.subProperties('header.');
     this.headerMap = h.keys().map((k) => [k, h.getString(k)!]);
     this.chunk = Math.max(1, Math.min(o.batchSize, processor.maxBatchSize));
@@ -125,7 +128,7 @@ class KafkaSource implements EventDrivenSource {
           e = decodeFlumeEvent(m.value ?? Buffer.alloc(0));
         } catch (err) {
           this.counter.EventReadFail++;
-          this.logger.warn(`${this.label}: ${topic}/${partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
+          this.failures.warn('not-avro', `${this.label}: ${topic}/${partition}@${m.offset} is not an AvroFlumeEvent (${(err as Error).message}); skipped`);
           continue;
         }
       } else {
@@ -166,7 +169,7 @@ class KafkaSource implements EventDrivenSource {
         return true;
       } catch (err) {
         this.counter.ChannelWriteFail++;
-        this.logger.warn(`${this.label}: channel refused ${events.length} events (${(err as Error).message}); retrying in ${wait} ms`);
+        this.failures.warn('refused', `${this.label}: channel refused ${events.length} events (${(err as Error).message}); retrying in ${wait} ms`);
       }
       if (this.abort.signal.aborted || !p.isRunning()) return false;
       await sleep(wait, this.abort.signal);

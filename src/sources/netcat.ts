@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { RateLimitedLog, SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),
@@ -16,6 +16,12 @@ const OK = Buffer.from('OK\n');
 const EMPTY = Buffer.alloc(0);
 /** Bytes read and not yet stored above which a connection stops reading (its client then waits). */
 const QUEUE_BYTES = 256 * 1024;
+/**
+ * Replies written and not yet taken by the client above which a connection stops
+ * reading until they drain: a client that sends lines and never reads its OKs would
+ * otherwise grow our write buffer by 3 bytes per line, without bound.
+ */
+const REPLY_BYTES = 64 * 1024;
 
 /**
  * Flume's netcat source: one event per `\n`-terminated line (a `\r` before it is
@@ -26,10 +32,14 @@ const QUEUE_BYTES = 256 * 1024;
  * is stored, so a slow channel slows the client instead of growing a buffer.
  */
 class NetcatSource implements EventDrivenSource {
+  /** Warnings that can repeat per event, batch, retry or connection: first logged, then counted. */
+  private readonly failures: RateLimitedLog;
   readonly kind = 'event-driven';
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Connections waiting for their replies to drain; stop() releases them. */
+  private readonly replyWaits = new Set<() => void>();
   private readonly decoder: TextDecoder | undefined;
   private stopping = false;
 
@@ -40,6 +50,7 @@ class NetcatSource implements EventDrivenSource {
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
   ) {
+    this.failures = new RateLimitedLog(this.logger);
     const enc = o.encoding.toLowerCase().replace(/_/g, '-');
     this.decoder = enc === 'utf-8' || enc === 'utf8' ? undefined : new TextDecoder(enc);
   }
@@ -64,6 +75,7 @@ class NetcatSource implements EventDrivenSource {
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.stopping = true;
     for (const s of this.sockets) s.pause();
+    for (const release of [...this.replyWaits]) release();
     // What was read before the pause is still stored (a store may start another).
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     for (const s of this.sockets) s.destroy();
@@ -128,11 +140,17 @@ class NetcatSource implements EventDrivenSource {
         if (ok && eof) ok = cut(undefined, true, events);
         const batch = this.processor.maxBatchSize;
         for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
+        if (socket.writableLength > REPLY_BYTES && !socket.destroyed && !this.stopping) {
+          // The client is not reading its replies: read no more from it until it does.
+          socket.pause();
+          await this.repliesDrained(socket);
+          if (!this.stopping && !refused && queued <= QUEUE_BYTES) socket.resume();
+        }
         if (!ok) {
           refused = true;
           pending = undefined;
           this.counter.EventReadFail++;
-          this.logger.warn(`Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
+          this.failures.warn('too-long', `Client sent event exceeding the maximum length (source ${this.name}, ${socket.remoteAddress}:${socket.remotePort})`);
           socket.end(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
         } else if (eof) socket.end();
       }
@@ -142,7 +160,7 @@ class NetcatSource implements EventDrivenSource {
       if (pumping) return;
       const p = pump()
         .catch((err) => {
-          this.logger.error(`netcat source ${this.name}: ${(err as Error).message}`);
+          this.failures.error('connection', `netcat source ${this.name}: ${(err as Error).message}`);
           socket.destroy();
         })
         .finally(() => {
@@ -169,6 +187,21 @@ class NetcatSource implements EventDrivenSource {
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.counter.OpenConnectionCount = this.sockets.size;
+    });
+  }
+
+  /** Resolves when the socket's write buffer drained, it closed, or the source stops. */
+  private repliesDrained(socket: net.Socket): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        this.replyWaits.delete(done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+      this.replyWaits.add(done);
     });
   }
 
@@ -219,7 +252,7 @@ class NetcatSource implements EventDrivenSource {
       if (this.o['ack-every-event']) reply = events.length === 1 ? OK : Buffer.alloc(3 * events.length, OK);
     } catch (err) {
       this.counter.ChannelWriteFail++;
-      this.logger.warn(`Error processing event. ${(err as Error).message}`);
+      this.failures.warn('process', `Error processing event. ${(err as Error).message}`);
       reply = `FAILED: ${(err as Error).message}\n`.repeat(events.length);
     }
     if (reply !== undefined && !socket.destroyed && socket.writable) socket.write(reply);

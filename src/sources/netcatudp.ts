@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineSource, opt, type ChannelProcessor, type EventDrivenSource, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { RateLimitedLog, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.string('0.0.0.0', 'Address to listen on.'),
@@ -20,6 +20,8 @@ class NetcatUdpSource implements EventDrivenSource {
   readonly kind = 'event-driven';
   private socket: dgram.Socket | undefined;
   private inflight = new Set<Promise<void>>();
+  /** A full channel refuses every datagram of a burst: one line, then a count. */
+  private readonly warnings: RateLimitedLog;
 
   constructor(
     private readonly name: string,
@@ -27,7 +29,9 @@ class NetcatUdpSource implements EventDrivenSource {
     private readonly processor: ChannelProcessor,
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.warnings = new RateLimitedLog(logger);
+  }
 
   start(): Promise<void> {
     const type = net.isIPv6(this.o.bind) ? 'udp6' : 'udp4';
@@ -44,7 +48,7 @@ class NetcatUdpSource implements EventDrivenSource {
         },
         (err: Error) => {
           this.counter.ChannelWriteFail++;
-          this.logger.warn(`Error processing datagram from ${rinfo.address}:${rinfo.port}: ${err.message}`);
+          this.warnings.warn('process', `Error processing datagram from ${rinfo.address}:${rinfo.port}: ${err.message}`);
         },
       );
       this.inflight.add(p);
@@ -66,6 +70,7 @@ class NetcatUdpSource implements EventDrivenSource {
   async stop(): Promise<void> {
     await new Promise<void>((r) => (this.socket ? this.socket.close(() => r()) : r()));
     await Promise.allSettled([...this.inflight]);
+    this.warnings.flush();
   }
 }
 

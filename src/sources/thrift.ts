@@ -1,6 +1,6 @@
 import { ErrorCodes, defineSource, opt, type Context, type Logger, type OptionProblem, type Options } from '../plugin-api/index.js';
 import { ThriftRpcServer } from '../rpc/thrift/server.js';
-import { RpcSource, type RpcSourceProtocol } from '../rpc/rpc-source.js';
+import { CALL_LIMIT_OPTIONS, RpcSource, type RpcSourceProtocol } from '../rpc/rpc-source.js';
 import { SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems } from '../rpc/tls.js';
 
 export const options = {
@@ -12,6 +12,7 @@ export const options = {
   'agent-principal': opt.optionalString('Kerberos principal of the agent (only with kerberos, which is not supported).'),
   'agent-keytab': opt.optionalString('Kerberos keytab of the agent (only with kerberos, which is not supported).'),
   ...SERVER_TLS_OPTIONS,
+  ...CALL_LIMIT_OPTIONS,
 };
 
 type ThriftSourceOptions = Options<typeof options>;
@@ -20,10 +21,22 @@ function thriftProtocol(name: string, o: ThriftSourceOptions, ctx: Context, logg
   return {
     label: 'Thrift',
     describe: `protocol ${o.protocol}, ssl ${o.ssl ? 'on' : 'off'}`,
-    makeServer(handler) {
+    makeServer(handler, bounds) {
       const tlsOptions = o.ssl ? serverTlsOptions(ctx, o) : undefined;
       if (o.threads !== undefined) logger.debug(`Thrift source ${name}: threads = ${o.threads} has no effect (one event loop serves every connection)`);
-      return new ThriftRpcServer({ host: o.bind, port: o.port, protocol: o.protocol, ...(tlsOptions ? { tls: tlsOptions } : {}), logger }, handler);
+      return new ThriftRpcServer(
+        {
+          host: o.bind,
+          port: o.port,
+          protocol: o.protocol,
+          ...(tlsOptions ? { tls: tlsOptions } : {}),
+          callLimits: { maxEvents: bounds.maxEvents, maxBytes: o['max-call-bytes'] },
+          onCallRefused: bounds.onCallRefused,
+          maxTotalFrameBytes: o['max-total-frame-bytes'],
+          logger,
+        },
+        handler,
+      );
     },
     serverCounts: (server) => ({ open: server.counters.connectionsOpen, readFails: server.counters.connectionsFailed + server.counters.exceptions }),
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tcpExchange, eventually, jobText, netcatJob } from '../support/agent.js';
-import { kcatConsume, kcatProduce } from '../support/kafka/cluster.js';
+import { kcatBatchCodecs, kcatConsume, kcatProduce } from '../support/kafka/cluster.js';
 import { consumerTimings, withKafka } from './kafka-support.js';
 
 // The codecs Java producers use besides gzip, each checked both ways against librdkafka (kcat).
@@ -30,5 +30,9 @@ for (const codec of ['snappy', 'lz4', 'zstd'] as const) test(`${codec}: the sour
     }), { dir: sub });
     assert.equal(await tcpExchange(port, lines.join('\n') + '\n', { expectBytes: 90 }), 'OK\n'.repeat(30));
     assert.deepEqual(await kcatConsume(ctx.bootstrap, 'out', { count: 30, timeoutMs: 20000 }), lines);
+    // What a consumer reads back says nothing of the codec: librdkafka names it for every batch it fetched.
+    const batches = await kcatBatchCodecs(ctx.bootstrap, 'out');
+    assert.deepEqual([...new Set(batches.map((b) => b.codec))], [codec], JSON.stringify(batches));
+    assert.equal(batches.reduce((n, b) => n + b.messages, 0), 30);
   });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir, spawnFlume, tcpExchange, writeJob } from '../support/agent.js';
-import { kcatConsume } from '../support/kafka/cluster.js';
+import { kcatBatchCodecs, kcatConsume } from '../support/kafka/cluster.js';
 import { avroDecode, byPartition, kcatRaw, seedJob, withKafka } from './kafka-support.js';
 
 interface Line {
@@ -183,6 +183,9 @@ a1.sinks.k2.channel = c2
     // the partition from `part`, else defaultPartitionId (gzip, acks=all and client.id on the way).
     const plain = await kcatConsume(ctx.bootstrap, 'plain', { count: 2, timeoutMs: 20000, format: '%p|%T|%h|%s' });
     assert.deepEqual([...plain].sort(), ['0|1500000000123|x-origin=edge-7|second', '1|1500000000123|x-origin=edge-7|p1 first']);
+    // k2 sends gzip, k1 leaves compression off: librdkafka names the codec of every batch it fetched.
+    assert.deepEqual([...new Set((await kcatBatchCodecs(ctx.bootstrap, 'plain')).map((b) => b.codec))], ['gzip']);
+    assert.deepEqual([...new Set((await kcatBatchCodecs(ctx.bootstrap, 'avro')).map((b) => b.codec))], ['uncompressed']);
   });
 });
 

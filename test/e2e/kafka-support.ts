@@ -181,29 +181,42 @@ export interface RawRecord {
 }
 
 /**
- * Reads `count` records of `topic` with kcat (no group), values as raw bytes: kcat
- * prints `partition offset keylen valuelen\n<key><value>` per record, which survives
- * any byte in a key or value.
+ * Reads `topic` with kcat (no group) to its end, once at least `count` records are
+ * there, and returns every record (so one written twice shows as an extra record);
+ * values as raw bytes: kcat prints `partition offset keylen valuelen\n<key><value>`
+ * per record, which survives any byte in a key or value.
  */
 export async function kcatRaw(bootstrap: string, topic: string, count: number, timeoutMs = 20000): Promise<RawRecord[]> {
-  const args = ['-C', '-q', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-c', String(count), '-f', '%p %o %K %S\n%k%s'];
-  const r = await run(KCAT, args, undefined, timeoutMs);
-  const out: RawRecord[] = [];
-  const buf = r.stdout;
-  let i = 0;
-  while (i < buf.length) {
-    const nl = buf.indexOf(0x0a, i);
-    if (nl < 0) break;
-    const [p, o, klen, vlen] = buf.subarray(i, nl).toString('latin1').split(' ').map(Number) as [number, number, number, number];
-    i = nl + 1;
-    const key = klen >= 0 ? buf.subarray(i, i + klen).toString('utf8') : null;
-    i += Math.max(klen, 0);
-    const value = buf.subarray(i, i + Math.max(vlen, 0));
-    i += Math.max(vlen, 0);
-    out.push({ partition: p, offset: o, key, value: Buffer.from(value) });
+  const args = ['-C', '-q', '-e', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-f', '%p %o %K %S\n%k%s'];
+  const deadline = Date.now() + timeoutMs;
+  const readToEnd = async (): Promise<{ records: RawRecord[]; ok: boolean; stderr: string; code: number | string }> => {
+    const r = await run(KCAT, args, undefined, Math.max(2000, deadline - Date.now()));
+    const records: RawRecord[] = [];
+    const buf = r.stdout;
+    let i = 0;
+    while (i < buf.length) {
+      const nl = buf.indexOf(0x0a, i);
+      if (nl < 0) break;
+      const [p, o, klen, vlen] = buf.subarray(i, nl).toString('latin1').split(' ').map(Number) as [number, number, number, number];
+      i = nl + 1;
+      const key = klen >= 0 ? buf.subarray(i, i + klen).toString('utf8') : null;
+      i += Math.max(klen, 0);
+      const value = buf.subarray(i, i + Math.max(vlen, 0));
+      i += Math.max(vlen, 0);
+      records.push({ partition: p, offset: o, key, value: Buffer.from(value) });
+    }
+    return { records, ok: r.code === 0, stderr: r.stderr, code: r.code };
+  };
+  for (;;) {
+    const r = await readToEnd();
+    if (r.ok && r.records.length >= count) break;
+    if (Date.now() >= deadline) throw new Error(`kcat read ${r.records.length} of ${count} records of ${topic} within ${timeoutMs} ms (exit ${r.code}): ${r.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  if (out.length < count) throw new Error(`kcat read ${out.length} of ${count} records of ${topic} within ${timeoutMs} ms (exit ${r.code}): ${r.stderr}`);
-  return out;
+  // Once more: records written just after the expected ones (a batch sent twice) are there by now.
+  const last = await readToEnd();
+  if (!last.ok) throw new Error(`kcat ${args.join(' ')} failed (exit ${last.code}): ${last.stderr}`);
+  return last.records;
 }
 
 /** Produces each buffer as one message (kcat -P reading one file per message), optionally keyed. */

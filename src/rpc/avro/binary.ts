@@ -6,10 +6,15 @@
  * any inconsistency throws FTS_ERR_AVRO_DECODE.
  */
 import type { FlumeEvent } from '../../core/event.js';
+import type { CallBudget } from '../call-limits.js';
 import { AvroErrorCodes, avroError } from './errors.js';
+
+const EMPTY: Buffer = Buffer.alloc(0);
 
 export class BinaryReader {
   pos: number;
+  /** When set, every announced block of events or headers is charged to it before it is built (throws CallTooLargeError). */
+  budget: CallBudget | undefined;
   constructor(
     readonly buf: Buffer,
     pos = 0,
@@ -70,9 +75,10 @@ export class BinaryReader {
     return b === 1;
   }
 
-  /** Bytes as a view into the input (no copy): the caller decides how long it lives. */
+  /** Bytes as a view into the input (no copy): the caller decides how long it lives. Empty ones share one buffer (a view costs ~100 bytes of heap). */
   readBytes(): Buffer {
     const len = this.readLong();
+    if (len === 0) return EMPTY;
     if (len < 0) throw bad(`negative length ${len}`);
     if (len > this.buf.length - this.pos) throw truncated(`bytes of length ${len}`);
     const out = this.buf.subarray(this.pos, this.pos + len);
@@ -130,6 +136,7 @@ export class BinaryReader {
   readStringMap(): Record<string, string> {
     const out: Record<string, string> = {};
     for (let n = this.readBlockCount(2); n !== 0; n = this.readBlockCount(2)) {
+      this.budget?.addHeaders(n);
       for (; n > 0; n--) {
         const k = this.readString();
         const v = this.readString();
@@ -171,6 +178,7 @@ export class BinaryReader {
     const out: FlumeEvent[] = [];
     // An event is at least 2 bytes: an empty map (00) and an empty body (00).
     for (let n = this.readBlockCount(2); n !== 0; n = this.readBlockCount(2)) {
+      this.budget?.addEvents(n);
       for (; n > 0; n--) out.push(this.readEvent());
     }
     return out;

@@ -105,6 +105,11 @@ export class FrameDecoder {
     return this.available > 0 || this.state === State.Length || this.state === State.Body;
   }
 
+  /** Bytes of the unfinished pack held (received and not yet returned in a pack). */
+  get held(): number {
+    return this.available + (this.state === State.Length || this.state === State.Body ? this.frameBytes : 0);
+  }
+
   /** Appends bytes and returns the packs they complete (often none). Throws a coded error on a refused pack. */
   push(chunk: Buffer): readonly DataPack[] {
     if (this.state === State.Failed) throw avroError(AvroErrorCodes.DECODE, 'frame decoder used after a refused frame');

@@ -358,3 +358,48 @@ test('server close() ends idle connections; the client sees them closed', async 
   await until(() => !client.isConnected, 'the client to notice');
   await assert.rejects(client.appendBatch([ev('x')]), { code: AvroErrorCodes.CLOSED });
 });
+
+test('a call beyond callLimits is answered FAILED before its events are built; the connection stays usable', async () => {
+  let calls = 0;
+  const refused: string[] = [];
+  const { server, port } = await startServer(
+    async () => {
+      calls++;
+      return true;
+    },
+    { callLimits: { maxEvents: 10, maxBytes: 100_000 }, onCallRefused: (kind, err) => refused.push(`${kind} ${err.limit} ${err.events}`) },
+  );
+  const client = await startClient(port);
+  await assert.rejects(client.appendBatch(Array.from({ length: 11 }, (_, i) => ev(`e${i}`))), { code: AvroErrorCodes.STATUS, message: /FAILED/ });
+  // 2,000 headers: about 160 KB once decoded (80 bytes each beyond their characters).
+  const headers = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`h${i}`, '']));
+  await assert.rejects(client.append(ev('x', headers)), { code: AvroErrorCodes.STATUS, message: /FAILED/ });
+  assert.equal(calls, 0);
+  await client.appendBatch(Array.from({ length: 10 }, (_, i) => ev(`e${i}`)));
+  assert.equal(calls, 1);
+  assert.deepEqual(refused, ['appendBatch events 11', 'append bytes 1']);
+  assert.equal(server.counters.callsRefused, 2);
+  assert.equal(server.counters.connectionsFailed, 0);
+});
+
+test('a connection whose running calls hold more than maxConnectionBytes is not read until they are answered', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  const { port } = await startServer(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      // A slow channel.
+      await new Promise((r) => setTimeout(r, 50));
+      running--;
+      return true;
+    },
+    { maxConnectionBytes: 1024 * 1024 },
+  );
+  const client = await startClient(port);
+  // Each call: 100 events of 2 KB, about 220 KB as estimated; five reach 1 MiB.
+  const batch = Array.from({ length: 100 }, () => ev(Buffer.alloc(2048, 7)));
+  await Promise.all(Array.from({ length: 12 }, () => client.appendBatch(batch)));
+  assert.ok(maxRunning <= 5, `${maxRunning} calls held at once`);
+  assert.ok(maxRunning >= 2, `${maxRunning} calls held at once (pipelined calls still run concurrently)`);
+});

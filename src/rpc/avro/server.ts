@@ -27,7 +27,9 @@ import {
   type RemoteProtocol,
 } from './protocol.js';
 import { checkCompressionLevel, stackLayers, type Compression, type TlsDeflateOrder } from './transport.js';
-import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_TOTAL_FRAME_BYTES, RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { CallBudget, CallTooLargeError, DEFAULT_MAX_CALL_BYTES, type CallLimits } from '../call-limits.js';
+import { RateLimitedLog } from '../../core/rate-limit.js';
 
 export interface AvroRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients' setting: there is no negotiation. Default 'none'. */
@@ -40,6 +42,18 @@ export interface AvroRpcServerOptions extends RpcServerCommonOptions {
   maxBuffers?: number;
   /** Calls one connection may have running; reading pauses beyond it (default 64). */
   maxPendingCalls?: number;
+  /**
+   * Estimated heap the decoded calls of one connection may hold while they run;
+   * reading pauses beyond it (default 256 MiB).
+   */
+  maxConnectionBytes?: number;
+  /** With deflate: the most bytes one frame may inflate to (default 16 MiB); a larger frame closes the connection. */
+  maxInflatedBytes?: number;
+  /**
+   * With deflate: the most inflated bytes of unfinished frames all connections together
+   * may hold (default 64 MiB); the connection that goes beyond it is closed.
+   */
+  maxTotalInflatedBytes?: number;
 }
 
 /**
@@ -57,6 +71,10 @@ export class AvroServerCounters extends RpcServerCounters {
   /** Calls answered with an Avro system error (unknown message, undecodable parameters). */
   systemErrors = 0;
 }
+
+export const DEFAULT_MAX_CONNECTION_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_INFLATED_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_TOTAL_INFLATED_BYTES = 64 * 1024 * 1024;
 
 /** Protocols learned from clients' handshakes, by hash; bounded so clients cannot grow it. */
 const MAX_CACHED_PROTOCOLS = 64;
@@ -82,8 +100,17 @@ export class AvroRpcServer {
     readonly maxPendingCalls: number;
     readonly closeTimeout: number;
     readonly frameStallTimeout: number;
+    readonly maxConnectionBytes: number;
+    readonly maxInflatedBytes: number;
+    readonly maxTotalInflatedBytes: number;
+    readonly maxTotalFrameBytes: number;
   };
   readonly logger: Logger;
+  /** Warnings that repeat per connection or per call: first logged, then counted. */
+  readonly warnings: RateLimitedLog;
+  readonly callLimits: CallLimits;
+  /** @internal Bytes (inflated, with deflate) of unfinished frames held by all connections. */
+  framesHeld = 0;
 
   constructor(
     private readonly options: AvroRpcServerOptions,
@@ -100,8 +127,14 @@ export class AvroRpcServer {
       maxPendingCalls: options.maxPendingCalls ?? 64,
       closeTimeout: options.closeTimeout ?? 5000,
       frameStallTimeout: options.frameStallTimeout ?? 60_000,
+      maxConnectionBytes: options.maxConnectionBytes ?? DEFAULT_MAX_CONNECTION_BYTES,
+      maxInflatedBytes: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES,
+      maxTotalInflatedBytes: options.maxTotalInflatedBytes ?? DEFAULT_MAX_TOTAL_INFLATED_BYTES,
+      maxTotalFrameBytes: options.maxTotalFrameBytes ?? DEFAULT_MAX_TOTAL_FRAME_BYTES,
     });
     this.logger = options.logger ?? silentLogger;
+    this.warnings = new RateLimitedLog(this.logger);
+    this.callLimits = options.callLimits ?? { maxEvents: Infinity, maxBytes: DEFAULT_MAX_CALL_BYTES };
     this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
     this.secureContext = options.tls ? tls.createSecureContext(options.tls) : undefined;
     for (const hash of KNOWN_PROTOCOL_HASHES) this.protocols.set(hash, LOCAL_PROTOCOL);
@@ -122,7 +155,7 @@ export class AvroRpcServer {
 
   /** Stops accepting, lets running calls answer (up to closeTimeout), then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout);
+    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout).finally(() => this.warnings.flush());
     return this.closing;
   }
 
@@ -134,6 +167,14 @@ export class AvroRpcServer {
   /** @internal */
   learnProtocol(hashHex: string, protocol: RemoteProtocol): void {
     if (this.protocols.size < MAX_CACHED_PROTOCOLS + KNOWN_PROTOCOL_HASHES.size) this.protocols.set(hashHex, protocol);
+  }
+
+  /** @internal A call refused by callLimits, answered FAILED. */
+  refused(kind: MessageName, err: CallTooLargeError, remote: string): void {
+    this.counters.callsRefused++;
+    this.counters.callsFailed++;
+    if (this.options.onCallRefused) this.options.onCallRefused(kind, err);
+    else this.warnings.warn(`refused:${err.limit}`, `Avro RPC ${kind} from ${remote} answered FAILED: ${err.message}`);
   }
 
   /** @internal */
@@ -197,6 +238,11 @@ class ServerConnection {
   /** The client's protocol once the handshake is done. */
   private protocol: RemoteProtocol = LOCAL_PROTOCOL;
   private pending = 0;
+  /** Estimated heap of the decoded calls running (CallBudget), bounded by maxConnectionBytes. */
+  private heldBytes = 0;
+  /** This connection's share of the server's framesHeld. */
+  private heldCounted = 0;
+  private readonly inflating: boolean;
   private paused = false;
   /** Our responses are not being read (the write buffer is full). */
   private writeBlocked = false;
@@ -214,13 +260,22 @@ class ServerConnection {
     layers: readonly Duplex[],
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new FrameDecoder({ maxBuffers: server.settings.maxBuffers, maxFrameBytes: server.settings.maxFrameBytes });
+    const s = server.settings;
+    this.inflating = s.compression === 'deflate';
+    // With deflate a few kilobytes on the wire can announce a whole frame: the frame
+    // may inflate to maxInflatedBytes at most.
+    this.decoder = new FrameDecoder({
+      maxBuffers: s.maxBuffers,
+      maxFrameBytes: this.inflating ? Math.min(s.maxFrameBytes, s.maxInflatedBytes) : s.maxFrameBytes,
+    });
     const onError = (err: Error): void => this.onError(err);
     for (const l of layers) l.on('error', onError);
     this.closedPromise = new Promise((resolve) => {
       socket.once('close', () => {
         this.closed = true;
         this.clearStallTimer();
+        server.framesHeld -= this.heldCounted;
+        this.heldCounted = 0;
         server.removeConnection(this);
         this.stream.destroy();
         resolve();
@@ -237,8 +292,26 @@ class ServerConnection {
       packs = this.decoder.push(chunk);
     } catch (err) {
       this.server.counters.framesRefused++;
-      this.fail((err as Error).message);
+      this.fail(`frame:${(err as { code?: string }).code}`, (err as Error).message);
       return;
+    }
+    // One budget for the unfinished frames of all connections.
+    const server = this.server;
+    const held = this.decoder.held;
+    server.framesHeld += held - this.heldCounted;
+    this.heldCounted = held;
+    if (held > 0) {
+      const max = this.inflating ? server.settings.maxTotalInflatedBytes : server.settings.maxTotalFrameBytes;
+      if (server.framesHeld > max) {
+        server.counters.framesRefused++;
+        this.fail(
+          'all-frames',
+          this.inflating
+            ? `unfinished frames of all connections inflate to more than ${max} bytes (max-total-inflated-bytes); this one holds ${held}`
+            : `unfinished frames of all connections hold more than ${max} bytes (max-total-frame-bytes); this one holds ${held}`,
+        );
+        return;
+      }
     }
     for (let i = 0; i < packs.length && !this.closed; i++) this.onPack(packs[i]!);
     this.watchStall();
@@ -254,7 +327,7 @@ class ServerConnection {
           this.stallTimer = undefined;
           if (this.closed || this.paused || !this.decoder.inFrame) return;
           this.server.counters.framesTruncated++;
-          this.fail(`no data for ${ms} ms in the middle of a frame`);
+          this.fail('stall', `no data for ${ms} ms in the middle of a frame`);
         }, ms);
         this.stallTimer.unref();
       }
@@ -273,7 +346,7 @@ class ServerConnection {
   private onEnd(): void {
     if (this.decoder.inFrame) {
       this.server.counters.framesTruncated++;
-      this.fail('peer closed the connection in the middle of a frame');
+      this.fail('truncated', 'peer closed the connection in the middle of a frame');
       return;
     }
     this.endWhenIdle();
@@ -282,15 +355,16 @@ class ServerConnection {
   private onError(err: Error & { code?: string }): void {
     if (this.closed) return;
     if (this.decoder.inFrame) this.server.counters.framesTruncated++;
-    this.fail(err.code === AvroErrorCodes.INFLATE ? err.message : `connection error: ${err.message}`);
+    if (err.code === AvroErrorCodes.INFLATE) this.fail('inflate', err.message);
+    else this.fail('error', `connection error: ${err.message}`);
   }
 
-  /** Closes this connection for a reason worth a log line and a count. */
-  private fail(reason: string): void {
+  /** Closes this connection for a reason worth a (rate-limited, per `kind`) log line and a count. */
+  private fail(kind: string, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.server.counters.connectionsFailed++;
-    this.server.logger.warn(`closing Avro RPC connection from ${this.remote}: ${reason}`);
+    this.server.warnings.warn(`close:${kind}`, `closing Avro RPC connection from ${this.remote}: ${reason}`);
     this.stream.destroy();
     this.socket.destroy();
   }
@@ -316,7 +390,7 @@ class ServerConnection {
         }
       } catch (err) {
         counters.decodeErrors++;
-        this.fail(`bad handshake: ${(err as Error).message}`);
+        this.fail('handshake', `bad handshake: ${(err as Error).message}`);
         return;
       }
       const match = handshakeMatch(serverHash, clientProtocol !== undefined);
@@ -358,9 +432,22 @@ class ServerConnection {
       return;
     }
     let events: FlumeEvent[];
+    // Every announced block is charged before its items are built.
+    const budget = new CallBudget(this.server.callLimits, pack.byteLength);
+    r.budget = budget;
     try {
-      events = name === 'append' ? [r.readEvent()] : r.readEventArray();
+      if (name === 'append') {
+        budget.addEvents(1);
+        events = [r.readEvent()];
+      } else events = r.readEventArray();
     } catch (err) {
+      if (err instanceof CallTooLargeError) {
+        if (name === 'append') counters.appendReceived++;
+        else counters.appendBatchReceived++;
+        this.write(pack.serial, [handshake, EMPTY_META, STATUS_PAYLOADS.FAILED]);
+        this.server.refused(name, err, this.remote);
+        return;
+      }
       counters.decodeErrors++;
       this.systemError(pack.serial, handshake, `org.apache.avro.AvroRuntimeException: ${(err as Error).message}`);
       return;
@@ -369,21 +456,23 @@ class ServerConnection {
     else counters.appendBatchReceived++;
     counters.eventsReceived += events.length;
     this.pending++;
+    this.heldBytes += budget.bytes;
     this.updateFlow();
-    void this.invoke(pack.serial, handshake, events, name);
+    void this.invoke(pack.serial, handshake, events, name, budget.bytes);
   }
 
-  private async invoke(serial: number, handshake: Buffer, events: FlumeEvent[], kind: MessageName): Promise<void> {
+  private async invoke(serial: number, handshake: Buffer, events: FlumeEvent[], kind: MessageName, cost: number): Promise<void> {
     let ok = false;
     try {
       ok = (await this.server.handler(events, kind)) === true;
     } catch (err) {
-      this.server.logger.warn(`Avro RPC ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
+      this.server.warnings.warn('handler', `Avro RPC ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
     }
     if (ok) this.server.counters.callsOk++;
     else this.server.counters.callsFailed++;
     this.write(serial, [handshake, EMPTY_META, STATUS_PAYLOADS[ok ? 'OK' : 'FAILED']]);
     this.pending--;
+    this.heldBytes -= cost;
     this.updateFlow();
     if (this.pending === 0 && this.idle) this.idle();
   }
@@ -410,7 +499,8 @@ class ServerConnection {
    * answers, so a client cannot make us buffer without bound.
    */
   private updateFlow(): void {
-    const stop = this.shuttingDown || this.writeBlocked || this.pending >= this.server.settings.maxPendingCalls;
+    const s = this.server.settings;
+    const stop = this.shuttingDown || this.writeBlocked || this.pending >= s.maxPendingCalls || this.heldBytes >= s.maxConnectionBytes;
     if (stop && !this.paused) {
       this.paused = true;
       this.stream.pause();

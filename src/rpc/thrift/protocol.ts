@@ -17,6 +17,7 @@ import thrift from 'thrift';
 import type { TProtocol, TProtocolConstructor } from 'thrift';
 import type { FlumeEvent } from '../../core/event.js';
 import { FlumeError } from '../../core/errors.js';
+import { CallBudget, CallTooLargeError, UNLIMITED_CALLS, type CallLimits } from '../call-limits.js';
 
 const { Thrift, TFramedTransport, TCompactProtocol, TBinaryProtocol } = thrift;
 const T = Thrift.Type;
@@ -147,13 +148,20 @@ function readStruct(p: TProtocol, onField: (fid: number, ftype: number) => boole
   p.readStructEnd();
 }
 
-function readEvent(p: TProtocol): FlumeEvent {
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** A ThriftFlumeEvent, its header count charged to `budget` before the headers are built. Written without closures: it runs per event. */
+function readEvent(p: TProtocol, budget: CallBudget): FlumeEvent {
   let headers: Record<string, string> | undefined;
   let body: Buffer | undefined;
-  readStruct(p, (fid, ftype) => {
-    if (fid === 1 && ftype === T.MAP) {
+  p.readStructBegin();
+  for (;;) {
+    const f = p.readFieldBegin();
+    if (f.ftype === T.STOP) break;
+    if (f.fid === 1 && f.ftype === T.MAP) {
       const m = p.readMapBegin();
       if (m.size > 0 && (m.ktype !== T.STRING || m.vtype !== T.STRING)) throw new Error('headers must be map<string,string>');
+      budget.addHeaders(m.size);
       const h: Record<string, string> = {};
       for (let i = 0; i < m.size; i++) {
         const k = p.readString();
@@ -163,14 +171,14 @@ function readEvent(p: TProtocol): FlumeEvent {
       }
       p.readMapEnd();
       headers = h;
-      return true;
-    }
-    if (fid === 2 && ftype === T.STRING) {
+    } else if (f.fid === 2 && f.ftype === T.STRING) {
       body = p.readBinary();
-      return true;
-    }
-    return false;
-  });
+      // Empty bodies share one buffer (a view per event costs ~100 bytes of heap).
+      if (body.length === 0) body = EMPTY;
+    } else p.skip(f.ftype);
+    p.readFieldEnd();
+  }
+  p.readStructEnd();
   // Both fields are required in the IDL.
   if (headers === undefined) throw new Error('ThriftFlumeEvent without headers (field 1)');
   if (body === undefined) throw new Error('ThriftFlumeEvent without body (field 2)');
@@ -181,27 +189,34 @@ export interface DecodedCall {
   name: string;
   seqid: number;
   type: number;
-  /** Undefined for a method that is not append/appendBatch. */
+  /** Undefined for a method that is not append/appendBatch, or a call refused by its limits. */
   events?: FlumeEvent[];
+  /** Set when the call is beyond the limits: it is answered FAILED, its events never built. */
+  refused?: CallTooLargeError;
+  /** The estimated heap of the decoded events (CallBudget). */
+  cost?: number;
 }
 
 /**
  * Decodes a call frame's body (without the length prefix). Throws FTS_ERR_THRIFT_DECODE
  * on anything malformed; bodies are views into `body`.
  */
-export function decodeCall(protocol: ThriftProtocolName, body: Buffer): DecodedCall {
+export function decodeCall(protocol: ThriftProtocolName, body: Buffer, limits: CallLimits = UNLIMITED_CALLS): DecodedCall {
+  let out: DecodedCall | undefined;
   try {
     const p = reader(protocol, body);
     const msg = p.readMessageBegin();
     const name = typeof msg.fname === 'string' ? msg.fname : String(msg.fname);
-    const out: DecodedCall = { name, seqid: msg.rseqid, type: msg.mtype };
+    out = { name, seqid: msg.rseqid, type: msg.mtype };
     if (name !== 'append' && name !== 'appendBatch') return out;
     const events: FlumeEvent[] = [];
+    const budget = new CallBudget(limits, body.length);
     let seen = false;
     readStruct(p, (fid, ftype) => {
       if (fid !== 1) return false;
       if (name === 'append' && ftype === T.STRUCT) {
-        events.push(readEvent(p));
+        budget.addEvents(1);
+        events.push(readEvent(p, budget));
         seen = true;
         return true;
       }
@@ -210,7 +225,8 @@ export function decodeCall(protocol: ThriftProtocolName, body: Buffer): DecodedC
         if (l.size > 0 && l.etype !== T.STRUCT) throw new Error('events must be a list of ThriftFlumeEvent');
         // Each event takes at least two bytes: never trust the announced size for allocation.
         if (l.size > body.length) throw new Error(`list of ${l.size} events in a frame of ${body.length} bytes`);
-        for (let i = 0; i < l.size; i++) events.push(readEvent(p));
+        budget.addEvents(l.size);
+        for (let i = 0; i < l.size; i++) events.push(readEvent(p, budget));
         p.readListEnd();
         seen = true;
         return true;
@@ -220,8 +236,13 @@ export function decodeCall(protocol: ThriftProtocolName, body: Buffer): DecodedC
     p.readMessageEnd();
     if (!seen) throw new Error(`${name} without its argument (field 1)`);
     out.events = events;
+    out.cost = budget.bytes;
     return out;
   } catch (err) {
+    if (err instanceof CallTooLargeError && out !== undefined) {
+      out.refused = err;
+      return out;
+    }
     throw thriftError(ThriftErrorCodes.DECODE, `undecodable Thrift call: ${(err as Error).message ?? String(err)}`, err);
   }
 }
@@ -269,6 +290,11 @@ export class ThriftFrameDecoder {
   /** True while part of a frame is held. */
   get inFrame(): boolean {
     return this.available > 0;
+  }
+
+  /** Bytes of the unfinished frame held. */
+  get held(): number {
+    return this.available;
   }
 
   push(chunk: Buffer): Buffer[] {

@@ -20,7 +20,9 @@ import {
   type ThriftMessageName,
   type ThriftProtocolName,
 } from './protocol.js';
-import { RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_TOTAL_FRAME_BYTES, RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
+import { DEFAULT_MAX_CALL_BYTES, type CallLimits, type CallTooLargeError } from '../call-limits.js';
+import { RateLimitedLog } from '../../core/rate-limit.js';
 
 export interface ThriftRpcServerOptions extends RpcServerCommonOptions {
   /** Must match the clients'. Default 'compact' (Flume's default). maxFrameBytes defaults to 16,384,000 (Java's TFastFramedTransport limit). */
@@ -38,11 +40,17 @@ export class ThriftServerCounters extends RpcServerCounters {
 export class ThriftRpcServer {
   readonly counters = new ThriftServerCounters();
   readonly logger: Logger;
+  /** Warnings that repeat per connection or per call: first logged, then counted. */
+  readonly warnings: RateLimitedLog;
+  readonly callLimits: CallLimits;
+  private readonly onCallRefused: ThriftRpcServerOptions['onCallRefused'];
   private readonly server: net.Server;
   private readonly connections = new Set<ThriftConnection>();
   private readonly rules: IpFilterRule[] | undefined;
   private closing: Promise<void> | undefined;
-  readonly settings: { host: string; port: number; protocol: ThriftProtocolName; maxFrameBytes: number; frameStallTimeout: number; closeTimeout: number };
+  readonly settings: { host: string; port: number; protocol: ThriftProtocolName; maxFrameBytes: number; frameStallTimeout: number; closeTimeout: number; maxTotalFrameBytes: number };
+  /** @internal Bytes of unfinished frames held by all connections. */
+  framesHeld = 0;
 
   constructor(
     options: ThriftRpcServerOptions,
@@ -55,8 +63,12 @@ export class ThriftRpcServer {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       frameStallTimeout: options.frameStallTimeout ?? 60_000,
       closeTimeout: options.closeTimeout ?? 5000,
+      maxTotalFrameBytes: options.maxTotalFrameBytes ?? DEFAULT_MAX_TOTAL_FRAME_BYTES,
     });
     this.logger = options.logger ?? silentLogger;
+    this.warnings = new RateLimitedLog(this.logger);
+    this.callLimits = options.callLimits ?? { maxEvents: Infinity, maxBytes: DEFAULT_MAX_CALL_BYTES };
+    this.onCallRefused = options.onCallRefused;
     this.rules = options.ipFilterRules === undefined ? undefined : parseIpFilterRules(options.ipFilterRules);
     const onSocket = (socket: net.Socket): void => this.onSocket(socket);
     if (options.tls) {
@@ -65,7 +77,7 @@ export class ThriftRpcServer {
       s.on('secureConnection', onSocket);
       s.on('tlsClientError', (err, socket) => {
         this.counters.connectionsFailed++;
-        this.logger.warn(`closing Thrift connection from ${socket.remoteAddress}:${socket.remotePort}: TLS: ${err.message}`);
+        this.warnings.warn('close:tls', `closing Thrift connection from ${socket.remoteAddress}:${socket.remotePort}: TLS: ${err.message}`);
       });
       this.server = s;
     } else {
@@ -85,8 +97,16 @@ export class ThriftRpcServer {
 
   /** Stops accepting, lets running calls answer (up to closeTimeout), then closes every connection. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout);
+    this.closing ??= closeServer(this.server, this.connections, this.settings.closeTimeout).finally(() => this.warnings.flush());
     return this.closing;
+  }
+
+  /** @internal A call refused by callLimits, answered FAILED. */
+  refused(kind: ThriftMessageName, err: CallTooLargeError, remote: string): void {
+    this.counters.callsRefused++;
+    this.counters.callsFailed++;
+    if (this.onCallRefused) this.onCallRefused(kind, err);
+    else this.warnings.warn(`refused:${err.limit}`, `Thrift ${kind} from ${remote} answered FAILED: ${err.message}`);
   }
 
   /** @internal */
@@ -124,6 +144,9 @@ export class ThriftRpcServer {
   }
 }
 
+/** Replies written and not yet taken by the client above which a connection is not read. */
+const MAX_UNSENT_REPLY_BYTES = 64 * 1024;
+
 class ThriftConnection {
   private readonly decoder: ThriftFrameDecoder;
   private readonly remote: string;
@@ -131,6 +154,8 @@ class ThriftConnection {
   private running = false;
   private closed = false;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** This connection's share of the server's framesHeld. */
+  private heldCounted = 0;
   private idle: (() => void) | undefined;
   private readonly closedPromise: Promise<void>;
 
@@ -144,11 +169,13 @@ class ThriftConnection {
       socket.once('close', () => {
         this.closed = true;
         this.clearStall();
+        server.framesHeld -= this.heldCounted;
+        this.heldCounted = 0;
         server.removeConnection(this);
         resolve();
       });
     });
-    socket.on('error', (err) => this.fail(`connection error: ${err.message}`));
+    socket.on('error', (err) => this.fail('error', `connection error: ${err.message}`));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.resume();
@@ -161,7 +188,17 @@ class ThriftConnection {
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.server.counters.framesRefused++;
-      this.fail((err as Error).message);
+      this.fail('frame', (err as Error).message);
+      return;
+    }
+    // One budget for the unfinished frames of all connections.
+    const server = this.server;
+    const held = this.decoder.held;
+    server.framesHeld += held - this.heldCounted;
+    this.heldCounted = held;
+    if (held > 0 && server.framesHeld > server.settings.maxTotalFrameBytes) {
+      server.counters.framesRefused++;
+      this.fail('all-frames', `unfinished frames of all connections hold more than ${server.settings.maxTotalFrameBytes} bytes (max-total-frame-bytes); this one holds ${held}`);
       return;
     }
     for (const f of frames) this.queue.push(f);
@@ -181,7 +218,7 @@ class ThriftConnection {
           this.stallTimer = undefined;
           if (this.closed || this.socket.isPaused() || !this.decoder.inFrame) return;
           this.server.counters.framesTruncated++;
-          this.fail(`no data for ${ms} ms in the middle of a frame`);
+          this.fail('stall', `no data for ${ms} ms in the middle of a frame`);
         }, ms);
         this.stallTimer.unref();
       }
@@ -196,18 +233,19 @@ class ThriftConnection {
   private onEnd(): void {
     if (this.decoder.inFrame) {
       this.server.counters.framesTruncated++;
-      this.fail('peer closed the connection in the middle of a frame');
+      this.fail('truncated', 'peer closed the connection in the middle of a frame');
       return;
     }
     if (!this.running && this.queue.length === 0) this.socket.end();
     else this.idle = () => this.socket.end();
   }
 
-  private fail(reason: string): void {
+  /** Closes this connection for a reason worth a (rate-limited, per `kind`) log line and a count. */
+  private fail(kind: string, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.server.counters.connectionsFailed++;
-    this.server.logger.warn(`closing Thrift connection from ${this.remote}: ${reason}`);
+    this.server.warnings.warn(`close:${kind}`, `closing Thrift connection from ${this.remote}: ${reason}`);
     this.socket.destroy();
   }
 
@@ -216,6 +254,9 @@ class ThriftConnection {
     this.running = true;
     try {
       while (!this.closed && this.queue.length > 0) await this.serve(this.queue.shift()!);
+      // A client that sends calls and never reads the replies would grow our write
+      // buffer without bound: read on only once they are taken.
+      if (!this.closed && this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) await this.repliesTaken();
     } finally {
       this.running = false;
     }
@@ -233,10 +274,18 @@ class ThriftConnection {
     const protocol = this.server.settings.protocol;
     let call;
     try {
-      call = decodeCall(protocol, body);
+      call = decodeCall(protocol, body, this.server.callLimits);
     } catch (err) {
       c.decodeErrors++;
-      this.fail((err as Error).message);
+      this.fail('decode', (err as Error).message);
+      return;
+    }
+    if (call.refused) {
+      const kind = call.name as ThriftMessageName;
+      if (kind === 'append') c.appendReceived++;
+      else c.appendBatchReceived++;
+      this.write(encodeReply(protocol, kind, call.seqid, 'FAILED'));
+      this.server.refused(kind, call.refused, this.remote);
       return;
     }
     if (call.events === undefined) {
@@ -252,11 +301,24 @@ class ThriftConnection {
     try {
       ok = (await this.server.handler(call.events, kind)) === true;
     } catch (err) {
-      this.server.logger.warn(`Thrift ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
+      this.server.warnings.warn('handler', `Thrift ${kind} handler failed; answering FAILED: ${(err as Error)?.message ?? String(err)}`);
     }
     if (ok) c.callsOk++;
     else c.callsFailed++;
     this.write(encodeReply(protocol, kind, call.seqid, ok ? 'OK' : 'FAILED'));
+  }
+
+  /** Resolves when the socket's write buffer drained or the connection closed. */
+  private repliesTaken(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private write(frame: Buffer): void {

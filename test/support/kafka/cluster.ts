@@ -207,7 +207,11 @@ export async function kcatProduce(bootstrap: string, topic: string, lines: strin
 }
 
 export interface KcatConsumeOptions {
-  /** Stop after this many messages. */
+  /**
+   * How many messages the test expects. kcatConsume waits until at least this many
+   * are there, then reads the topic to its end (kcat -e) and returns every message:
+   * a message written twice shows as an extra line, never hidden behind a count.
+   */
   count: number;
   /** Fail (or, with `partial`, resolve with what came) if `count` did not arrive by then. */
   timeoutMs: number;
@@ -217,7 +221,7 @@ export interface KcatConsumeOptions {
    * A trailing '\n' is added when missing; each message must print as one line.
    */
   format?: string;
-  /** kcat -o: 'beginning' (default), 'end', 'stored', an offset, or -N. */
+  /** kcat -o: 'beginning' (default), 'stored', an offset, or -N. */
   offset?: string | number;
   /** Only this partition (default: all). */
   partition?: number;
@@ -225,22 +229,64 @@ export interface KcatConsumeOptions {
   partial?: boolean;
 }
 
-/** Consumes with kcat -C (no group); resolves with one formatted line per message. */
+/** How often a topic is read again while the expected messages are not all there. */
+const POLL_MS = 200;
+
+/**
+ * Consumes with kcat -C -e (no group) until the end of the topic (every partition's
+ * high-water mark); resolves with one formatted line per message, all of them.
+ */
 export async function kcatConsume(bootstrap: string, topic: string, opts: KcatConsumeOptions): Promise<string[]> {
   requireKcat();
   let format = opts.format ?? '%s';
   if (!format.endsWith('\n')) format += '\n';
-  const args = ['-C', '-q', '-b', bootstrap, '-t', topic, '-o', String(opts.offset ?? 'beginning'), '-c', String(opts.count), '-f', format];
+  const args = ['-C', '-q', '-e', '-b', bootstrap, '-t', topic, '-o', String(opts.offset ?? 'beginning'), '-f', format];
   if (opts.partition !== undefined) args.push('-p', String(opts.partition));
-  const { code, stdout, out, timedOut } = await run(KCAT, args, { timeoutMs: opts.timeoutMs });
-  const lines = stdout.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  if (timedOut) {
-    if (opts.partial) return lines;
-    throw new Error(`kcat consume of ${topic}: ${lines.length} of ${opts.count} messages within ${opts.timeoutMs} ms:\n${out}`);
+  const deadline = Date.now() + opts.timeoutMs;
+  const readToEnd = async (): Promise<{ lines: string[]; out: string; ok: boolean }> => {
+    const { code, stdout, out, timedOut } = await run(KCAT, args, { timeoutMs: Math.max(2000, deadline - Date.now()) });
+    const lines = stdout.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return { lines, out, ok: code === 0 && !timedOut };
+  };
+  for (;;) {
+    const r = await readToEnd();
+    if (r.ok && r.lines.length >= opts.count) break;
+    if (Date.now() >= deadline) {
+      if (opts.partial) return r.lines;
+      throw new Error(`kcat consume of ${topic}: ${r.lines.length} of ${opts.count} messages within ${opts.timeoutMs} ms (kcat ${args.join(' ')}):\n${r.out}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  if (code !== 0) throw new Error(`kcat ${args.join(' ')} failed (exit ${code}):\n${out}`);
-  return lines;
+  // Once more from the start: what was written just after the expected messages (a
+  // batch sent twice) is there by now and shows as extra lines.
+  const last = await readToEnd();
+  if (!last.ok) throw new Error(`kcat ${args.join(' ')} failed:\n${last.out}`);
+  return last.lines;
+}
+
+/** One record batch as librdkafka fetched it: its message count and compression codec. */
+export interface FetchedBatch {
+  messages: number;
+  /** librdkafka's name: uncompressed, gzip, snappy, lz4, zstd. */
+  codec: string;
+}
+
+/**
+ * The record batches of `topic`, read to its end by kcat with librdkafka's fetch
+ * debugging on: librdkafka names the codec of every batch it decompresses (the
+ * attributes of the batch as the producer sent it; the mock cluster stores batches as
+ * they came).
+ */
+export async function kcatBatchCodecs(bootstrap: string, topic: string, timeoutMs = 20_000): Promise<FetchedBatch[]> {
+  requireKcat();
+  const args = ['-C', '-q', '-e', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-d', 'fetch', '-f', '%o\n'];
+  const { code, out, timedOut } = await run(KCAT, args, { timeoutMs });
+  if (code !== 0 || timedOut) throw new Error(`kcat ${args.join(' ')} failed (exit ${code}):\n${out}`);
+  const batches: FetchedBatch[] = [];
+  // "Enqueue 30 message(s) (2040 bytes, 30 ops) on out [0] fetch queue (qlen 0, v2, last_offset 29, 0 ctrl msgs, 0 aborted msgsets, lz4)"
+  for (const m of out.matchAll(/Enqueue (\d+) message\(s\) .* fetch queue \(.*, (\w+)\)$/gm)) batches.push({ messages: Number(m[1]), codec: m[2]! });
+  return batches;
 }
 
 function requireKcat(): void {
