@@ -3,13 +3,15 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { splitJvmArgs } from './args.js';
 import { setSystemProperties } from '../core/system-properties.js';
-import { runAgent } from './agent-command.js';
-import { runValidate } from './validate-command.js';
-import { runGraph } from './graph-command.js';
+// Each command's module (and the components it loads) is imported when the command runs,
+// so `flume-ng version` and `help` start without loading every component.
+const runAgent = async (...a: Parameters<typeof import('./agent-command.js').runAgent>) => (await import('./agent-command.js')).runAgent(...a);
+const runValidate = async (...a: Parameters<typeof import('./validate-command.js').runValidate>) => (await import('./validate-command.js')).runValidate(...a);
+const runGraph = async (...a: Parameters<typeof import('./graph-command.js').runGraph>) => (await import('./graph-command.js')).runGraph(...a);
 import { addAvroClientCommand } from './avro-client.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { runPlugins } from './plugins-command.js';
-import { runHelp } from './help-command.js';
+const runPlugins = async (...a: Parameters<typeof import('./plugins-command.js').runPlugins>) => (await import('./plugins-command.js')).runPlugins(...a);
+const runHelp = async (...a: Parameters<typeof import('./help-command.js').runHelp>) => (await import('./help-command.js')).runHelp(...a);
 
 export function version(): string {
   try {
