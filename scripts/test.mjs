@@ -12,6 +12,7 @@ process.chdir(root);
 /** Each peer: how to tell it is there, and the Debian package that brings it. */
 const peers = [
   { pkg: 'python3-avro', present: () => run('/usr/bin/python3', ['-c', 'import avro.ipc, avro.protocol']) },
+  { pkg: 'python3-snappy', present: () => run('/usr/bin/python3', ['-c', 'import snappy']) },
   { pkg: 'librdkafka-dev', present: () => fs.existsSync('/usr/include/librdkafka/rdkafka_mock.h') },
   { pkg: 'kcat', present: () => fs.existsSync('/usr/bin/kcat') },
   { pkg: 'python3-thrift', present: () => run('/usr/bin/python3', ['-c', 'import thrift']) },

@@ -6,6 +6,7 @@ import { routing } from './routing.js';
 import { avroChain } from './avro-chain.js';
 import { kafka } from './kafka.js';
 import { jms } from './jms.js';
+import { spooldir } from './spooldir.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms, spooldir];

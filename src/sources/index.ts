@@ -5,8 +5,9 @@ import seq from './seq.js';
 import stress from './stress.js';
 import kafka from './kafka.js';
 import exec from './exec.js';
+import spooldir from './spooldir/index.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
 import jms from './jms/index.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms, spooldir];
