@@ -88,6 +88,8 @@ function settingsFor(o: KafkaChannelOptions, ctx: Context): { producer: KafkaSet
  */
 export class KafkaChannel implements Channel {
   readonly counter: ChannelCounter;
+  /** Committed events are in Kafka: a stop or a crash loses none of them. */
+  readonly durable = true;
   readonly capacity = 0;
   /** Flume's Kafka channel checks no batch size; this only bounds what one source batch puts. */
   readonly transactionCapacity = 10000;

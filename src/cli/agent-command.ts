@@ -1,4 +1,4 @@
-import { Agent } from '../core/agent.js';
+import { Agent, DEFAULT_GRACE_MS, type HeldEvents } from '../core/agent.js';
 import { formatDiagnostic, sortDiagnostics } from '../config/diagnostics.js';
 import { loadJob } from '../config/load.js';
 import { createLogger, loggingSettings } from './logging.js';
@@ -8,6 +8,23 @@ import type { AgentCliOptions } from './main.js';
 export interface RunAgentOptions extends AgentCliOptions {
   sysProps: Record<string, string>;
   jvmFlags: string[];
+}
+
+/**
+ * Exit codes of `flume-ng agent` (documented in the README): 0 stopped with nothing
+ * lost; 1 not started (usage, job file, start-up error); 3 stopped with events that
+ * were acknowledged upstream left undelivered in a non-durable channel (lost); 130 a
+ * second signal ended the stop at once and nothing was lost.
+ */
+export const EXIT_OK = 0;
+export const EXIT_NOT_STARTED = 1;
+export const EXIT_EVENTS_LOST = 3;
+export const EXIT_INTERRUPTED = 130;
+
+/** "c1: 12 event(s) lost, c2: 3 event(s) kept (durable)". */
+function describeHeld(held: readonly HeldEvents[]): string {
+  if (held.length === 0) return 'no events';
+  return held.map((h) => `${h.channel}: ${h.events} event(s) ${h.durable ? 'kept (durable)' : 'lost'}`).join(', ');
 }
 
 function fail(line: string): number {
@@ -45,10 +62,14 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return 0;
     }
 
-    const graceMs = Number(o.sysProps['flume.shutdown.grace.ms'] ?? 5000);
+    const graceRaw = o.sysProps['flume.shutdown.grace.ms'];
+    const graceMs = graceRaw === undefined ? DEFAULT_GRACE_MS : Number(graceRaw);
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0) {
+      return fail(`-Dflume.shutdown.grace.ms=${graceRaw} is not a number of milliseconds (an integer, 0 or more)`);
+    }
     let agent: Agent;
     try {
-      agent = new Agent(plan, registry, logger, { drainGraceMs: Number.isFinite(graceMs) ? graceMs : 5000 });
+      agent = new Agent(plan, registry, logger, { drainGraceMs: graceMs });
       await agent.start();
     } catch (err) {
       logger.error((err as Error).message);
@@ -59,13 +80,22 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
-    logger.info(`Received ${signal}: stopping agent ${o.name}`);
-    // A second signal while draining means "now".
-    const hurry = (): void => process.exit(130);
+    logger.info(`Received ${signal}: stopping agent ${o.name} (grace period ${graceMs} ms)`);
+    // A second signal while stopping means "now": say what is abandoned, then exit.
+    const hurry = (second: NodeJS.Signals): void => {
+      const held = agent.held();
+      const lost = held.some((h) => !h.durable);
+      logger.error(`Received a second ${second}: exiting at once; abandoned ${describeHeld(held)}`);
+      void logger.close().finally(() => process.exit(lost ? EXIT_EVENTS_LOST : EXIT_INTERRUPTED));
+    };
     process.once('SIGINT', hurry);
     process.once('SIGTERM', hurry);
-    await agent.stop(graceMs);
-    return 0;
+    const report = await agent.stop(graceMs);
+    if (report.lost > 0) {
+      logger.error(`Agent ${o.name} stopped with ${report.lost} acknowledged event(s) not delivered (${describeHeld(report.held)}); exit code ${EXIT_EVENTS_LOST}`);
+      return EXIT_EVENTS_LOST;
+    }
+    return EXIT_OK;
   } finally {
     await logger.close();
   }

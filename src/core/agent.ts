@@ -8,9 +8,38 @@ import type { OptionsSpec, Options } from './options.js';
 import { DefaultSinkProcessor, SinkRunner, type Sink } from './sink.js';
 import { PollableSourceRunner, type Source } from './source.js';
 import { FlumeError, ErrorCodes } from './errors.js';
+import { setLongTimeout } from './timers.js';
+
+/** Flume's default shutdown grace period (flume.shutdown.grace.ms). */
+export const DEFAULT_GRACE_MS = 5000;
+
+/**
+ * Once the grace period ended, how long abandoned work may take to roll back and
+ * close before the stop returns anyway: a component that ignores the abort never
+ * holds the process.
+ */
+export const ABANDON_MS = 1000;
+
+/** Events a channel still held when the agent stopped. */
+export interface HeldEvents {
+  channel: string;
+  events: number;
+  /** A durable channel keeps them for the next start; a non-durable one loses them. */
+  durable: boolean;
+}
+
+/** What a stop left behind. */
+export interface StopReport {
+  /** True when the grace period ended before every component stopped. */
+  abandoned: boolean;
+  /** Every channel that still held events. */
+  held: HeldEvents[];
+  /** Events left in non-durable channels: accepted upstream and now lost. */
+  lost: number;
+}
 
 export interface AgentOptions {
-  /** How long sinks may keep draining their channels on stop (ms). */
+  /** How long the whole stop may take before what is in flight is abandoned (ms). */
   drainGraceMs?: number;
   /** Wait after a failed sink delivery (ms); Flume's is 5000. */
   sinkFailureBackoffMs?: number;
@@ -35,6 +64,8 @@ export class Agent {
   private readonly sources: RunningSource[] = [];
   private readonly sinkRunners: SinkRunner[] = [];
   private started = false;
+  private stopping: Promise<StopReport> | undefined;
+  private channelsStopped: Promise<void> | undefined;
 
   constructor(
     readonly plan: AgentPlan,
@@ -126,20 +157,77 @@ export class Agent {
     }
   }
 
-  /** Stop in order; sinks may drain for `graceMs` before they are stopped. */
-  async stop(graceMs = this.opts.drainGraceMs ?? 5000): Promise<void> {
-    for (const s of this.sources) {
-      await s.runner?.stop();
-      await safely(this.logger, `source ${s.name}`, () => s.source.stop());
-      await safely(this.logger, `interceptors of ${s.name}`, () => s.processor.close());
-    }
-    await Promise.all(this.sinkRunners.map((r) => safely(this.logger, `sink runner ${r.name}`, () => r.stop(graceMs))));
+  /**
+   * Stops in order within one deadline, `graceMs` from now: sources stop accepting
+   * (storing what they already read), sinks drain their channels, channels close.
+   * When the deadline passes, everything still in flight is abandoned: the channels
+   * stop (commits waiting for room fail, so nothing more is acknowledged), sinks stop
+   * (their in-flight deliveries fail and roll back, so a durable channel keeps the
+   * events), sources stop storing queued input; the stop returns at the latest
+   * ABANDON_MS later. Calling it again returns the same stop.
+   */
+  stop(graceMs = this.opts.drainGraceMs ?? DEFAULT_GRACE_MS): Promise<StopReport> {
+    this.stopping ??= this.stopWithin(graceMs);
+    return this.stopping;
+  }
+
+  /** Events each channel holds right now (for a report when the process must exit at once). */
+  held(): HeldEvents[] {
+    const out: HeldEvents[] = [];
     for (const [name, ch] of this.channels) {
-      await safely(this.logger, `channel ${name}`, () => ch.stop());
-      if (ch.size > 0) this.logger.warn(`channel ${name} stopped with ${ch.size} event(s) not delivered`);
+      const events = ch.size + (ch.takesInFlight ?? 0);
+      if (events > 0) out.push({ channel: name, events, durable: ch.durable === true });
+    }
+    return out;
+  }
+
+  private async stopWithin(graceMs: number): Promise<StopReport> {
+    const abort = new AbortController();
+    const signal = abort.signal;
+    const grace = setLongTimeout(() => abort.abort(), graceMs);
+    let hardTimer: NodeJS.Timeout | undefined;
+    const hard = new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => {
+        this.logger.warn(`Agent ${this.name}: shutdown grace period of ${graceMs} ms ended; abandoning what is still in flight`);
+        void this.stopChannels();
+        hardTimer = setTimeout(resolve, ABANDON_MS);
+      }, { once: true });
+    });
+    // Each step ends when it is done or ABANDON_MS after the deadline, whichever comes first.
+    const bounded = (p: Promise<unknown>): Promise<void> => Promise.race([p.then(() => undefined), hard]);
+
+    await bounded(Promise.all(this.sources.map((s) => this.stopSource(s, signal))));
+    await bounded(Promise.all(this.sinkRunners.map((r) => safely(this.logger, `sink runner ${r.name}`, () => r.stop(signal)))));
+    await bounded(this.stopChannels());
+    const abandoned = signal.aborted;
+    grace.clear();
+    clearTimeout(hardTimer);
+
+    const held = this.held();
+    let lost = 0;
+    for (const h of held) {
+      if (h.durable) this.logger.info(`channel ${h.channel} keeps ${h.events} event(s) for the next start`);
+      else {
+        lost += h.events;
+        this.logger.warn(`channel ${h.channel} stopped with ${h.events} event(s) not delivered`);
+      }
     }
     for (const c of this.counters) c.stop();
     this.logger.info(`Agent ${this.name} stopped`);
+    return { abandoned, held, lost };
+  }
+
+  private async stopSource(s: RunningSource, signal: AbortSignal): Promise<void> {
+    await s.runner?.stop(signal);
+    await safely(this.logger, `source ${s.name}`, () => s.source.stop(signal));
+    await safely(this.logger, `interceptors of ${s.name}`, () => s.processor.close());
+  }
+
+  private stopChannels(): Promise<void> {
+    this.channelsStopped ??= Promise.all(
+      [...this.channels].map(([name, ch]) => safely(this.logger, `channel ${name}`, () => ch.stop())),
+    ).then(() => undefined);
+    return this.channelsStopped;
   }
 }
 

@@ -57,7 +57,7 @@ const MAX_IDLE_WAIT_MS = 5000;
 /**
  * Drives a SinkProcessor. When the channels are empty it waits on their
  * "available" signal (no busy loop, no added latency); after a failure it waits
- * Flume's 5 s. `drain()` keeps going until the channels are empty or the grace
+ * Flume's 5 s. `stop()` keeps delivering until the channels are empty or the grace
  * period ends, so a clean stop writes everything committed.
  */
 export class SinkRunner {
@@ -80,16 +80,29 @@ export class SinkRunner {
     this.loop = this.run();
   }
 
-  /** Stop after the channels are drained or `graceMs` passed, then stop the sinks. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Drains the channels until they are empty or `signal` aborts (the grace period
+   * ended), then stops the sinks. On abort the sinks are stopped at once, while a
+   * delivery may still be running: their stop() makes it fail (closed connection),
+   * so its transaction rolls back and the events stay in the channel.
+   */
+  async stop(signal: AbortSignal): Promise<void> {
     this.draining = true;
-    const deadline = setTimeout(() => this.abort.abort(), graceMs);
+    let stopped: Promise<void> | undefined;
+    const stopSinks = (): Promise<void> => (stopped ??= this.processor.stop());
+    const abandon = (): void => {
+      this.abort.abort();
+      this.wake?.();
+      stopSinks().catch((err) => this.logger.error(`stopping ${this.name}: ${(err as Error).message}`));
+    };
+    if (signal.aborted) abandon();
+    else signal.addEventListener('abort', abandon, { once: true });
     // Wake the loop if it is waiting on an empty channel.
     this.wake?.();
     await this.loop;
-    clearTimeout(deadline);
+    signal.removeEventListener('abort', abandon);
     this.abort.abort();
-    await this.processor.stop();
+    await stopSinks();
   }
 
   private wake: (() => void) | undefined;
