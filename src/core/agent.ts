@@ -212,7 +212,12 @@ export class Agent {
         this.logger.warn(`channel ${h.channel} stopped with ${h.events} event(s) not delivered`);
       }
     }
-    for (const c of this.counters) c.stop();
+    for (const c of this.counters) {
+      c.stop();
+      // As Flume's MonitoredCounterGroup.stop: what each component did, for the record.
+      const counts = Object.entries(c.snapshot()).map(([k, v]) => `${k} == ${v}`).join(', ');
+      this.logger.info(`Shutdown Metric for type: ${c.Type}, name: ${c.name}. ${counts}`);
+    }
     this.logger.info(`Agent ${this.name} stopped`);
     return { abandoned, held, lost };
   }
