@@ -76,20 +76,26 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
-    logger.info(`Received ${signal}: stopping agent ${o.name} (grace period ${graceMs} ms)`);
-    // A second signal while stopping means "now": say what is abandoned, then exit.
-    const hurry = (second: NodeJS.Signals): void => {
+    // One handler for the whole run, so there is no moment when a signal would find
+    // Node's default (an exit without a word): the first stops the agent, a second one
+    // means "now": say what is abandoned, then exit.
+    let firstSignal: ((s: NodeJS.Signals) => void) | undefined;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (firstSignal) {
+        const first = firstSignal;
+        firstSignal = undefined;
+        first(sig);
+        return;
+      }
       const held = agent.held();
       const lost = held.some((h) => !h.durable);
-      logger.error(`Received a second ${second}: exiting at once; abandoned ${describeHeld(held)}`);
+      logger.error(`Received a second ${sig}: exiting at once; abandoned ${describeHeld(held)}`);
       void logger.close().finally(() => process.exit(lost ? EXIT_EVENTS_LOST : EXIT_INTERRUPTED));
     };
-    process.once('SIGINT', hurry);
-    process.once('SIGTERM', hurry);
+    const signal = new Promise<NodeJS.Signals>((resolve) => (firstSignal = resolve));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    logger.info(`Received ${await signal}: stopping agent ${o.name} (grace period ${graceMs} ms)`);
     const report = await agent.stop(graceMs);
     if (report.lost > 0) {
       logger.error(`Agent ${o.name} stopped with ${report.lost} acknowledged event(s) not delivered (${describeHeld(report.held)}); exit code ${EXIT_EVENTS_LOST}`);
