@@ -9,6 +9,12 @@ import type { Logger } from './logger.js';
  * was nothing to do and throws when delivery failed (its transaction rolled back).
  */
 export interface Sink extends Lifecycle {
+  /**
+   * Also called while a process() call is still running, when the shutdown grace
+   * period ended: it must make that call settle promptly (close the connection, so
+   * the delivery fails and its transaction rolls back).
+   */
+  stop(): Promise<void>;
   readonly name: string;
   readonly channel: Channel;
   process(): Promise<Status>;
