@@ -151,7 +151,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail((err as Error).message);
     }
     const texts = await readInitial(sources, o, logger);
-    if (typeof texts === 'string') return fail(texts);
+    if (typeof texts === 'string') return fail(`agent ${o.name} not started: ${texts}`);
     const { plan, diagnostics, settings } = loadJobTexts(texts, o.name, registry);
     for (const d of sortDiagnostics(diagnostics)) {
       process.stderr.write(formatDiagnostic(d) + '\n');

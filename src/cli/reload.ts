@@ -60,7 +60,7 @@ export class ConfigReloader {
 
   /** Reloads now (SIGHUP); resolves when this reload, and any it caused, is done. */
   reload(): Promise<void> {
-    if (this.running) {
+    if (this.running !== undefined) {
       this.again = true;
       return this.running;
     }

@@ -280,7 +280,7 @@ export class Agent {
    * lost. A new component that fails to start is reported and the others keep running.
    */
   reconfigure(next: AgentPlan, graceMs = this.opts.drainGraceMs ?? DEFAULT_GRACE_MS): Promise<ReloadReport> {
-    if (!this.running || this.stopping) return Promise.reject(new FlumeError(ErrorCodes.COMPONENT_START, `agent ${this.name} is not running`));
+    if (!this.running || this.stopping !== undefined) return Promise.reject(new FlumeError(ErrorCodes.COMPONENT_START, `agent ${this.name} is not running`));
     const run = (this.reconfiguring ?? Promise.resolve()).catch(() => undefined).then(() => this.applyPlan(next, graceMs));
     this.reconfiguring = run;
     return run;
