@@ -191,10 +191,10 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
+    reloader = new ConfigReloader(sources, o.name, registry, logger, async (next) => {
+      await running.reconfigure(next, graceMs);
+    }, texts, o.backupDirectory);
     if (o.reloadConf !== false) {
-      reloader = new ConfigReloader(sources, o.name, registry, logger, async (next) => {
-        await running.reconfigure(next, graceMs);
-      }, texts, o.backupDirectory);
       reloader.start();
       logger.info(`Watching ${where} for changes (SIGHUP reloads at once)`);
     }
