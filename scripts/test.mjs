@@ -24,6 +24,7 @@ const peers = [
   { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
   { pkg: 'chromium', present: () => fs.existsSync('/usr/bin/chromium') },
   { pkg: 'activemq', present: () => fs.existsSync('/usr/share/activemq/bin/activemq.jar') },
+  { pkg: 'zookeeper', present: () => fs.existsSync('/usr/share/java/zookeeper.jar') },
   { pkg: 'python3-stomp', present: () => run('/usr/bin/python3', ['-c', 'import stomp']) },
 ];
 

@@ -17,6 +17,8 @@ export interface ZooKeeper {
   stop(): Promise<void>;
   start(): Promise<void>;
   restart(): Promise<void>;
+  /** Stops, forgets every znode and session (as an ensemble that lost its state), and starts again. */
+  wipe(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -53,6 +55,12 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
     port, connect: `127.0.0.1:${port}`, stop, start,
     restart: async () => {
       await stop();
+      await start();
+    },
+    wipe: async () => {
+      await stop();
+      fs.rmSync(path.join(t.dir, 'data'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(t.dir, 'data'));
       await start();
     },
     cleanup: async () => {

@@ -18,6 +18,7 @@ export class ZooKeeperConfigSource implements ConfigSource {
   private client: zookeeper.Client | undefined;
   private onChange: (() => void) | undefined;
   private outage = false;
+  private renew: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -38,7 +39,23 @@ export class ZooKeeperConfigSource implements ConfigSource {
       if (s === zookeeper.State.DISCONNECTED) {
         if (!this.outage) this.logger.warn(`Lost the connection to ZooKeeper (${this.connect}); the running configuration stays until it is back`);
         this.outage = true;
+        // Disconnected for longer than the session can live: the session is gone even if no
+        // server said so (an ensemble that lost its state answers nothing useful).
+        if (!this.renew) {
+          this.renew = setTimeout(() => {
+            this.renew = undefined;
+            if (this.closed || this.client !== c || !this.outage) return;
+            this.logger.warn(`ZooKeeper session lost (disconnected for longer than its ${SESSION_TIMEOUT_MS / 1000} s timeout); opening a new one`);
+            c.close();
+            this.client = undefined;
+            this.ensureClient();
+            this.onChange?.();
+          }, SESSION_TIMEOUT_MS * 1.5);
+          this.renew.unref();
+        }
       } else if (s === zookeeper.State.SYNC_CONNECTED) {
+        if (this.renew) clearTimeout(this.renew);
+        this.renew = undefined;
         if (this.outage) {
           this.logger.info(`Connected to ZooKeeper (${this.connect}) again; reading ${this.path}`);
           this.outage = false;
@@ -68,7 +85,13 @@ export class ZooKeeperConfigSource implements ConfigSource {
         clearTimeout(timer);
         if (err) {
           const code = (err as { getCode?: () => number }).getCode?.();
-          reject(new Error(code === zookeeper.Exception.NO_NODE ? `${this.description}: the znode does not exist (publish it with flume-ng conf put)` : `${this.description}: ${String(err)}`));
+          if (code === zookeeper.Exception.NO_NODE) {
+            // getData sets no watch on a missing znode: watch for its creation instead.
+            c.exists(this.path, () => this.onChange?.(), () => {});
+            reject(new Error(`${this.description}: the znode does not exist (publish it with flume-ng conf put)`));
+          } else {
+            reject(new Error(`${this.description}: ${String(err)}`));
+          }
           return;
         }
         resolve([{ name: this.description, text: (data ?? Buffer.alloc(0)).toString('utf8') }]);
@@ -84,6 +107,7 @@ export class ZooKeeperConfigSource implements ConfigSource {
   close(): void {
     this.closed = true;
     this.onChange = undefined;
+    if (this.renew) clearTimeout(this.renew);
     this.client?.close();
     this.client = undefined;
   }
