@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: installs the Debian packages of the test peers when they are missing,
-// builds, and runs every test with Node's test runner.
+// lints (Biome, biome.json), type-checks and builds (tsc over src, test and bench: the
+// check of `npm run typecheck`, here also writing dist/), and runs every test with
+// Node's test runner. Any lint finding or type error fails the run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,7 @@ const peers = [
   { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
   { pkg: 'chromium', present: () => fs.existsSync('/usr/bin/chromium') },
   { pkg: 'activemq', present: () => fs.existsSync('/usr/share/activemq/bin/activemq.jar') },
+  { pkg: 'zookeeper', present: () => fs.existsSync('/usr/share/java/zookeeper.jar') },
   { pkg: 'python3-stomp', present: () => run('/usr/bin/python3', ['-c', 'import stomp']) },
 ];
 
@@ -47,7 +50,15 @@ if (missing.length > 0) {
   });
 }
 
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+function step(what, args) {
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`npm test: ${what} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+step('lint (npm run lint)', [path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint']);
+step('typecheck (npm run typecheck)', [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 
 function find(dir, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

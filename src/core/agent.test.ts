@@ -81,3 +81,33 @@ a1.sinks.k1.channel = c1
   assert.equal(ch.counter.EventTakeSuccessCount, 1);
   assert.ok(latency < 500, `taken after ${latency} ms`);
 });
+
+test('a stop reports events left in a non-durable channel as lost, and those in a durable one as kept', async () => {
+  const text = `
+a1.sources = r1
+a1.sources.r1.type = netcat
+a1.sources.r1.bind = 127.0.0.1
+a1.sources.r1.port = 0
+a1.sources.r1.channels = c1 c2
+a1.channels = c1 c2
+a1.channels.c1.type = memory
+a1.channels.c2.type = memory
+`;
+  const { plan: p, registry } = plan(text);
+  const agent = new Agent(p, registry, silentLogger);
+  await agent.start();
+  const c1 = agent.channels.get('c1')!;
+  const c2 = agent.channels.get('c2')!;
+  Object.defineProperty(c2, 'durable', { value: true });
+  await withTransaction(c1, (tx) => tx.put([createEvent('a'), createEvent('b')]));
+  await withTransaction(c2, (tx) => tx.put([createEvent('c'), createEvent('d'), createEvent('e')]));
+  // One event of c1 is taken by a transaction that never ends: it is not delivered either.
+  const tx = c1.transaction();
+  assert.equal((await tx.take(1)).length, 1);
+  const report = await agent.stop(50);
+  assert.equal(report.lost, 2);
+  assert.deepEqual(report.held, [
+    { channel: 'c1', events: 2, durable: false },
+    { channel: 'c2', events: 3, durable: true },
+  ]);
+});
