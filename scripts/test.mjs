@@ -18,6 +18,11 @@ const peers = [
   { pkg: 'thrift-compiler', present: () => fs.existsSync('/usr/bin/thrift') },
   { pkg: 'openssl', present: () => fs.existsSync('/usr/bin/openssl') },
   { pkg: 'gcc', present: () => fs.existsSync('/usr/bin/cc') },
+  { pkg: 'bsdutils', present: () => fs.existsSync('/usr/bin/logger') },
+  // rsyslog's libraries; rsyslog itself is unpacked below.
+  { pkg: 'libestr0', present: () => run('dpkg', ['-s', 'libestr0']) },
+  { pkg: 'libfastjson4', present: () => run('dpkg', ['-s', 'libfastjson4']) },
+  { pkg: 'liblognorm5', present: () => run('dpkg', ['-s', 'liblognorm5']) },
 ];
 
 function run(cmd, args) {
@@ -40,6 +45,22 @@ if (missing.length > 0) {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+}
+
+// rsyslog (a syslog test peer) and syslog-ng-core (the benchmarks' peer) conflict as Debian
+// packages, so unless rsyslog is installed, its package is unpacked here and run from there.
+const rsyslogDir = path.join(root, 'node_modules', '.cache', 'rsyslog');
+if (!fs.existsSync('/usr/sbin/rsyslogd') && !fs.existsSync(path.join(rsyslogDir, 'usr', 'sbin', 'rsyslogd'))) {
+  console.log(`unpacking Debian's rsyslog into ${rsyslogDir}`);
+  fs.mkdirSync(path.dirname(rsyslogDir), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'rsyslog-deb-'));
+  try {
+    execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+    execFileSync('dpkg-deb', ['-x', path.join(tmp, deb), rsyslogDir], { stdio: 'inherit' });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -170,6 +170,8 @@ export class SyslogTcpListener {
         for (let i = 0; i < batch.length; i += c.batchSize) await this.store(socket, batch.length <= c.batchSize ? batch : batch.slice(i, i + c.batchSize));
         if (eof) socket.end();
       }
+      // A store that met a full channel paused the socket; all read so far is stored now.
+      if (socket.isPaused() && !this.stopping && !socket.destroyed) socket.resume();
     };
     const kick = (): void => {
       if (pumping) return;
@@ -210,7 +212,7 @@ export class SyslogTcpListener {
    */
   private async store(socket: net.Socket, batch: FlumeEvent[]): Promise<void> {
     this.counter.EventReceivedCount += batch.length;
-    let wait = 50;
+    let wait = 10;
     for (;;) {
       try {
         await this.processor.processEventBatch(batch);

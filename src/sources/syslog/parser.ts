@@ -541,7 +541,10 @@ export class SyslogFramer {
           return n;
         }
         this.frameLeft -= take;
-        sink.message(data, p, p + take, take === max && this.frameLeft > 0);
+        const cut = take === max && this.frameLeft > 0;
+        // A frame's own trailing newline (rsyslog's templates end with one) is framing, not message.
+        const e = !cut && take > 0 && data[p + take - 1] === NL ? p + take - 1 : p + take;
+        sink.message(data, p, e, cut);
         p += take;
         continue;
       }
