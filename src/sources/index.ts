@@ -8,5 +8,6 @@ import exec from './exec.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
 import { syslogtcp, multiportSyslogtcp, syslogudp } from './syslog/index.js';
+import http from './http.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, syslogtcp, multiportSyslogtcp, syslogudp];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, syslogtcp, multiportSyslogtcp, syslogudp, http];
