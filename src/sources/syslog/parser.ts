@@ -58,6 +58,13 @@ function digits(buf: Buffer, at: number, n: number): number {
   return v;
 }
 
+/** Whether bytes [s, e) of buf equal `a` (a JS loop: short ranges compare faster than through Buffer.compare). */
+function sameBytes(a: Buffer, buf: Buffer, s: number, e: number): boolean {
+  if (a.length !== e - s) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[s + i]) return false;
+  return true;
+}
+
 function allDigits(buf: Buffer, at: number, n: number): boolean {
   for (let i = 0; i < n; i++) if (!isDigit(buf[at + i]!)) return false;
   return true;
@@ -262,7 +269,7 @@ export class SyslogParser {
   private host(buf: Buffer): string {
     const f = this.f;
     const len = f.hostEnd - f.hostStart;
-    if (len !== this.lastHost.length || buf.compare(this.lastHost, 0, len, f.hostStart, f.hostEnd) !== 0) {
+    if (!sameBytes(this.lastHost, buf, f.hostStart, f.hostEnd)) {
       this.lastHost = Buffer.from(buf.subarray(f.hostStart, f.hostEnd));
       this.lastHostString = this.lastHost.toString('latin1', 0, len);
     }
@@ -273,9 +280,9 @@ export class SyslogParser {
   private timestamp(buf: Buffer, is3164: boolean): string | undefined {
     const f = this.f;
     if (f.tsStart < 0) return undefined;
-    const len = f.tsEnd - f.tsStart;
+    // An RFC 3164 value depends on the clock (the year guess): reused for a minute only.
+    if (sameBytes(this.lastTs, buf, f.tsStart, f.tsEnd) && (!is3164 || this.now() - this.lastTsNow < 60_000)) return this.lastTsValue;
     const now = this.now();
-    if (len === this.lastTs.length && buf.compare(this.lastTs, 0, len, f.tsStart, f.tsEnd) === 0 && now - this.lastTsNow < 60_000) return this.lastTsValue;
     const ms = is3164 ? this.time3164(buf, f.tsStart, f.tsEnd, now, false) : time5424(buf, f.tsStart, f.tsEnd);
     if (ms === undefined || Number.isNaN(ms)) return undefined;
     this.lastTs = Buffer.from(buf.subarray(f.tsStart, f.tsEnd));
