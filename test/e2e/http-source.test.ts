@@ -275,3 +275,26 @@ test('TLS with a PKCS12 keystore made by openssl: https works, the certificate i
     await b.agent.stop();
   }
 });
+
+test('an unknown handler or a bad handler.maxBlobLength is refused before start', { timeout: 30_000 }, async () => {
+  const { spawnFlume, writeJob } = await import('../support/agent.js');
+  const dir = path.join(t.dir, `conf${seq++}`);
+  fs.mkdirSync(dir);
+  const file = writeJob(
+    dir,
+    jobText({
+      sources: {
+        r1: { type: 'http', port: 1, handler: 'com.example.NoSuchHandler', channels: 'c1' },
+        r2: { type: 'http', port: 2, handler: 'org.apache.flume.sink.solr.morphline.BlobHandler', 'handler.maxBlobLength': 0, 'handler.colour': 'red', channels: 'c1' },
+      },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+  );
+  const p = spawnFlume(['validate', '-f', file]);
+  assert.notEqual(await p.exited, 0);
+  const err = p.stdout() + p.stderr();
+  assert.match(err, /a1\.sources\.r1\.handler: unknown handler "com\.example\.NoSuchHandler"/);
+  assert.match(err, /a1\.sources\.r2\.handler\.maxBlobLength: expected an integer greater than zero, got "0"/);
+  assert.match(err, /a1\.sources\.r2\.handler\.colour: unknown key for handler/);
+});

@@ -190,7 +190,7 @@ test('rsyslog forwards to syslogtcp (octet-counted) and syslogudp: every message
     `module(load="imtcp")
 input(type="imtcp" port="${inPort}" address="127.0.0.1")
 *.* action(type="omfwd" target="127.0.0.1" port="${tcpPort}" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
-*.* action(type="omfwd" target="127.0.0.1" port="${udpPort}" protocol="udp" template="RSYSLOG_TraditionalForwardFormat" queue.type="LinkedList" queue.dequeueSlowdown="1000")
+*.* action(type="omfwd" target="127.0.0.1" port="${udpPort}" protocol="udp" template="RSYSLOG_TraditionalForwardFormat" queue.type="LinkedList" queue.dequeueBatchSize="1" queue.dequeueSlowdown="1000")
 `,
     inPort,
   );
@@ -293,4 +293,28 @@ test('syslogudp: a datagram that is not syslog is kept as Invalid', { timeout: 3
   } finally {
     await a.stop();
   }
+});
+
+test('configuration mistakes are refused before start, with the key named', { timeout: 30_000 }, async () => {
+  const { spawnFlume, writeJob } = await import('../support/agent.js');
+  const dir = path.join(t.dir, `conf${seq++}`);
+  fs.mkdirSync(dir);
+  const file = writeJob(
+    dir,
+    jobText({
+      sources: {
+        r1: { type: 'multiport_syslogtcp', ports: '5140 x', 'charset.default': 'UTF-16', 'charset.port.5140': 'no-such-charset', channels: 'c1' },
+        r2: { type: 'syslogtcp', port: 5141, eventSize: 5, channels: 'c1' },
+      },
+      channels: { c1: { type: 'memory', transactionCapacity: 100 } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+  );
+  const p = spawnFlume(['validate', '-f', file]);
+  assert.notEqual(await p.exited, 0);
+  const err = p.stdout() + p.stderr();
+  assert.match(err, /a1\.sources\.r1\.ports: "x" is not a port number/);
+  assert.match(err, /a1\.sources\.r1\.charset\.default: charset "UTF-16" does not write ASCII as ASCII/);
+  assert.match(err, /a1\.sources\.r1\.charset\.port\.5140: unknown charset "no-such-charset"/);
+  assert.match(err, /a1\.sources\.r2\.eventSize: expected a value of at least 10/);
 });
