@@ -39,7 +39,10 @@ export async function hostnameOf(address: string): Promise<string> {
 
 /** Parses one message into an event (a syslog flavour bound to its options). */
 export interface MessageParser {
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean): { event: FlumeEvent; invalid: boolean };
+  /** Whether the last message parsed was Invalid. */
+  readonly invalid: boolean;
+  /** The event of one message; `extra` are headers to add, as [name, value, ...]. */
+  parse(buf: Buffer, start: number, end: number, incomplete: boolean, extra?: readonly string[]): FlumeEvent;
 }
 
 export interface ListenerConfig {
@@ -129,24 +132,21 @@ export class SyslogTcpListener {
     const framer = new SyslogFramer(c.eventSize, true);
     const parser = c.newParser();
     const ip = plainAddress(socket.remoteAddress);
-    let hostname: string | undefined;
     const localPort = String(socket.localPort ?? c.port);
+    /** The connection's own headers (port, client), made once its host name is known. */
+    let extra: string[] | undefined;
     /** The events cut but not stored yet. */
     let events: FlumeEvent[] = [];
     const sink: MessageSink = {
       message: (buf, start, end, incomplete) => {
-        const r = parser.parse(buf, start, end, incomplete);
-        if (r.invalid) {
+        const event = parser.parse(buf, start, end, incomplete, extra);
+        if (parser.invalid) {
           this.counter.EventReadFail++;
-          this.warnings.warn('invalid', `Syslog source ${c.name}: a message from ${ip} is not valid syslog; kept with ${'flume.syslog.status'} = Invalid`);
+          this.warnings.warn('invalid', `Syslog source ${c.name}: a message from ${ip} is not valid syslog; kept with flume.syslog.status = Invalid`);
         } else if (incomplete) {
           this.warnings.warn('incomplete', `Syslog source ${c.name}: a message from ${ip} is longer than eventSize (${c.eventSize} bytes); cut there, marked Incomplete`);
         }
-        const h = r.event.headers;
-        if (c.portHeader !== undefined) h[c.portHeader] = localPort;
-        if (c.clientIPHeader !== undefined) h[c.clientIPHeader] = ip;
-        if (c.clientHostnameHeader !== undefined) h[c.clientHostnameHeader] = hostname ?? ip;
-        events.push(r.event);
+        events.push(event);
       },
     };
     let queue: Buffer[] = [];
@@ -155,7 +155,12 @@ export class SyslogTcpListener {
     let pumping: Promise<void> | undefined;
 
     const pump = async (): Promise<void> => {
-      if (c.clientHostnameHeader !== undefined && hostname === undefined) hostname = await hostnameOf(ip);
+      if (extra === undefined) {
+        extra = [];
+        if (c.portHeader !== undefined) extra.push(c.portHeader, localPort);
+        if (c.clientIPHeader !== undefined) extra.push(c.clientIPHeader, ip);
+        if (c.clientHostnameHeader !== undefined) extra.push(c.clientHostnameHeader, await hostnameOf(ip));
+      }
       while (queue.length > 0 || ended) {
         const chunks = queue;
         queue = [];

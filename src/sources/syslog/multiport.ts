@@ -94,13 +94,19 @@ class CharsetParser implements MessageParser {
     private readonly inner: MultiportParser,
   ) {}
 
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean): { event: FlumeEvent; invalid: boolean } {
+  invalid = false;
+
+  parse(buf: Buffer, start: number, end: number, incomplete: boolean, extra?: readonly string[]): FlumeEvent {
     if (!this.charset.valid(buf, start, end)) {
+      this.invalid = true;
       const e = new SlicedEvent(buf, start, end);
       e.headers = { [STATUS_HEADER]: INVALID };
-      return { event: e, invalid: true };
+      if (extra) for (let i = 0; i + 1 < extra.length; i += 2) e.headers[extra[i]!] = extra[i + 1]!;
+      return e;
     }
-    return this.inner.parse(buf, start, end, incomplete);
+    const e = this.inner.parse(buf, start, end, incomplete, extra);
+    this.invalid = this.inner.invalid;
+    return e;
   }
 }
 

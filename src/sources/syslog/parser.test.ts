@@ -7,8 +7,8 @@ const parser = (keep = 'none'): SyslogParser => new SyslogParser({ keep: parseKe
 
 function parse(msg: string, keep = 'none', p = parser(keep)): { headers: Record<string, string>; body: string; invalid: boolean } {
   const buf = Buffer.from(msg, 'latin1');
-  const r = p.parse(buf, 0, buf.length, false);
-  return { headers: { ...r.event.headers }, body: r.event.body.toString('latin1'), invalid: r.invalid };
+  const e = p.parse(buf, 0, buf.length, false);
+  return { headers: { ...e.headers }, body: e.body.toString('latin1'), invalid: p.invalid };
 }
 
 test('RFC 5424: Facility, Severity, priority, version, timestamp (ms, zone honoured), host; body from APP-NAME on', () => {
@@ -76,8 +76,8 @@ test('multiport rules: Priority/Version headers, timestamp always, strict', () =
   const p = new MultiportParser({ keep: parseKeepFields('none'), now: () => NOW }, (b, s, e) => b.toString('latin1', s, e));
   const one = (m: string) => {
     const b = Buffer.from(m, 'latin1');
-    const r = p.parse(b, 0, b.length, false);
-    return { headers: { ...r.event.headers }, body: r.event.body.toString('latin1'), invalid: r.invalid };
+    const e = p.parse(b, 0, b.length, false);
+    return { headers: { ...e.headers }, body: e.body.toString('latin1'), invalid: p.invalid };
   };
   const r = one('<165>1 2003-10-11T22:14:15.003Z mymachine app - - - hi');
   assert.deepEqual(r.headers, { Priority: '165', Facility: '20', Severity: '5', Version: '1', timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15, 3)), host: 'mymachine' });
@@ -108,4 +108,19 @@ test('framing: newlines and octet counts, split anywhere across reads; eventSize
   const c = new Collect();
   f.push(Buffer.from('<13>0123456789abc\n<13>ok\n'), c);
   assert.deepEqual(c.out, ['!<13>012345', '6789abc', '<13>ok']);
+});
+
+test('a syslog event makes its headers when read; they can be replaced and survive a copy of the body', () => {
+  const p = parser();
+  const buf = Buffer.from('<13>1 2024-01-01T00:00:00Z h1 app x');
+  const e = p.parse(buf, 0, buf.length, false, ['ip', '10.0.0.1']);
+  assert.equal(e.body.toString(), 'app x');
+  e.headers.extra = 'yes';
+  assert.equal(e.headers.extra, 'yes');
+  assert.equal(e.headers.ip, '10.0.0.1');
+  const copy = (e as unknown as { copyTo(b: Buffer, at: number): { headers: Record<string, string>; body: Buffer } }).copyTo(Buffer.alloc(10), 2);
+  assert.equal(copy.body.toString(), 'app x');
+  assert.deepEqual(copy.headers, { Facility: '1', Severity: '5', priority: '13', version: '1', timestamp: String(Date.UTC(2024, 0, 1)), host: 'h1', ip: '10.0.0.1', extra: 'yes' });
+  e.headers = { only: 'this' };
+  assert.deepEqual(e.headers, { only: 'this' });
 });

@@ -52,6 +52,55 @@ const isHostChar = (b: number): boolean => isWord(b) || b === 0x2e || b === 0x40
 const NUMBERS: string[] = Array.from({ length: 1024 }, (_, i) => String(i));
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
+/**
+ * The event of one syslogtcp/syslogudp message: a slice of the read, with the parsed
+ * values kept as fields and the headers object made only when something reads it
+ * (a text sink never does), so a message costs one small object.
+ */
+export class SyslogEvent extends SlicedEvent {
+  private own: Record<string, string> | undefined = undefined;
+
+  constructor(
+    src: Buffer,
+    from: number,
+    to: number,
+    private readonly facility: string,
+    private readonly severity: string,
+    private readonly priority: string | undefined,
+    private readonly version: string | undefined,
+    private readonly timestamp: string | undefined,
+    private readonly host: string | undefined,
+    private readonly status: string | undefined,
+    /** Per-connection headers as [name, value, name, value, ...]. */
+    private readonly extra: readonly string[] | undefined,
+  ) {
+    super(src, from, to);
+  }
+
+  override get headers(): Record<string, string> {
+    if (this.own) return this.own;
+    const h: Record<string, string> = { Facility: this.facility, Severity: this.severity };
+    if (this.priority !== undefined) h.priority = this.priority;
+    if (this.version !== undefined) h.version = this.version;
+    if (this.timestamp !== undefined) h.timestamp = this.timestamp;
+    if (this.host !== undefined) h.host = this.host;
+    if (this.status !== undefined) h[STATUS_HEADER] = this.status;
+    const x = this.extra;
+    if (x) for (let i = 0; i + 1 < x.length; i += 2) h[x[i]!] = x[i + 1]!;
+    return (this.own = h);
+  }
+
+  override set headers(h: Record<string, string>) {
+    this.own = h;
+  }
+
+  override copyTo(target: Buffer, at: number): SlicedEvent {
+    const e = super.copyTo(target, at);
+    e.headers = this.headers;
+    return e;
+  }
+}
+
 function digits(buf: Buffer, at: number, n: number): number {
   let v = 0;
   for (let i = 0; i < n; i++) v = v * 10 + (buf[at + i]! - 0x30);
@@ -130,33 +179,36 @@ export class SyslogParser {
     this.now = o.now ?? Date.now;
   }
 
-  /** The event of message bytes [start, end) of `buf`; `incomplete` when eventSize cut it. */
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean): { event: FlumeEvent; invalid: boolean } {
+  /** Whether the last message parsed was Invalid. */
+  invalid = false;
+
+  /**
+   * The event of message bytes [start, end) of `buf`; `incomplete` when eventSize cut
+   * it; `extra` are headers to add, as [name, value, ...].
+   */
+  parse(buf: Buffer, start: number, end: number, incomplete: boolean, extra?: readonly string[]): FlumeEvent {
     const f = this.f;
     if (!this.priority(buf, start, end)) {
-      const e = new SlicedEvent(buf, start, end);
-      e.headers = { Facility: '0', Severity: '0', [STATUS_HEADER]: INVALID };
-      return { event: e, invalid: true };
+      this.invalid = true;
+      return new SyslogEvent(buf, start, end, '0', '0', undefined, undefined, undefined, undefined, INVALID, extra);
     }
-    const headers: Record<string, string> = { Facility: NUMBERS[f.pri >> 3]!, Severity: NUMBERS[f.pri & 7]! };
+    this.invalid = false;
+    const facility = NUMBERS[f.pri >> 3]!;
+    const severity = NUMBERS[f.pri & 7]!;
+    const status = incomplete ? INCOMPLETE : undefined;
     const matched = this.rfc5424(buf, f.priEnd, end) || this.rfc3164(buf, f.priEnd, end);
-    let event: FlumeEvent;
-    if (!matched) {
-      event = new SlicedEvent(buf, start, end);
-    } else {
-      headers.priority = f.priEnd - 1 - f.priStart === NUMBERS[f.pri]!.length ? NUMBERS[f.pri]! : buf.toString('latin1', f.priStart, f.priEnd - 1);
-      if (f.version >= 0) headers.version = NUMBERS[buf[f.version]! - 0x30]!;
-      const ts = this.timestamp(buf, matched === 3164);
-      if (ts !== undefined) headers.timestamp = ts;
-      if (f.hostStart >= 0) headers.host = this.host(buf);
-      const keep = this.keep;
-      if (keep.all || f.bodyStart >= end) event = new SlicedEvent(buf, start, end);
-      else if (keep.priority || keep.version || keep.timestamp || keep.hostname) event = { headers, body: this.keptBody(buf, end) };
-      else event = new SlicedEvent(buf, f.bodyStart, end);
+    if (!matched) return new SyslogEvent(buf, start, end, facility, severity, undefined, undefined, undefined, undefined, status, extra);
+    const priority = f.priEnd - 1 - f.priStart === NUMBERS[f.pri]!.length ? NUMBERS[f.pri]! : buf.toString('latin1', f.priStart, f.priEnd - 1);
+    const version = f.version >= 0 ? NUMBERS[buf[f.version]! - 0x30]! : undefined;
+    const ts = this.timestamp(buf, matched === 3164);
+    const host = f.hostStart >= 0 ? this.host(buf) : undefined;
+    const keep = this.keep;
+    if (keep.all || f.bodyStart >= end) return new SyslogEvent(buf, start, end, facility, severity, priority, version, ts, host, status, extra);
+    if (keep.priority || keep.version || keep.timestamp || keep.hostname) {
+      const body = this.keptBody(buf, end);
+      return new SyslogEvent(body, 0, body.length, facility, severity, priority, version, ts, host, status, extra);
     }
-    if (incomplete) headers[STATUS_HEADER] = INCOMPLETE;
-    event.headers = headers;
-    return { event, invalid: false };
+    return new SyslogEvent(buf, f.bodyStart, end, facility, severity, priority, version, ts, host, status, extra);
   }
 
   /** `<` 1-3 digits `>`; sets pri, priStart, priEnd (after `>`). */
@@ -370,15 +422,18 @@ export class MultiportParser {
     this.helper = new SyslogParser(o);
   }
 
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean): { event: FlumeEvent; invalid: boolean } {
-    const event = this.fields(buf, start, end);
+  /** Whether the last message parsed was Invalid. */
+  invalid = false;
+
+  parse(buf: Buffer, start: number, end: number, incomplete: boolean, extra?: readonly string[]): FlumeEvent {
+    let event = this.fields(buf, start, end);
+    this.invalid = !event;
     if (!event) {
-      const e = new SlicedEvent(buf, start, end);
-      e.headers = { [STATUS_HEADER]: INVALID };
-      return { event: e, invalid: true };
-    }
-    if (incomplete) event.headers[STATUS_HEADER] = INCOMPLETE;
-    return { event, invalid: false };
+      event = new SlicedEvent(buf, start, end);
+      event.headers = { [STATUS_HEADER]: INVALID };
+    } else if (incomplete) event.headers[STATUS_HEADER] = INCOMPLETE;
+    if (extra) for (let i = 0; i + 1 < extra.length; i += 2) event.headers[extra[i]!] = extra[i + 1]!;
+    return event;
   }
 
   private fields(buf: Buffer, start: number, end: number): FlumeEvent | undefined {

@@ -35,6 +35,8 @@ class SyslogUdpSource implements EventDrivenSource, MessageSink {
   private readonly hostnames = new Map<string, string>();
   private sender = '';
   private senderName = '';
+  /** The current datagram's client headers, as [name, value, ...]. */
+  private extra: string[] | undefined;
 
   constructor(
     private readonly name: string,
@@ -89,21 +91,25 @@ class SyslogUdpSource implements EventDrivenSource, MessageSink {
       }
       this.senderName = known ?? this.sender;
     }
+    const o = this.o;
+    this.extra = undefined;
+    if (o.clientIPHeader !== undefined || o.clientHostnameHeader !== undefined) {
+      this.extra = [];
+      if (o.clientIPHeader !== undefined) this.extra.push(o.clientIPHeader, this.sender);
+      if (o.clientHostnameHeader !== undefined) this.extra.push(o.clientHostnameHeader, this.senderName);
+    }
     this.framer.whole(msg, this);
     this.flush();
   }
 
   /** One message of the current datagram (MessageSink). */
   message(buf: Buffer, start: number, end: number, incomplete: boolean): void {
-    const r = this.parser.parse(buf, start, end, incomplete);
-    if (r.invalid) {
+    const event = this.parser.parse(buf, start, end, incomplete, this.extra);
+    if (this.parser.invalid) {
       this.counter.EventReadFail++;
       this.warnings.warn('invalid', `Syslog UDP source ${this.name}: a message from ${this.sender} is not valid syslog; kept with flume.syslog.status = Invalid`);
     }
-    const h = r.event.headers;
-    if (this.o.clientIPHeader !== undefined) h[this.o.clientIPHeader] = this.sender;
-    if (this.o.clientHostnameHeader !== undefined) h[this.o.clientHostnameHeader] = this.senderName;
-    this.waiting.push(r.event);
+    this.waiting.push(event);
   }
 
   /** Stores what waits, one transaction at a time (datagrams arriving meanwhile go into the next). */
