@@ -318,3 +318,43 @@ test('configuration mistakes are refused before start, with the key named', { ti
   assert.match(err, /a1\.sources\.r1\.charset\.port\.5140: unknown charset "no-such-charset"/);
   assert.match(err, /a1\.sources\.r2\.eventSize: expected a value of at least 10/);
 });
+
+test('the example job jobs/syslog/syslog-logger.conf logs what logger sends over TCP and UDP', { timeout: 60_000 }, async () => {
+  const { ROOT, loggedBodies } = await import('../support/agent.js');
+  const port = await freePort();
+  const dir = path.join(t.dir, `job${seq++}`);
+  fs.mkdirSync(dir);
+  const job = fs.readFileSync(path.join(ROOT, 'jobs', 'syslog', 'syslog-logger.conf'), 'utf8').replaceAll('port = 5140', `port = ${port}`);
+  const agent = await startAgent(job, { dir });
+  try {
+    logger(['--tcp', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'ex'], ['over-tcp']);
+    logger(['--udp', '--rfc3164', '-n', '127.0.0.1', '-P', String(port), '-t', 'ex'], ['over-udp']);
+    await eventually(() => loggedBodies(agent.stderr()).length >= 2, 15_000, 'two logged events');
+    const bodies = loggedBodies(agent.stderr()).join('\n');
+    // The logger sink shows 16 bytes of each body.
+    assert.match(bodies, /^ex - - \[timeQual$/m);
+    assert.match(bodies, /^ex: over-udp$/m);
+    assert.match(agent.stderr(), /headers:\{Facility=1, Severity=5, priority=13, version=1, timestamp=\d+, host=[^,]+, clientIP=127\.0\.0\.1\}/);
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('syslogtcp with TLS (a PKCS12 keystore made by openssl): messages over a TLS connection arrive', { timeout: 60_000 }, async () => {
+  const { writeServerCerts } = await import('./rpc-support.js');
+  const tls = await import('node:tls');
+  const dir = path.join(t.dir, `tls${seq++}`);
+  fs.mkdirSync(dir);
+  const { cert } = writeServerCerts(dir, 'k3y');
+  const port = await freePort();
+  const a = await agentWith({ type: 'syslogtcp', host: '127.0.0.1', port, ssl: 'true', keystore: path.join(dir, 'server.p12'), 'keystore-password': 'k3y' });
+  try {
+    const lines = numbered('tls', 100);
+    const s = tls.connect({ host: '127.0.0.1', port, ca: cert, servername: 'localhost' });
+    await new Promise((r, j) => s.once('secureConnect', r).once('error', j));
+    await new Promise<void>((r) => s.end(lines.map((l) => `<13>1 - h app - - - ${l}\n`).join(''), () => r()));
+    exactlyOnce(await waitEvents(a.out, lines.length, 'tls'), lines);
+  } finally {
+    await a.stop();
+  }
+});
