@@ -298,3 +298,23 @@ test('an unknown handler or a bad handler.maxBlobLength is refused before start'
   assert.match(err, /a1\.sources\.r2\.handler\.maxBlobLength: expected an integer greater than zero, got "0"/);
   assert.match(err, /a1\.sources\.r2\.handler\.colour: unknown key for handler/);
 });
+
+test('the example job jobs/http/http-logger.conf logs a posted event; oversized headers get 431', { timeout: 60_000 }, async () => {
+  const { ROOT, loggedBodies } = await import('../support/agent.js');
+  const port = await freePort();
+  const dir = path.join(t.dir, `job${seq++}`);
+  fs.mkdirSync(dir);
+  const job = fs.readFileSync(path.join(ROOT, 'jobs', 'http', 'http-logger.conf'), 'utf8').replace('port = 8080', `port = ${port}`);
+  const agent = await startAgent(job, { dir });
+  try {
+    const r = await request(port, { headers: { 'Content-Type': 'application/json' }, body: '[{"headers": {"host": "web1"}, "body": "hello"}]' });
+    assert.equal(r.status, 200);
+    await eventually(() => loggedBodies(agent.stderr()).length >= 1, 10_000, 'logged event');
+    assert.deepEqual(loggedBodies(agent.stderr()), ['hello']);
+    assert.match(agent.stderr(), /headers:\{host=web1\}/);
+    const big = await request(port, { headers: { 'X-Big': 'x'.repeat(20_000) }, body: '[]' }).catch((err: Error) => ({ status: -1, body: err.message, headers: {} }));
+    assert.equal(big.status, 431, big.body);
+  } finally {
+    await agent.stop();
+  }
+});
