@@ -1,3 +1,9 @@
+/**
+ * Flume's http source on Node's http/https modules: the source needs one route, a
+ * streamed body it can count and refuse, and the answer after the channel commit, so a
+ * web framework would add nothing. The handlers are an interface here with Flume's two
+ * built-ins, chosen by their Java class names.
+ */
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';

@@ -513,7 +513,7 @@ export class MultiportParser {
   /** SyslogParser's RFC 5424 reading: 19 characters in UTC, then an optional fraction and Z or ±hh:mm; nothing after the seconds is refused. */
   private rfc5424Strict(buf: Buffer, s: number, e: number): number | undefined {
     if (e - s <= 19) return undefined;
-    if (this.helper === undefined || !allDigits(buf, s, 4) || buf[s + 4] !== DASH || !allDigits(buf, s + 5, 2) || buf[s + 7] !== DASH || !allDigits(buf, s + 8, 2) || buf[s + 10] !== 0x54) return undefined;
+    if (!allDigits(buf, s, 4) || buf[s + 4] !== DASH || !allDigits(buf, s + 5, 2) || buf[s + 7] !== DASH || !allDigits(buf, s + 8, 2) || buf[s + 10] !== 0x54) return undefined;
     if (!allDigits(buf, s + 11, 2) || buf[s + 13] !== 0x3a || !allDigits(buf, s + 14, 2) || buf[s + 16] !== 0x3a || !allDigits(buf, s + 17, 2)) return undefined;
     let p = s + 19;
     let ms = 0;
