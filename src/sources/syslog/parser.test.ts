@@ -124,3 +124,17 @@ test('a syslog event makes its headers when read; they can be replaced and survi
   e.headers = { only: 'this' };
   assert.deepEqual(e.headers, { only: 'this' });
 });
+
+test('framing: a stream read in pieces of any size gives the same messages, cuts included', () => {
+  const stream = Buffer.from('<13>a\n\n10 <13>b\nc de<13>last\n11 <13>xxxxxxx<13>0123456789abcdefghij\n25 <13>ABCDEFGHIJKLMNOPQRSTU\n<13>tail');
+  const whole = (size: number): string[] => {
+    const f = new SyslogFramer(12, true);
+    const c = new Collect();
+    for (let i = 0; i < stream.length; i += size) f.push(stream.subarray(i, i + size), c);
+    f.end(c);
+    return c.out;
+  };
+  const expected = whole(stream.length);
+  assert.deepEqual(expected, ['<13>a', '<13>b\nc de', '<13>last', '<13>xxxxxxx', '!<13>01234567', '89abcdefghij', '!<13>ABCDEFGH', '!IJKLMNOPQRST', 'U', '<13>tail']);
+  for (let size = 1; size < stream.length; size++) assert.deepEqual(whole(size), expected, `pieces of ${size}`);
+});

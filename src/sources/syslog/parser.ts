@@ -562,14 +562,37 @@ export class SyslogFramer {
 
   /** Hands every message complete in `chunk` (with what was pending) to `sink`. */
   push(chunk: Buffer, sink: MessageSink): void {
-    let data = chunk;
-    if (this.pending) {
-      data = Buffer.concat([this.pending, chunk]);
+    let from = 0;
+    const pend = this.pending;
+    if (pend) {
       this.pending = undefined;
+      // The message begun in an earlier read is completed in a buffer of its own, so the
+      // messages after it stay slices of this read (no copy of the whole read). A frame
+      // header split across reads is rare: that read is joined whole.
+      let need: number;
+      if (this.frameLeft > 0) need = Math.min(this.frameLeft, this.maxSize) - pend.length;
+      else if (this.octetCounting && pend[0]! >= 0x31 && pend[0]! <= 0x39) need = chunk.length;
+      else {
+        const nl = chunk.indexOf(NL);
+        need = nl < 0 ? chunk.length : nl + 1;
+      }
+      need = Math.max(0, Math.min(need, chunk.length));
+      const head = Buffer.concat([pend, chunk.subarray(0, need)]);
+      const at = this.scan(head, 0, sink, false);
+      if (at < head.length) {
+        // Still unfinished (or more of a joined read left): keep its rest and go on from there.
+        if (need === chunk.length) {
+          this.pending = Buffer.from(head.subarray(at));
+          return;
+        }
+        this.pending = Buffer.from(head.subarray(at));
+        return this.push(chunk.subarray(need), sink);
+      }
+      from = need;
     }
-    const at = this.scan(data, 0, sink, false);
+    const at = this.scan(chunk, from, sink, false);
     // Copied: a partial message must not keep its whole read alive.
-    if (at < data.length) this.pending = Buffer.from(data.subarray(at));
+    if (at < chunk.length) this.pending = Buffer.from(chunk.subarray(at));
   }
 
   /** Every message of one self-contained buffer (a datagram), the unterminated last one included. */
