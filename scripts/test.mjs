@@ -55,7 +55,13 @@ if (!fs.existsSync('/usr/sbin/rsyslogd') && !fs.existsSync(path.join(rsyslogDir,
   fs.mkdirSync(path.dirname(rsyslogDir), { recursive: true });
   const tmp = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'rsyslog-deb-'));
   try {
-    execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    try {
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    } catch {
+      // The package lists may never have been fetched on this machine.
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    }
     const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
     execFileSync('dpkg-deb', ['-x', path.join(tmp, deb), rsyslogDir], { stdio: 'inherit' });
   } finally {
