@@ -358,3 +358,32 @@ test('syslogtcp with TLS (a PKCS12 keystore made by openssl): messages over a TL
     await a.stop();
   }
 });
+
+test('syslogudp with a full channel: datagrams are dropped, counted and logged once per interval, not once each', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const dir = path.join(t.dir, `udpfull${seq++}`);
+  fs.mkdirSync(dir);
+  // The sink sends to an avro source that is not there: the channel of 10 fills and stays full.
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'syslogudp', host: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: 10, transactionCapacity: 10, 'keep-alive': 0 } },
+      sinks: { k1: { channel: 'c1', type: 'avro', hostname: '127.0.0.1', port: await freePort(), 'connect-timeout': 500 } },
+    }),
+    { dir },
+  );
+  try {
+    const s = dgram.createSocket('udp4');
+    for (let i = 0; i < 60; i++) {
+      await new Promise<void>((r) => s.send(`<13>1 - h app - - - udp-${i}`, port, '127.0.0.1', () => r()));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    s.close();
+    await agent.waitFor(/Syslog UDP source r1: \d+ message\(s\) dropped: /);
+    await new Promise((r) => setTimeout(r, 500));
+    const warnings = agent.stderr().match(/message\(s\) dropped/g) ?? [];
+    assert.ok(warnings.length <= 2, `${warnings.length} warnings: ${agent.stderr()}`);
+  } finally {
+    await agent.stop();
+  }
+});
