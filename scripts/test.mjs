@@ -26,6 +26,11 @@ const peers = [
   { pkg: 'activemq', present: () => fs.existsSync('/usr/share/activemq/bin/activemq.jar') },
   { pkg: 'zookeeper', present: () => fs.existsSync('/usr/share/java/zookeeper.jar') },
   { pkg: 'python3-stomp', present: () => run('/usr/bin/python3', ['-c', 'import stomp']) },
+  { pkg: 'bsdutils', present: () => fs.existsSync('/usr/bin/logger') },
+  // rsyslog's libraries; rsyslog itself is unpacked below.
+  { pkg: 'libestr0', present: () => run('dpkg', ['-s', 'libestr0']) },
+  { pkg: 'libfastjson4', present: () => run('dpkg', ['-s', 'libfastjson4']) },
+  { pkg: 'liblognorm5', present: () => run('dpkg', ['-s', 'liblognorm5']) },
 ];
 
 function run(cmd, args) {
@@ -48,6 +53,28 @@ if (missing.length > 0) {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+}
+
+// rsyslog (a syslog test peer) and syslog-ng-core (the benchmarks' peer) conflict as Debian
+// packages, so unless rsyslog is installed, its package is unpacked here and run from there.
+const rsyslogDir = path.join(root, 'node_modules', '.cache', 'rsyslog');
+if (!fs.existsSync('/usr/sbin/rsyslogd') && !fs.existsSync(path.join(rsyslogDir, 'usr', 'sbin', 'rsyslogd'))) {
+  console.log(`unpacking Debian's rsyslog into ${rsyslogDir}`);
+  fs.mkdirSync(path.dirname(rsyslogDir), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'rsyslog-deb-'));
+  try {
+    try {
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    } catch {
+      // The package lists may never have been fetched on this machine.
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    }
+    const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+    execFileSync('dpkg-deb', ['-x', path.join(tmp, deb), rsyslogDir], { stdio: 'inherit' });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 function step(what, args) {

@@ -7,6 +7,7 @@ import { avroChain } from './avro-chain.js';
 import { kafka } from './kafka.js';
 import { jms } from './jms.js';
 import { spooldir } from './spooldir.js';
+import { syslogFileRoll } from './syslog-file-roll.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms, spooldir];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms, spooldir, syslogFileRoll];
