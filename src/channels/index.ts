@@ -1,5 +1,6 @@
 // The built-in channels. Adding one: write its module, then list it here.
 import memory from './memory.js';
 import kafka from './kafka.js';
+import file from './file/index.js';
 
-export default [memory, kafka];
+export default [memory, kafka, file];

@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort, tempDir, startAgent, spawnFlume, writeJob, eventually, jobText, tcpExchange, ROOT, type RunningAgent } from '../support/agent.js';
+
+/**
+ * A client that sends the numbers 0, 1, 2, ... as lines to a netcat source, a window
+ * at a time, and counts a number as acknowledged only when its OK arrived. When the
+ * agent dies it reconnects and resends from the first number not acknowledged.
+ */
+class NumberSender {
+  acked = 0;
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(private readonly port: number, private readonly window = 200) {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.session();
+      } catch {
+        // agent killed or not up yet
+      }
+      if (!this.stopped) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private session(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(this.port, '127.0.0.1');
+      let inWindow = 0;
+      let replies = '';
+      const sendWindow = (): void => {
+        if (this.stopped) {
+          sock.end();
+          return;
+        }
+        let s = '';
+        for (let i = 0; i < this.window; i++) s += `${this.acked + i}\n`;
+        inWindow = this.window;
+        sock.write(s);
+      };
+      sock.on('connect', sendWindow);
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => {
+        replies += d;
+        let nl: number;
+        while ((nl = replies.indexOf('\n')) >= 0) {
+          const line = replies.slice(0, nl);
+          replies = replies.slice(nl + 1);
+          if (line !== 'OK') {
+            sock.destroy();
+            return reject(new Error(`reply ${line}`));
+          }
+          this.acked++;
+          inWindow--;
+        }
+        if (inWindow === 0) sendWindow();
+      });
+      sock.on('error', reject);
+      sock.on('close', () => resolve());
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+function outputNumbers(dir: string): number[] {
+  const out: number[] = [];
+  for (const f of fs.readdirSync(dir).sort()) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const line of text.split('\n')) if (line !== '') out.push(Number(line));
+  }
+  return out;
+}
+
+function crashJob(port: number, base: string, channel: Record<string, string | number> = {}): string {
+  return jobText({
+    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+    channels: {
+      c1: {
+        type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: `${path.join(base, 'd1')},${path.join(base, 'd2')}`,
+        useDualCheckpoints: 'true', backupCheckpointDir: path.join(base, 'cp-backup'),
+        maxFileSize: 262144, checkpointInterval: 700, minimumRequiredSpace: 1048576, capacity: 100000, transactionCapacity: 1000, ...channel,
+      },
+    },
+    sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': path.join(base, 'out'), 'sink.rollInterval': 0, 'sink.batchSize': 100 } },
+  });
+}
+
+const KILLS = 20;
+const SINK_BATCH = 100;
+const WINDOW = 200;
+
+test('file channel: kill -9 at 20 random moments under load loses no acknowledged event', { timeout: 240_000 }, async () => {
+  const t = tempDir('flume-fc-crash-');
+  const port = await freePort();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const job = writeJob(t.dir, crashJob(port, t.dir));
+  const sender = new NumberSender(port, WINDOW);
+  const args = ['agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
+  let agent: RunningAgent | undefined;
+  try {
+    for (let k = 0; k < KILLS; k++) {
+      agent = spawnFlume(args);
+      await agent.waitFor(/Agent a1 started/, 30_000);
+      const before = sender.acked;
+      // A random moment, once traffic is flowing again.
+      await eventually(() => sender.acked > before, 20_000, 'traffic after restart');
+      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 900)));
+      agent.proc.kill('SIGKILL');
+      await agent.exited;
+    }
+    // Last run: stop sending, let the sink drain everything acknowledged.
+    agent = spawnFlume(args);
+    await agent.waitFor(/Agent a1 started/, 30_000);
+    await sender.stop();
+    const acked = sender.acked;
+    const seen = new Set<number>();
+    await eventually(() => {
+      seen.clear();
+      for (const n of outputNumbers(out)) seen.add(n);
+      for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
+      return true;
+    }, 60_000, `all ${acked} acknowledged numbers in the output`);
+    assert.equal(await agent.stop(), 0);
+    agent = undefined;
+    const all = outputNumbers(out);
+    const dups = all.length - new Set(all).size;
+    // Each kill may repeat the sink's batch in flight (written, take not committed) and
+    // the source's window in flight (committed, OK not yet received).
+    const allowed = KILLS * (SINK_BATCH + WINDOW);
+    console.log(`file channel crash test: ${acked} numbers acknowledged over ${KILLS} kills, ${all.length} lines written, ${dups} duplicate(s) (allowed ${allowed})`);
+    for (let n = 0; n < acked; n++) assert.ok(seen.has(n), `number ${n} was acknowledged and never delivered`);
+    assert.ok(dups <= allowed, `${dups} duplicates: more than the events in flight at the kills`);
+    assert.ok(acked > KILLS * WINDOW, `too little traffic to mean anything (${acked})`);
+  } finally {
+    await sender.stop();
+    if (agent) await agent.stop('SIGKILL');
+    t.cleanup();
+  }
+});
+
+test('file channel: a second agent on the same directories exits 1 naming the first', async () => {
+  const t = tempDir('flume-fc-lock-');
+  try {
+    const base = t.dir;
+    const mk = (port: number): string => jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: path.join(base, 'data'), minimumRequiredSpace: 1048576 } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    });
+    const port1 = await freePort();
+    const first = await startAgent(mk(port1), { dir: t.dir });
+    try {
+      assert.equal(await tcpExchange(port1, 'one\n', { expectBytes: 3 }), 'OK\n');
+      const file2 = writeJob(t.dir, mk(await freePort()), 'second.conf');
+      const second = spawnFlume(['agent', '-n', 'a1', '-f', file2, '-c', path.join(ROOT, 'conf')]);
+      assert.equal(await second.exited, 1);
+      const text = second.stderr() + second.stdout();
+      assert.match(text, new RegExp(`locked by process ${first.proc.pid}\\b`));
+      assert.match(text, /FTS_ERR_CHANNEL_LOCKED|another agent is using it/);
+    } finally {
+      assert.equal(await first.stop(), 0);
+    }
+    // Clean stop released the lock: a new agent starts.
+    const port2 = await freePort();
+    const again = await startAgent(mk(port2), { dir: t.dir });
+    assert.equal(await tcpExchange(port2, 'two\n', { expectBytes: 3 }), 'OK\n');
+    assert.equal(await again.stop(), 0);
+  } finally {
+    t.cleanup();
+  }
+});
