@@ -146,9 +146,18 @@ export class LogWriter {
     const start = this.size;
     const fd = this.fd;
     fs.writev(fd, bufs, start, (err, written) => {
-      if (err || written !== total) {
+      if (!err && written < total) {
+        // A short write: write the rest, which either goes through or says why (ENOSPC).
+        try {
+          this.writeRest(fd, bufs, start, written);
+          written = total;
+        } catch (e) {
+          err = e as NodeJS.ErrnoException;
+        }
+      }
+      if (err) {
         this.cutBack(fd, start);
-        this.failAll(batch, this.ioError('write failed', err ?? new Error(`short write (${written} of ${total} bytes)`)));
+        this.failAll(batch, this.ioError('write failed', err));
         return this.flush();
       }
       this.free -= total;
@@ -174,6 +183,24 @@ export class LogWriter {
         finish();
       });
     });
+  }
+
+  private writeRest(fd: number, bufs: Buffer[], start: number, done: number): void {
+    let skip = done;
+    let at = start + done;
+    for (const b of bufs) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      let off = skip;
+      skip = 0;
+      while (off < b.length) {
+        const n = fs.writeSync(fd, b, off, b.length - off, at);
+        off += n;
+        at += n;
+      }
+    }
   }
 
   private cutBack(fd: number, to: number): void {
