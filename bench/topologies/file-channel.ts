@@ -130,3 +130,32 @@ export const fileChannelBench: Topology = {
     return [stress, seq, replay];
   },
 };
+
+const SPILL_EVENTS = 20_000_000;
+
+/** SPILLABLEMEMORY whose memory never fills, against the memory channel: the price of the run bookkeeping. */
+export const spillableBench: Topology = {
+  id: 'spillable-memory',
+  title: 'SPILLABLEMEMORY (memory never full) vs memory',
+  async run(ctx) {
+    const row: Row = {
+      id: 'stress-spillable-null', title: `StressSource (${BODY} B, batch ${BATCH}) → SPILLABLEMEMORY → null, memory never full`, kind: 'throughput',
+      ours: [], peer: [], peerLabel: 'our memory channel (capacity 10,000, transactionCapacity 1,000) in the same topology',
+      target: { metric: 'eps-vs-peer', minRatio: 0.9 },
+      method: `StressSource size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${SPILL_EVENTS.toLocaleString('en-US')} → SPILLABLEMEMORY (memoryCapacity 10,000, ` +
+        `transactionCapacity ${BATCH}, overflow in a temporary directory, never used) → null; the peer column is the same run with the memory channel. ` +
+        'Timed as the other rows, from the agent\'s own log.',
+      notes: [],
+    };
+    for (let r = 1; r <= ctx.repeat; r++) {
+      ctx.log(`StressSource → SPILLABLEMEMORY → null, run ${r}/${ctx.repeat}`);
+      row.ours.push(await ctx.measure('throughput', () => runThroughput(ctx, STRESS(SPILL_EVENTS), SPILL_EVENTS, BODY, `spill-${r}`, (dir) =>
+        `a1.channels.c1.type = SPILLABLEMEMORY\na1.channels.c1.memoryCapacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n` +
+        `a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}\na1.channels.c1.dataDirs = ${path.join(dir, 'data')}\na1.channels.c1.minimumRequiredSpace = 1048576\n`)));
+      ctx.log(`StressSource → memory → null, run ${r}/${ctx.repeat}`);
+      row.peer.push(await ctx.measure('throughput', () => runThroughput(ctx, STRESS(SPILL_EVENTS), SPILL_EVENTS, BODY, `spill-mem-${r}`, () =>
+        `a1.channels.c1.type = memory\na1.channels.c1.capacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n`)));
+    }
+    return [row];
+  },
+};

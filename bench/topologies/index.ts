@@ -5,7 +5,7 @@ import { idleRss } from './idle-rss.js';
 import { routing } from './routing.js';
 import { avroChain } from './avro-chain.js';
 import { kafka } from './kafka.js';
-import { fileChannelBench } from './file-channel.js';
+import { fileChannelBench, spillableBench } from './file-channel.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, fileChannelBench];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, fileChannelBench, spillableBench];

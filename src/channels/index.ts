@@ -2,5 +2,6 @@
 import memory from './memory.js';
 import kafka from './kafka.js';
 import file from './file/index.js';
+import spillableMemory from './spillable-memory.js';
 
-export default [memory, kafka, file];
+export default [memory, kafka, file, spillableMemory];
