@@ -3,5 +3,6 @@ import memory from './memory.js';
 import kafka from './kafka.js';
 import file from './file/index.js';
 import spillableMemory from './spillable-memory.js';
+import jdbc from './jdbc.js';
 
-export default [memory, kafka, file, spillableMemory];
+export default [memory, kafka, file, spillableMemory, jdbc];

@@ -82,30 +82,38 @@ function outputNumbers(dir: string): number[] {
   return out;
 }
 
-function crashJob(port: number, base: string, channel: Record<string, string | number> = {}): string {
+type Props = Record<string, string | number>;
+
+function fileChannelProps(base: string): Props {
+  return {
+    type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: `${path.join(base, 'd1')},${path.join(base, 'd2')}`,
+    useDualCheckpoints: 'true', backupCheckpointDir: path.join(base, 'cp-backup'),
+    maxFileSize: 262144, checkpointInterval: 700, minimumRequiredSpace: 1048576, capacity: 100000, transactionCapacity: 1000,
+  };
+}
+
+function crashJob(port: number, base: string, channel: Props): string {
   return jobText({
     sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-    channels: {
-      c1: {
-        type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: `${path.join(base, 'd1')},${path.join(base, 'd2')}`,
-        useDualCheckpoints: 'true', backupCheckpointDir: path.join(base, 'cp-backup'),
-        maxFileSize: 262144, checkpointInterval: 700, minimumRequiredSpace: 1048576, capacity: 100000, transactionCapacity: 1000, ...channel,
-      },
-    },
+    channels: { c1: channel },
     sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': path.join(base, 'out'), 'sink.rollInterval': 0, 'sink.batchSize': 100 } },
   });
 }
 
-const KILLS = 20;
 const SINK_BATCH = 100;
 const WINDOW = 200;
 
-test('file channel: kill -9 at 20 random moments under load loses no acknowledged event', { timeout: 240_000 }, async () => {
+/**
+ * Kills the agent with SIGKILL at KILLS random moments while a client sends numbers
+ * through netcat, restarting it each time; then checks that every number the source
+ * acknowledged reached the file_roll sink, and counts the duplicates.
+ */
+async function crashTest(label: string, KILLS: number, channel: (base: string) => Props): Promise<void> {
   const t = tempDir('flume-fc-crash-');
   const port = await freePort();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const job = writeJob(t.dir, crashJob(port, t.dir));
+  const job = writeJob(t.dir, crashJob(port, t.dir, channel(t.dir)));
   const sender = new NumberSender(port, WINDOW);
   const args = ['agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
   let agent: RunningAgent | undefined;
@@ -139,7 +147,7 @@ test('file channel: kill -9 at 20 random moments under load loses no acknowledge
     // Each kill may repeat the sink's batch in flight (written, take not committed) and
     // the source's window in flight (committed, OK not yet received).
     const allowed = KILLS * (SINK_BATCH + WINDOW);
-    console.log(`file channel crash test: ${acked} numbers acknowledged over ${KILLS} kills, ${all.length} lines written, ${dups} duplicate(s) (allowed ${allowed})`);
+    console.log(`${label} crash test: ${acked} numbers acknowledged over ${KILLS} kills, ${all.length} lines written, ${dups} duplicate(s) (allowed ${allowed})`);
     for (let n = 0; n < acked; n++) assert.ok(seen.has(n), `number ${n} was acknowledged and never delivered`);
     assert.ok(dups <= allowed, `${dups} duplicates: more than the events in flight at the kills`);
     assert.ok(acked > KILLS * WINDOW, `too little traffic to mean anything (${acked})`);
@@ -148,6 +156,14 @@ test('file channel: kill -9 at 20 random moments under load loses no acknowledge
     if (agent) await agent.stop('SIGKILL');
     t.cleanup();
   }
+}
+
+test('file channel: kill -9 at 20 random moments under load loses no acknowledged event', { timeout: 240_000 }, async () => {
+  await crashTest('file channel', 20, fileChannelProps);
+});
+
+test('jdbc channel: kill -9 at 6 random moments under load loses no acknowledged event', { timeout: 120_000 }, async () => {
+  await crashTest('jdbc channel', 6, (base) => ({ type: 'jdbc', 'driver.url': `jdbc:sqlite:${path.join(base, 'events.sqlite')}` }));
 });
 
 test('file channel: a second agent on the same directories exits 1 naming the first', async () => {
