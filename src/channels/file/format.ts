@@ -22,6 +22,8 @@ export const FILE_HEADER = 16;
 export const RECORD_MAGIC = 0x31435246; // "FRC1"
 export const RECORD_HEADER = 16;
 export const TYPE_TXN = 1;
+/** Filler written over a damaged range by fcintegritytool --remove: skipped by replay, offsets unchanged. */
+export const TYPE_PAD = 2;
 export const TXN_FIXED = 16;
 export const CHECKPOINT_MAGIC = 0x4b435446; // "FTCK"
 /** Largest payload a record may declare: bounds what a damaged length can make replay allocate. */
@@ -153,6 +155,16 @@ export function decodeEvent(b: Buffer, at: number): FlumeEvent | undefined {
 export function eventLengthAt(b: Buffer, at: number): number {
   if (at + 4 > b.length) return 0;
   return 4 + b.readUInt32LE(at);
+}
+
+/** A valid record of `length` bytes (at least RECORD_HEADER) that replay skips. */
+export function padRecord(length: number): Buffer {
+  const b = Buffer.alloc(length);
+  b.writeUInt32LE(RECORD_MAGIC, 0);
+  b[4] = TYPE_PAD;
+  b.writeUInt32LE(length - RECORD_HEADER, 8);
+  b.writeUInt32LE(crc32(b.subarray(RECORD_HEADER), crc32(b.subarray(4, 12))), 12);
+  return b;
 }
 
 /** A record found in a log file. */

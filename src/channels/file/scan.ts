@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import {
-  crc32, FILE_HEADER, FILE_MAGIC, MAX_RECORD, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_TXN,
+  crc32, FILE_HEADER, FILE_MAGIC, MAX_RECORD, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_PAD, TYPE_TXN,
   type Damage, type ScannedRecord,
 } from './format.js';
 
@@ -65,6 +65,7 @@ function checkRecord(w: Window, at: number, fileId: number, onRecord?: (r: Scann
   if (!whole) return 'record cut short by the end of the file';
   const payload = whole.subarray(RECORD_HEADER);
   if (crc32(payload, crc32(whole.subarray(4, 12))) !== crc) return 'checksum mismatch';
+  if (type === TYPE_PAD) return RECORD_HEADER + len;
   if (type !== TYPE_TXN) return `unknown record type ${type}`;
   if (len < TXN_FIXED) return 'record too short';
   const seq = payload.readDoubleLE(0);
