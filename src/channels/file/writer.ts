@@ -16,6 +16,18 @@ export interface Append {
   fail(err: Error): void;
 }
 
+/** Writes (each with its fsync) under way at once. */
+const MAX_FLIGHTS = 2;
+
+interface Flight {
+  batch: Append[];
+  start: number;
+  total: number;
+  fileId: number;
+  done: boolean;
+  error: Error | undefined;
+}
+
 export interface WriterOptions {
   maxFileSize: number;
   fsyncPerTransaction: boolean;
@@ -44,7 +56,10 @@ export class LogWriter {
   size = 0;
   private fd = -1;
   private pending: Append[] = [];
-  private flushing = false;
+  private readonly flights: Flight[] = [];
+  /** Where the next write goes (ahead of `size` while writes are in flight). */
+  private end = 0;
+  private failing = false;
   private dirty = false;
   private idle: (() => void)[] = [];
   /** Bytes the file system had free at the last statfs, less what was written since. */
@@ -62,6 +77,7 @@ export class LogWriter {
   /** Opens a fresh log file; called at start. */
   open(fsyncIntervalMs: number): void {
     this.roll();
+    this.end = this.size;
     this.refreshFree();
     this.statTimer = setInterval(() => this.refreshFree(), 1000);
     this.statTimer.unref();
@@ -119,70 +135,95 @@ export class LogWriter {
       return;
     }
     this.pending.push(a);
-    if (!this.flushing) this.flush();
+    this.flush();
   }
 
+  /**
+   * Starts writes for what is pending: up to MAX_FLIGHTS write+fsync pairs run at once
+   * (a commit arriving while one fsync is under way does not wait for it to end), and
+   * they complete in file order, so `size` is always the end of what was applied.
+   */
   private flush(): void {
-    const batch = this.pending;
-    if (batch.length === 0) {
-      this.flushing = false;
-      for (const f of this.idle.splice(0)) f();
-      return;
+    while (this.pending.length > 0 && this.flights.length < MAX_FLIGHTS && !this.failing) {
+      let total = 0;
+      for (const a of this.pending) total += a.buf.length;
+      if (this.end > FILE_HEADER && this.end + total > this.o.maxFileSize) {
+        if (this.flights.length > 0) return; // roll once the writes to this file are done
+        try {
+          this.roll();
+          this.end = this.size;
+        } catch (e) {
+          const batch = this.pending;
+          this.pending = [];
+          this.failAll(batch, this.ioError('could not start a new log file', e as Error));
+          continue;
+        }
+      }
+      const batch = this.pending;
+      this.pending = [];
+      this.startFlight(batch, total);
     }
-    this.pending = [];
-    this.flushing = true;
-    let total = 0;
+    if (this.flights.length === 0 && this.pending.length === 0) for (const f of this.idle.splice(0)) f();
+  }
+
+  private startFlight(batch: Append[], total: number): void {
     const bufs = new Array<Buffer>(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      bufs[i] = batch[i]!.buf;
-      total += bufs[i]!.length;
-    }
-    try {
-      if (this.size > FILE_HEADER && this.size + total > this.o.maxFileSize) this.roll();
-    } catch (e) {
-      this.failAll(batch, this.ioError('could not start a new log file', e as Error));
-      return this.flush();
-    }
-    const start = this.size;
+    for (let i = 0; i < batch.length; i++) bufs[i] = batch[i]!.buf;
     const fd = this.fd;
-    fs.writev(fd, bufs, start, (err, written) => {
+    const f: Flight = { batch, start: this.end, total, fileId: this.fileId, done: false, error: undefined };
+    this.end += total;
+    this.flights.push(f);
+    const finish = (err?: Error): void => {
+      f.done = true;
+      f.error = err;
+      this.complete(fd);
+    };
+    fs.writev(fd, bufs, f.start, (err, written) => {
       if (!err && written < total) {
         // A short write: write the rest, which either goes through or says why (ENOSPC).
         try {
-          this.writeRest(fd, bufs, start, written);
-          written = total;
+          this.writeRest(fd, bufs, f.start, written);
         } catch (e) {
           err = e as NodeJS.ErrnoException;
         }
       }
-      if (err) {
-        this.cutBack(fd, start);
-        this.failAll(batch, this.ioError('write failed', err));
-        return this.flush();
-      }
+      if (err) return finish(this.ioError('write failed', err));
       this.free -= total;
-      const finish = (): void => {
-        this.size = start + total;
-        let at = start;
-        for (const a of batch) {
-          a.done(this.fileId, at);
-          at += a.buf.length;
-        }
-        this.flush();
-      };
       if (!this.o.fsyncPerTransaction) {
         this.dirty = true;
         return finish();
       }
-      fs.fdatasync(fd, (e2) => {
-        if (e2) {
-          this.cutBack(fd, start);
-          this.failAll(batch, this.ioError('fsync failed', e2));
-          return this.flush();
-        }
-        finish();
-      });
+      fs.fdatasync(fd, (e2) => finish(e2 ? this.ioError('fsync failed', e2) : undefined));
     });
+  }
+
+  /** Applies finished flights in file order; after a failure, cuts the file back once nothing is in flight. */
+  private complete(fd: number): void {
+    while (this.flights.length > 0 && this.flights[0]!.done && !this.failing) {
+      const f = this.flights[0]!;
+      if (f.error) {
+        this.failing = true;
+        break;
+      }
+      this.flights.shift();
+      this.size = f.start + f.total;
+      let at = f.start;
+      for (const a of f.batch) {
+        a.done(f.fileId, at);
+        at += a.buf.length;
+      }
+    }
+    if (this.failing) {
+      if (this.flights.some((f) => !f.done)) return;
+      // Everything from the first failed flight on is cut off and fails: later flights sit after it in the file.
+      const first = this.flights[0]!;
+      const err = first.error!;
+      this.cutBack(fd, first.start);
+      for (const f of this.flights.splice(0)) this.failAll(f.batch, f.error ?? err);
+      this.end = first.start;
+      this.failing = false;
+    }
+    this.flush();
   }
 
   private writeRest(fd: number, bufs: Buffer[], start: number, done: number): void {
@@ -242,7 +283,7 @@ export class LogWriter {
 
   /** Resolves when no write is pending or under way. */
   drained(): Promise<void> {
-    if (!this.flushing && this.pending.length === 0) return Promise.resolve();
+    if (this.flights.length === 0 && this.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
