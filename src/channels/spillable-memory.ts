@@ -1,7 +1,7 @@
 import { getHeapStatistics } from 'node:v8';
 import {
   AvailabilitySignal, BaseTransaction, bodyLength, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt,
-  type Channel, type FlumeEvent, type Logger, type Options, type Transaction,
+  type Channel, type Context, type FlumeEvent, type Logger, type Options, type Transaction,
 } from '../plugin-api/index.js';
 import { FileChannel, type FileTransaction } from './file/channel.js';
 import { fileChannelConfig, fileOptions, validateFileOptions } from './file/index.js';
@@ -47,7 +47,7 @@ export class SpillableMemoryChannel implements Channel {
   private stopped = true;
   private readonly overflowTimeoutMs: number;
 
-  constructor(readonly name: string, o: SpillOptions, logger: Logger) {
+  constructor(readonly name: string, o: SpillOptions, logger: Logger, ctx?: Context) {
     const overflowCapacity = o.memoryCapacity === 0 && o.overflowCapacity === 0 ? 100000000 : o.overflowCapacity;
     this.memoryCapacity = o.memoryCapacity;
     this.capacity = o.memoryCapacity + overflowCapacity;
@@ -57,7 +57,7 @@ export class SpillableMemoryChannel implements Channel {
     this.byteBudget = bytes === 0 ? Infinity : Math.floor(bytes * (1 - o.byteCapacityBufferPercentage / 100));
     this.counter = new ChannelCounter(name, this.capacity);
     if (overflowCapacity > 0) {
-      const cfg = fileChannelConfig(o, overflowCapacity, 0);
+      const cfg = fileChannelConfig(o, overflowCapacity, 0, ctx);
       this.overflow = new FileChannel(`${name}-overflow`, { ...cfg, transactionCapacity: Math.max(o.transactionCapacity, 1) }, logger);
     }
   }
@@ -267,5 +267,5 @@ export default defineChannel({
   validate(o, ctx) {
     return o.overflowCapacity > 0 || o.memoryCapacity === 0 ? validateFileOptions(o, ctx) : [];
   },
-  create: ({ name, options, logger }) => new SpillableMemoryChannel(name, options, logger),
+  create: ({ name, options, logger, context }) => new SpillableMemoryChannel(name, options, logger, context),
 });

@@ -215,7 +215,8 @@ test('durable channel settings Flume users may carry over are checked: encryptio
     assert.notEqual(await p.exited, 0);
     const out = p.stdout() + p.stderr();
     assert.match(out, /a1\.channels\.c1\.backupCheckpointDir is required when useDualCheckpoints is true/);
-    assert.match(out, /a1\.channels\.c1\.encryption\.\S+: encryption of the file channel's data is not supported yet/);
+    assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider: JCEKSFILE: Java JCEKS key stores cannot be read here; put each key .* in a file/);
+    assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider\.keys: list the aliases of every key ever used/);
     assert.match(out, /a1\.channels\.c2\.db\.type: "MYSQL" is not supported: this channel keeps events only in its embedded database/);
     assert.match(out, /a1\.channels\.c2\.driver\.class: only the embedded database is supported/);
     assert.match(out, /a1\.channels\.c2\.driver\.url: only the embedded database is supported/);
@@ -244,6 +245,38 @@ test('file, SPILLABLEMEMORY and jdbc channels without directories use Flume\'s p
       assert.ok(fs.existsSync(path.join(t.dir, '.flume', 'file-channel', 'checkpoint', 'checkpoint')));
       assert.ok(fs.readdirSync(path.join(t.dir, '.flume', 'file-channel', 'data')).some((n) => n.startsWith('log-')));
       assert.ok(fs.existsSync(path.join(t.dir, '.flume', 'jdbc-channel', 'c2.sqlite')));
+    } finally {
+      assert.equal(await agent.stop(), 0);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('file channel with encryption.* keys (keys in files): events arrive, the data directory holds no plain text', async () => {
+  const t = tempDir('flume-fc-enc-');
+  try {
+    const port = await freePort();
+    const out = path.join(t.dir, 'out');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(t.dir, 'k0.key'), '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n');
+    const agent = await startAgent(jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: {
+        c1: {
+          type: 'file', checkpointDir: path.join(t.dir, 'cp'), dataDirs: path.join(t.dir, 'data'), minimumRequiredSpace: 1048576,
+          'encryption.activeKey': 'k0', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'FILE',
+          'encryption.keyProvider.keys': 'k0', 'encryption.keyProvider.keys.k0.keyFile': path.join(t.dir, 'k0.key'),
+        },
+      },
+      sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 } },
+    }), { dir: t.dir });
+    try {
+      assert.equal(await tcpExchange(port, 'top secret one\ntop secret two\n', { expectBytes: 6 }), 'OK\nOK\n');
+      await eventually(() => fs.readdirSync(out).map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('') === 'top secret one\ntop secret two\n', 10_000, 'events written');
+      for (const f of fs.readdirSync(path.join(t.dir, 'data'))) {
+        assert.ok(!fs.readFileSync(path.join(t.dir, 'data', f)).toString('latin1').includes('secret'), `${f} holds plain text`);
+      }
     } finally {
       assert.equal(await agent.stop(), 0);
     }

@@ -6,7 +6,8 @@ import {
 } from '../../plugin-api/index.js';
 import { CHECKPOINT_NAME, encodeCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint.js';
 import { FileChannelCounter } from './counter.js';
-import { decodeEvent, encodeTxn, eventLengthAt, FILE_HEADER, pointer, pointerFile, pointerOffset, type Damage } from './format.js';
+import { decodeEvent, encodeTxn, eventLengthAt, FILE_HEADER, MAX_FILE_HEADER, parseFileHeader, pointer, pointerFile, pointerOffset, type Damage } from './format.js';
+import { cryptAt, loadKeyRing, type EncryptionConfig, type KeyRing } from './crypto.js';
 import { lockDir } from './lock.js';
 import { PointerQueue } from './queue.js';
 import { listLogs, scanLog } from './scan.js';
@@ -27,6 +28,8 @@ export interface FileChannelConfig {
   fsyncIntervalMs: number;
   /** Bytes of event bodies kept in memory beside their pointers, so fresh events are not read back. */
   cacheBytes: number;
+  /** Encrypt data at rest (AES-CTR) with keys read from files. */
+  encryption?: EncryptionConfig | undefined;
 }
 
 /** Bodies of recent puts kept in memory for takes (no re-read from disk). */
@@ -36,6 +39,8 @@ const READ_CHUNK = 1 << 20;
 interface FileEntry {
   path: string;
   fd: number;
+  /** Set once the header was read: the key and nonce of an encrypted file. */
+  header?: { key: Buffer | undefined; nonce: Buffer | undefined };
   chunk: Buffer | undefined;
   chunkStart: number;
 }
@@ -70,6 +75,7 @@ export class FileChannel implements Channel {
   private checkpointing: Promise<void> | undefined;
   private lastSpaceCheckpoint = 0;
   private readonly rl: RateLimitedLog;
+  private keyRing: KeyRing | undefined;
   /** What the last start found and skipped. */
   readonly replayReport = { damage: [] as Damage[], missingEvents: 0, checkpoint: '' as string, events: 0, ms: 0 };
 
@@ -96,6 +102,13 @@ export class FileChannel implements Channel {
   async start(): Promise<void> {
     const dirs = [this.cfg.checkpointDir, ...(this.cfg.backupCheckpointDir ? [this.cfg.backupCheckpointDir] : []), ...this.cfg.dataDirs];
     try {
+      if (this.cfg.encryption) {
+        try {
+          this.keyRing = loadKeyRing(this.cfg.encryption);
+        } catch (e) {
+          throw new ChannelError(ErrorCodes.CHANNEL_IO, `file channel ${this.name}: encryption keys: ${(e as Error).message}`);
+        }
+      }
       for (const d of dirs) {
         fs.mkdirSync(d, { recursive: true });
         this.locks.push(lockDir(d, this.name));
@@ -108,6 +121,7 @@ export class FileChannel implements Channel {
         allocFileId: () => this.nextFileId++,
         onRoll: (id, file, previous) => this.onRoll(id, file, previous),
         logger: this.logger,
+        encryption: this.keyRing,
       }));
       for (const w of this.writers) w.open(this.cfg.fsyncIntervalMs);
     } catch (err) {
@@ -179,6 +193,15 @@ export class FileChannel implements Channel {
       }
       return logs;
     });
+    // Every file must be readable: an encrypted one needs its key now, not at the first take.
+    for (const f of this.files.values()) {
+      f.fd = fs.openSync(f.path, 'r');
+      try {
+        f.header = this.readHeader(f);
+      } finally {
+        this.closeFile(f);
+      }
+    }
     const cp = this.loadCheckpoint();
     if (!cp && this.files.size > 0) this.logger.warn(`file channel ${this.name}: no usable checkpoint; replaying all ${this.files.size} log file(s)`);
     let seq = cp?.seq ?? 0;
@@ -194,7 +217,7 @@ export class FileChannel implements Channel {
           if (rec.seq > seq) seq = rec.seq;
           for (const t of rec.takes) taken.add(t);
           if (rec.puts.length > 0) batches.push({ seq: rec.seq, puts: rec.puts });
-        }, from);
+        }, from, this.keyRing?.keys);
         if (r.fileId !== undefined && r.fileId !== l.id) this.logger.warn(`file channel ${this.name}: ${l.path} says it is log ${r.fileId}; read as ${l.id}`);
         for (const dmg of r.damage) this.reportDamage(dmg);
       }
@@ -266,6 +289,7 @@ export class FileChannel implements Channel {
     const off = pointerOffset(p);
     try {
       if (f.fd < 0) f.fd = fs.openSync(f.path, 'r');
+      if (!f.header) f.header = this.readHeader(f);
       let c = f.chunk;
       let rel = off - f.chunkStart;
       if (!c || rel < 0 || rel + 4 > c.length || rel + eventLengthAt(c, rel) > c.length) {
@@ -283,6 +307,16 @@ export class FileChannel implements Channel {
     }
   }
 
+  private readHeader(f: FileEntry): { key: Buffer | undefined; nonce: Buffer | undefined } {
+    const b = Buffer.alloc(MAX_FILE_HEADER);
+    const n = fs.readSync(f.fd, b, 0, b.length, 0);
+    const info = parseFileHeader(b.subarray(0, n));
+    if (!info?.alias) return { key: undefined, nonce: undefined };
+    const key = this.keyRing?.keys.get(info.alias);
+    if (!key) throw new Error(`${f.path} is encrypted with key ${info.alias}, which is not configured`);
+    return { key, nonce: info.nonce };
+  }
+
   private readChunk(f: FileEntry, at: number, len: number): Buffer {
     // A fresh buffer per read: the events handed out are views of it.
     const b = Buffer.allocUnsafe(len);
@@ -292,7 +326,8 @@ export class FileChannel implements Channel {
       if (n === 0) break;
       got += n;
     }
-    f.chunk = b.subarray(0, got);
+    const h = f.header;
+    f.chunk = h?.key && h.nonce ? cryptAt(h.key, h.nonce, at, b.subarray(0, got)) : b.subarray(0, got);
     f.chunkStart = at;
     return f.chunk;
   }

@@ -36,14 +36,47 @@ export const pointer = (fileId: number, offset: number): number => fileId * TWO3
 export const pointerFile = (p: number): number => Math.floor(p / TWO32);
 export const pointerOffset = (p: number): number => p % TWO32;
 
-export function fileHeader(fileId: number, flags = 0): Buffer {
-  const b = Buffer.alloc(FILE_HEADER);
+/** Set in a log file's header flags when its payloads are encrypted (the header then names the key and the nonce). */
+export const FLAG_ENCRYPTED = 1;
+
+/** A log file header; an encrypted file's adds u16 alias length, the key alias and a 16-byte nonce. */
+export function fileHeader(fileId: number, enc?: { alias: string; nonce: Buffer }): Buffer {
+  const alias = enc ? Buffer.from(enc.alias, 'utf8') : undefined;
+  const b = Buffer.alloc(FILE_HEADER + (alias ? 2 + alias.length + 16 : 0));
   b.writeUInt32LE(FILE_MAGIC, 0);
   b.writeUInt16LE(FORMAT_VERSION, 4);
-  b.writeUInt16LE(flags, 6);
+  b.writeUInt16LE(enc ? FLAG_ENCRYPTED : 0, 6);
   b.writeUInt32LE(fileId, 8);
+  if (alias && enc) {
+    b.writeUInt16LE(alias.length, FILE_HEADER);
+    alias.copy(b, FILE_HEADER + 2);
+    enc.nonce.copy(b, FILE_HEADER + 2 + alias.length);
+  }
   return b;
 }
+
+export interface FileHeaderInfo {
+  fileId: number;
+  /** Where the first record starts. */
+  dataStart: number;
+  alias?: string;
+  nonce?: Buffer;
+}
+
+/** Reads a log file's header from its first bytes, or undefined when they are not one. */
+export function parseFileHeader(b: Buffer): FileHeaderInfo | undefined {
+  if (b.length < FILE_HEADER || b.readUInt32LE(0) !== FILE_MAGIC) return undefined;
+  const fileId = b.readUInt32LE(8);
+  if ((b.readUInt16LE(6) & FLAG_ENCRYPTED) === 0) return { fileId, dataStart: FILE_HEADER };
+  if (b.length < FILE_HEADER + 2) return undefined;
+  const l = b.readUInt16LE(FILE_HEADER);
+  const end = FILE_HEADER + 2 + l + 16;
+  if (b.length < end) return undefined;
+  return { fileId, dataStart: end, alias: b.toString('utf8', FILE_HEADER + 2, FILE_HEADER + 2 + l), nonce: Buffer.from(b.subarray(end - 16, end)) };
+}
+
+/** Bytes enough to hold any file header. */
+export const MAX_FILE_HEADER = FILE_HEADER + 2 + 65535 + 16;
 
 const utf8Len = (s: string): number => Buffer.byteLength(s, 'utf8');
 

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineChannel, ErrorCodes, opt, systemProperty, type Context, type Logger, type OptionProblem, type Options } from '../../plugin-api/index.js';
 import { DEFAULT_CACHE_BYTES, FileChannel, type FileChannelConfig } from './channel.js';
+import type { EncryptionConfig } from './crypto.js';
 
 /** Flume caps maxFileSize here (and so do we). */
 export const MAX_FILE_SIZE = 2146435071;
@@ -38,7 +39,7 @@ export function flumeHome(): string {
   return systemProperty('user.home') ?? os.homedir();
 }
 
-export function fileChannelConfig(o: FileOptions, capacity: number, keepAliveMs: number): FileChannelConfig {
+export function fileChannelConfig(o: FileOptions, capacity: number, keepAliveMs: number, ctx?: Context): FileChannelConfig {
   const base = path.join(flumeHome(), '.flume', 'file-channel');
   const dataDirs = (o.dataDirs ?? path.join(base, 'data')).split(',').map((d) => d.trim()).filter(Boolean);
   return {
@@ -55,7 +56,50 @@ export function fileChannelConfig(o: FileOptions, capacity: number, keepAliveMs:
     fsyncPerTransaction: o.fsyncPerTransaction,
     fsyncIntervalMs: o.fsyncInterval * 1000,
     cacheBytes: DEFAULT_CACHE_BYTES,
+    encryption: ctx ? encryptionConfig(ctx) : undefined,
   };
+}
+
+const ENC = 'encryption.';
+
+/**
+ * Flume's encryption.* keys, where they translate: cipherProvider AESCTRNOPADDING, an
+ * activeKey and the list of keys. Flume reads keys from a Java JCEKS key store, which
+ * is Java's own format; here each key comes from a file (keyProvider = FILE,
+ * encryption.keyProvider.keys.<alias>.keyFile).
+ */
+export function encryptionConfig(ctx: Context): EncryptionConfig | undefined {
+  if (!ctx.keys().some((k) => k.startsWith(ENC))) return undefined;
+  const aliases = (ctx.getString(`${ENC}keyProvider.keys`) ?? '').split(/\s+/).filter(Boolean);
+  const keyFiles = new Map<string, string>();
+  for (const a of aliases) keyFiles.set(a, ctx.getString(`${ENC}keyProvider.keys.${a}.keyFile`) ?? '');
+  return { active: ctx.getString(`${ENC}activeKey`) ?? '', keyFiles };
+}
+
+function encryptionProblems(ctx: Context): OptionProblem[] {
+  const keys = ctx.keys().filter((k) => k.startsWith(ENC));
+  if (keys.length === 0) return [];
+  const out: OptionProblem[] = [];
+  const err = (key: string, message: string): void => void out.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: ${message}` });
+  const provider = ctx.getString(`${ENC}keyProvider`);
+  if (provider === undefined) err(`${ENC}keyProvider`, 'required with encryption (FILE: each key read from a file)');
+  else if (provider.toUpperCase() === 'JCEKSFILE') {
+    err(`${ENC}keyProvider`, 'JCEKSFILE: Java JCEKS key stores cannot be read here; put each key (16, 24 or 32 bytes, raw or hex) in a file, set ' +
+      `${ctx.prefix}${ENC}keyProvider = FILE and ${ctx.prefix}${ENC}keyProvider.keys.<alias>.keyFile = <file>`);
+  } else if (provider.toUpperCase() !== 'FILE') err(`${ENC}keyProvider`, `"${provider}" is not supported; use FILE`);
+  const cipher = ctx.getString(`${ENC}cipherProvider`);
+  if (cipher === undefined || cipher.toUpperCase() !== 'AESCTRNOPADDING') err(`${ENC}cipherProvider`, 'must be AESCTRNOPADDING (AES in CTR mode), as in Flume');
+  const c = encryptionConfig(ctx)!;
+  if (c.keyFiles.size === 0) err(`${ENC}keyProvider.keys`, 'list the aliases of every key ever used (space-separated)');
+  if (!c.active) err(`${ENC}activeKey`, 'required: the alias of the key new data is written with');
+  else if (c.keyFiles.size > 0 && !c.keyFiles.has(c.active)) err(`${ENC}activeKey`, `${c.active} is not listed in ${ctx.prefix}${ENC}keyProvider.keys`);
+  for (const [a, f] of c.keyFiles) if (!f) err(`${ENC}keyProvider.keys.${a}.keyFile`, `required: the file holding key ${a}`);
+  for (const k of keys) {
+    if (k.startsWith(`${ENC}keyProvider.keyStore`) || /\.passwordFile$/.test(k)) {
+      err(k, 'key store settings do not apply: each key is read from its own file (encryption.keyProvider.keys.<alias>.keyFile)');
+    }
+  }
+  return out;
 }
 
 /** Checks shared by the file channel and SPILLABLEMEMORY's overflow. */
@@ -68,18 +112,12 @@ export function validateFileOptions(o: FileOptions, ctx: Context): OptionProblem
       problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'backupCheckpointDir', message: `${ctx.prefix}backupCheckpointDir must differ from checkpointDir` });
     }
   }
-  for (const k of ctx.keys()) {
-    if (k.startsWith('encryption.')) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: k,
-        message: `${ctx.fullKey(k)}: encryption of the file channel's data is not supported yet; remove the encryption.* keys (data is stored unencrypted)` });
-      break;
-    }
-  }
+  problems.push(...encryptionProblems(ctx));
   return problems;
 }
 
-export function createFileChannel(name: string, o: Options<typeof options>, logger: Logger): FileChannel {
-  return new FileChannel(name, fileChannelConfig(o, o.capacity, o['keep-alive'] * 1000), logger);
+export function createFileChannel(name: string, o: Options<typeof options>, logger: Logger, ctx: Context): FileChannel {
+  return new FileChannel(name, fileChannelConfig(o, o.capacity, o['keep-alive'] * 1000, ctx), logger);
 }
 
 export default defineChannel({
@@ -98,5 +136,5 @@ export default defineChannel({
     }
     return problems;
   },
-  create: ({ name, options, logger }) => createFileChannel(name, options, logger),
+  create: ({ name, options, logger, context }) => createFileChannel(name, options, logger, context),
 });

@@ -28,7 +28,7 @@ export function checkDataDirs(dirs: readonly string[], remove: boolean, out: (li
     try {
       for (const log of listLogs(dir)) {
         report.files++;
-        const r = scanLog(log.path, log.id, () => {});
+        const r = scanLog(log.path, log.id, () => {}, 0, undefined, true);
         report.records += r.records;
         if (r.damage.length === 0) {
           out(`${log.path}: ${r.records} record(s), no damage`);

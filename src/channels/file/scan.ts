@@ -5,8 +5,9 @@
  * tail (a write torn by a crash). Shared by replay and `flume-ng tool fcintegritytool`.
  */
 import fs from 'node:fs';
+import { cryptAt } from './crypto.js';
 import {
-  crc32, FILE_HEADER, FILE_MAGIC, MAX_RECORD, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_PAD, TYPE_TXN,
+  crc32, FILE_HEADER, MAX_FILE_HEADER, MAX_RECORD, parseFileHeader, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_PAD, TYPE_TXN,
   type Damage, type ScannedRecord,
 } from './format.js';
 
@@ -52,7 +53,16 @@ class Window {
  * Checks the record at `at`; returns its total length, or a reason it is not valid.
  * With `onRecord`, also decodes it.
  */
-function checkRecord(w: Window, at: number, fileId: number, onRecord?: (r: ScannedRecord) => void): number | string {
+interface FileCtx {
+  fileId: number;
+  /** Decrypts a payload that sits at the given file offset (encrypted files with their key). */
+  decrypt: ((at: number, payload: Buffer) => Buffer) | undefined;
+  /** Encrypted and no key: only the checksums can be checked. */
+  opaque: boolean;
+}
+
+function checkRecord(w: Window, at: number, fc: FileCtx, onRecord?: (r: ScannedRecord) => void): number | string {
+  const fileId = fc.fileId;
   const h = w.get(at, RECORD_HEADER);
   if (!h) return 'record header cut short by the end of the file';
   if (h.readUInt32LE(0) !== RECORD_MAGIC) return 'no record starts here (bad magic number)';
@@ -63,9 +73,11 @@ function checkRecord(w: Window, at: number, fileId: number, onRecord?: (r: Scann
   if (at + RECORD_HEADER + len > w.size) return 'record cut short by the end of the file';
   const whole = w.get(at, RECORD_HEADER + len);
   if (!whole) return 'record cut short by the end of the file';
-  const payload = whole.subarray(RECORD_HEADER);
+  let payload = whole.subarray(RECORD_HEADER);
   if (crc32(payload, crc32(whole.subarray(4, 12))) !== crc) return 'checksum mismatch';
   if (type === TYPE_PAD) return RECORD_HEADER + len;
+  if (fc.opaque) return type === TYPE_TXN ? RECORD_HEADER + len : `unknown record type ${type}`;
+  if (fc.decrypt) payload = fc.decrypt(at + RECORD_HEADER, payload);
   if (type !== TYPE_TXN) return `unknown record type ${type}`;
   if (len < TXN_FIXED) return 'record too short';
   const seq = payload.readDoubleLE(0);
@@ -89,24 +101,40 @@ function checkRecord(w: Window, at: number, fileId: number, onRecord?: (r: Scann
 }
 
 /** Scans `file` from `from` (default: after its header), calling `onRecord` for each valid record. */
-export function scanLog(file: string, expectedId: number, onRecord: (r: ScannedRecord) => void, from = FILE_HEADER): ScanResult {
+/**
+ * Scans `file` from `from` (default: after its header), calling `onRecord` for each
+ * valid record. `keys` decrypt encrypted files; without the key of an encrypted file
+ * it throws, unless `checksumsOnly` (then records are checked, not decoded).
+ */
+export function scanLog(file: string, expectedId: number, onRecord: (r: ScannedRecord) => void, from = 0,
+  keys?: ReadonlyMap<string, Buffer>, checksumsOnly = false): ScanResult {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
     const w = new Window(fd, size);
     const damage: Damage[] = [];
     let fileId: number | undefined;
-    const head = w.get(0, FILE_HEADER);
-    if (head && head.readUInt32LE(0) === FILE_MAGIC) fileId = head.readUInt32LE(8);
-    else {
+    const info = parseFileHeader(w.get(0, Math.min(size, MAX_FILE_HEADER)) ?? Buffer.alloc(0));
+    let dataStart = FILE_HEADER;
+    const fc: FileCtx = { fileId: expectedId, decrypt: undefined, opaque: false };
+    if (info) {
+      fileId = fc.fileId = info.fileId;
+      dataStart = info.dataStart;
+      if (info.alias !== undefined) {
+        const key = keys?.get(info.alias);
+        const nonce = info.nonce!;
+        if (key) fc.decrypt = (at, payload) => cryptAt(key, nonce, at, payload);
+        else if (checksumsOnly) fc.opaque = true;
+        else throw new Error(`${file} is encrypted with key ${info.alias}, which is not configured (encryption.keyProvider.keys)`);
+      }
+    } else {
       damage.push({ file, offset: 0, length: Math.min(size, FILE_HEADER), tail: size <= FILE_HEADER, reason: 'bad file header' });
     }
-    const id = fileId ?? expectedId;
-    let pos = Math.max(from, FILE_HEADER);
+    let pos = Math.max(from, dataStart);
     let end = pos;
     let records = 0;
     while (pos < size) {
-      const r = checkRecord(w, pos, id, onRecord);
+      const r = checkRecord(w, pos, fc, onRecord);
       if (typeof r === 'number') {
         pos += r;
         end = pos;
@@ -121,7 +149,7 @@ export function scanLog(file: string, expectedId: number, onRecord: (r: ScannedR
         if (!chunk) break;
         let i = chunk.indexOf(MAGIC_BYTES);
         while (i >= 0) {
-          if (typeof checkRecord(w, at + i, id) === 'number') {
+          if (typeof checkRecord(w, at + i, fc) === 'number') {
             next = at + i;
             break;
           }

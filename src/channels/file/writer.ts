@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChannelError, ErrorCodes, type Logger } from '../../plugin-api/index.js';
-import { FILE_HEADER, fileHeader } from './format.js';
+import { crc32, FILE_HEADER, fileHeader, RECORD_HEADER } from './format.js';
+import { cryptAt, newNonce, type KeyRing } from './crypto.js';
 
 export interface Append {
   buf: Buffer;
@@ -35,6 +36,8 @@ export interface WriterOptions {
   allocFileId(): number;
   onRoll(fileId: number, file: string, previous: number): void;
   logger: Logger;
+  /** Encrypt new log files with the ring's active key. */
+  encryption?: KeyRing | undefined;
 }
 
 function fsyncDir(dir: string): void {
@@ -60,6 +63,12 @@ export class LogWriter {
   /** Where the next write goes (ahead of `size` while writes are in flight). */
   private end = 0;
   private failing = false;
+  /** Where records start in the current file (after its header). */
+  private dataStart = FILE_HEADER;
+  private key: Buffer | undefined;
+  private nonce: Buffer | undefined;
+  /** An encrypted file never has bytes rewritten with the same key stream: after a cut-back, the next write goes to a new file. */
+  private forceRoll = false;
   private dirty = false;
   private idle: (() => void)[] = [];
   /** Bytes the file system had free at the last statfs, less what was written since. */
@@ -108,8 +117,11 @@ export class LogWriter {
     const id = this.o.allocFileId();
     const file = path.join(this.dir, `log-${id}`);
     const fd = fs.openSync(file, 'wx');
+    const enc = this.o.encryption;
+    const nonce = enc ? newNonce() : undefined;
+    const header = fileHeader(id, enc && nonce ? { alias: enc.active, nonce } : undefined);
     try {
-      fs.writeSync(fd, fileHeader(id), 0, FILE_HEADER, 0);
+      fs.writeSync(fd, header, 0, header.length, 0);
       fs.fsyncSync(fd);
     } catch (e) {
       fs.closeSync(fd);
@@ -123,9 +135,12 @@ export class LogWriter {
     fsyncDir(this.dir);
     this.fd = fd;
     this.fileId = id;
-    this.size = FILE_HEADER;
+    this.size = this.dataStart = header.length;
+    this.key = enc?.keys.get(enc.active);
+    this.nonce = nonce;
+    this.forceRoll = false;
     this.dirty = false;
-    this.free -= FILE_HEADER;
+    this.free -= header.length;
     this.o.onRoll(id, file, previous);
   }
 
@@ -147,7 +162,7 @@ export class LogWriter {
     while (this.pending.length > 0 && this.flights.length < MAX_FLIGHTS && !this.failing) {
       let total = 0;
       for (const a of this.pending) total += a.buf.length;
-      if (this.end > FILE_HEADER && this.end + total > this.o.maxFileSize) {
+      if (this.forceRoll || (this.end > this.dataStart && this.end + total > this.o.maxFileSize)) {
         if (this.flights.length > 0) return; // roll once the writes to this file are done
         try {
           this.roll();
@@ -169,6 +184,15 @@ export class LogWriter {
   private startFlight(batch: Append[], total: number): void {
     const bufs = new Array<Buffer>(batch.length);
     for (let i = 0; i < batch.length; i++) bufs[i] = batch[i]!.buf;
+    if (this.key && this.nonce) {
+      // Payloads encrypted where they will sit in the file; the CRC covers the encrypted bytes.
+      let at = this.end;
+      for (const b of bufs) {
+        cryptAt(this.key, this.nonce, at + RECORD_HEADER, b.subarray(RECORD_HEADER)).copy(b, RECORD_HEADER);
+        b.writeUInt32LE(crc32(b.subarray(RECORD_HEADER), crc32(b.subarray(4, 12))), 12);
+        at += b.length;
+      }
+    }
     const fd = this.fd;
     const f: Flight = { batch, start: this.end, total, fileId: this.fileId, done: false, error: undefined };
     this.end += total;
@@ -245,6 +269,7 @@ export class LogWriter {
   }
 
   private cutBack(fd: number, to: number): void {
+    if (this.key) this.forceRoll = true;
     try {
       fs.ftruncateSync(fd, to);
     } catch (e) {
