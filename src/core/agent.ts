@@ -136,7 +136,8 @@ export class Agent {
     await Promise.all(this.sinkRunners.map((r) => safely(this.logger, `sink runner ${r.name}`, () => r.stop(graceMs))));
     for (const [name, ch] of this.channels) {
       await safely(this.logger, `channel ${name}`, () => ch.stop());
-      if (ch.size > 0) this.logger.warn(`channel ${name} stopped with ${ch.size} event(s) not delivered`);
+      if (ch.size > 0 && ch.durable) this.logger.info(`channel ${name} stopped with ${ch.size} event(s) kept on disk for the next start`);
+      else if (ch.size > 0) this.logger.warn(`channel ${name} stopped with ${ch.size} event(s) not delivered`);
     }
     for (const c of this.counters) c.stop();
     this.logger.info(`Agent ${this.name} stopped`);
