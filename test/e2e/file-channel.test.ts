@@ -284,3 +284,26 @@ test('file channel with encryption.* keys (keys in files): events arrive, the da
     t.cleanup();
   }
 });
+
+test('jdbc channel: a second agent on the same database exits 1 saying another agent uses it', async () => {
+  const t = tempDir('flume-jdbc-lock-');
+  try {
+    const mk = (port: number): string => jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'jdbc', 'driver.url': `jdbc:sqlite:${path.join(t.dir, 'db.sqlite')}` } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    });
+    const port1 = await freePort();
+    const first = await startAgent(mk(port1), { dir: t.dir });
+    try {
+      assert.equal(await tcpExchange(port1, 'one\n', { expectBytes: 3 }), 'OK\n');
+      const second = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, mk(await freePort()), 'second.conf'), '-c', path.join(ROOT, 'conf')]);
+      assert.equal(await second.exited, 1);
+      assert.match(second.stderr() + second.stdout(), /channel c1 failed to start: jdbc channel c1: cannot open .*db\.sqlite: database is locked \(another agent is using this database\)/);
+    } finally {
+      assert.equal(await first.stop(), 0);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
