@@ -6,7 +6,7 @@ import {
 } from '../../plugin-api/index.js';
 import { CHECKPOINT_NAME, encodeCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint.js';
 import { FileChannelCounter } from './counter.js';
-import { decodeEvent, encodeTxn, eventLengthAt, FILE_HEADER, MAX_FILE_HEADER, parseFileHeader, pointer, pointerFile, pointerOffset, type Damage } from './format.js';
+import { decodeEvent, encodeTxn, eventLengthAt, FILE_HEADER, MAX_FILE_HEADER, MAX_RECORD, RECORD_HEADER, parseFileHeader, pointer, pointerFile, pointerOffset, type Damage } from './format.js';
 import { cryptAt, loadKeyRing, type EncryptionConfig, type KeyRing } from './crypto.js';
 import { lockDir } from './lock.js';
 import { PointerQueue } from './queue.js';
@@ -73,6 +73,8 @@ export class FileChannel implements Channel {
   private locks: (() => void)[] = [];
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
+  /** Set once the last checkpoint of a stop is written: no more after it (the locks go next). */
+  private closed = false;
   private lastSpaceCheckpoint = 0;
   private readonly rl: RateLimitedLog;
   private keyRing: KeyRing | undefined;
@@ -130,6 +132,7 @@ export class FileChannel implements Channel {
       throw err;
     }
     this.stopped = false;
+    this.closed = false;
     this.counter.Open = 1;
     this.counter.Closed = 0;
     this.counter.Unhealthy = 0;
@@ -150,6 +153,7 @@ export class FileChannel implements Channel {
     await Promise.all(this.writers.map((w) => w.drained()));
     await this.checkpointing;
     if (this.cfg.checkpointOnClose) await this.checkpoint();
+    this.closed = true;
     for (const w of this.writers) await w.close().catch((e: Error) => this.logger.error(`file channel ${this.name}: closing ${w.currentPath}: ${e.message}`));
     for (const f of this.files.values()) this.closeFile(f);
     this.rl.flush();
@@ -432,6 +436,9 @@ export class FileChannel implements Channel {
     let buf: Buffer;
     try {
       buf = encodeTxn(seq, takes, puts, offsets);
+      if (buf.length - RECORD_HEADER > MAX_RECORD) {
+        throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY, `file channel ${this.name}: a transaction of ${buf.length} bytes is larger than the ${MAX_RECORD} bytes one record may hold; commit smaller batches`);
+      }
       writer = this.pickWriter(buf.length, puts.length > 0);
     } catch (e) {
       this.inflightPuts -= puts.length;
@@ -521,7 +528,7 @@ export class FileChannel implements Channel {
   }
 
   private async doCheckpoint(): Promise<void> {
-    if (this.writers.length === 0) return;
+    if (this.writers.length === 0 || this.closed) return;
     const current = new Set(this.writers.map((w) => w.fileId));
     const dead: number[] = [];
     for (const id of this.files.keys()) if (!current.has(id) && !this.refs.has(id)) dead.push(id);
