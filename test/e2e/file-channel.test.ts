@@ -307,3 +307,72 @@ test('jdbc channel: a second agent on the same database exits 1 saying another a
     t.cleanup();
   }
 });
+
+test('netcat → file → avro → avro → file → file_roll over two agents, either killed with kill -9 at random: every acknowledged number arrives', { timeout: 300_000 }, async () => {
+  const t = tempDir('flume-fc-chain-');
+  const ncPort = await freePort();
+  const avroPort = await freePort();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const chan = (name: string): Props => ({ ...fileChannelProps(path.join(t.dir, name)), useDualCheckpoints: 'false' });
+  const jobA = writeJob(t.dir, jobText({
+    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port: ncPort, channels: 'c1' } },
+    channels: { c1: chan('a') },
+    sinks: { k1: { type: 'avro', channel: 'c1', hostname: '127.0.0.1', port: avroPort, 'batch-size': 100 } },
+  }), 'a.conf');
+  const jobB = writeJob(t.dir, jobText({
+    sources: { r1: { type: 'avro', bind: '127.0.0.1', port: avroPort, channels: 'c1' } },
+    channels: { c1: chan('b') },
+    sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100 } },
+  }), 'b.conf');
+  const args = (job: string): string[] => ['agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
+  const start = async (job: string): Promise<RunningAgent> => {
+    const a = spawnFlume(args(job));
+    await a.waitFor(/Agent a1 started/, 30_000);
+    return a;
+  };
+  const sender = new NumberSender(ncPort, WINDOW);
+  let a: RunningAgent | undefined;
+  let b: RunningAgent | undefined;
+  const KILLS = 10;
+  try {
+    b = await start(jobB);
+    a = await start(jobA);
+    for (let k = 0; k < KILLS; k++) {
+      const before = sender.acked;
+      await eventually(() => sender.acked > before, 30_000, 'traffic');
+      await new Promise((r) => setTimeout(r, 200 + Math.floor(Math.random() * 800)));
+      if (Math.random() < 0.5) {
+        a.proc.kill('SIGKILL');
+        await a.exited;
+        a = await start(jobA);
+      } else {
+        b.proc.kill('SIGKILL');
+        await b.exited;
+        b = await start(jobB);
+      }
+    }
+    await sender.stop();
+    const acked = sender.acked;
+    const seen = new Set<number>();
+    await eventually(() => {
+      seen.clear();
+      for (const n of outputNumbers(out)) seen.add(n);
+      for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
+      return true;
+    }, 90_000, `all ${acked} acknowledged numbers at the far end`);
+    assert.equal(await a.stop(), 0);
+    assert.equal(await b.stop(), 0);
+    a = b = undefined;
+    const all = outputNumbers(out);
+    const dups = all.length - new Set(all).size;
+    const allowed = KILLS * (WINDOW + 2 * SINK_BATCH);
+    console.log(`two-agent chain crash test: ${acked} numbers acknowledged over ${KILLS} kills, ${all.length} lines written, ${dups} duplicate(s) (allowed ${allowed})`);
+    assert.ok(dups <= allowed, `${dups} duplicates`);
+  } finally {
+    await sender.stop();
+    if (a) await a.stop('SIGKILL');
+    if (b) await b.stop('SIGKILL');
+    t.cleanup();
+  }
+});
