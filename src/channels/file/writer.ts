@@ -272,6 +272,8 @@ export class LogWriter {
     if (this.key) this.forceRoll = true;
     try {
       fs.ftruncateSync(fd, to);
+      // The cut must last: a failed commit's records must not come back at replay.
+      fs.fsyncSync(fd);
     } catch (e) {
       this.broken = this.ioError(`could not cut the log back to ${to} bytes after a failed write; restart the agent to recover`, e as Error);
     }
