@@ -272,6 +272,13 @@ test('a second channel on the same directories is refused with a lock error', as
     await ch.stop();
     const third = await open(base);
     await third.stop();
+    // A lock left by a killed agent whose pid now belongs to another process (pid 1 here,
+    // started at another time) is stale and taken over; a live owner's is not.
+    for (const d of ['cp', 'data']) fs.writeFileSync(path.join(base, d, 'in_use.lock'), '1 1\n');
+    const fourth = await open(base);
+    await fourth.stop();
+    for (const d of ['cp', 'data']) fs.writeFileSync(path.join(base, d, 'in_use.lock'), '1\n');
+    await assert.rejects(new FileChannel('c3', config(base), capture()).start(), /is locked by process 1\b/);
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }

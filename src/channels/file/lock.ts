@@ -10,13 +10,25 @@ import { ChannelError, ErrorCodes } from '../../plugin-api/index.js';
 export const LOCK_NAME = 'in_use.lock';
 const heldHere = new Map<string, string>();
 
-function alive(pid: number): boolean {
+/** When the process started (clock ticks since boot, /proc/<pid>/stat field 22), to tell a reused pid from the owner. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number, started: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // The pid is in use: by the owner, unless it started at another time (the pid was reused).
+  const now = startTime(pid);
+  return started === undefined || now === undefined || now === started;
 }
 
 function describe(pid: number): string {
@@ -39,13 +51,13 @@ export function lockDir(dir: string, owner: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = fs.openSync(file, 'wx');
-      fs.writeSync(fd, `${process.pid}\n`);
+      fs.writeSync(fd, `${process.pid} ${startTime(process.pid) ?? ''}\n`);
       fs.closeSync(fd);
       heldHere.set(real, owner);
       return () => {
         heldHere.delete(real);
         try {
-          if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+          if (fs.readFileSync(file, 'utf8').split(/\s+/)[0] === String(process.pid)) fs.unlinkSync(file);
         } catch {
           // already gone
         }
@@ -54,12 +66,15 @@ export function lockDir(dir: string, owner: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let pid = NaN;
+    let started: string | undefined;
     try {
-      pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+      const [p, st] = fs.readFileSync(file, 'utf8').trim().split(/\s+/);
+      pid = Number.parseInt(p ?? '', 10);
+      started = st || undefined;
     } catch {
       continue; // removed meanwhile: try again
     }
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid, started)) {
       throw new ChannelError(ErrorCodes.CHANNEL_LOCKED,
         `directory ${real} is locked by ${describe(pid)}: another agent is using it (lock file ${file}); stop it or give this channel other directories`);
     }
