@@ -215,8 +215,9 @@ test('durable channel settings Flume users may carry over are checked: encryptio
     assert.notEqual(await p.exited, 0);
     const out = p.stdout() + p.stderr();
     assert.match(out, /a1\.channels\.c1\.backupCheckpointDir is required when useDualCheckpoints is true/);
-    assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider: JCEKSFILE: Java JCEKS key stores cannot be read here; put each key .* in a file/);
     assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider\.keys: list the aliases of every key ever used/);
+    assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider\.keyStoreFile: required with JCEKSFILE/);
+    assert.match(out, /a1\.channels\.c1\.encryption\.keyProvider\.keyStorePasswordFile: required with JCEKSFILE/);
     assert.match(out, /a1\.channels\.c2\.db\.type: "MYSQL" is not supported: this channel keeps events only in its embedded database/);
     assert.match(out, /a1\.channels\.c2\.driver\.class: only the embedded database is supported/);
     assert.match(out, /a1\.channels\.c2\.driver\.url: only the embedded database is supported/);
@@ -253,7 +254,20 @@ test('file, SPILLABLEMEMORY and jdbc channels without directories use Flume\'s p
   }
 });
 
-test('file channel with encryption.* keys (keys in files): events arrive, the data directory holds no plain text', async () => {
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'file-channel');
+const encryptionSettings = (dir: string): Record<string, Props> => ({
+  'keys in files': {
+    'encryption.activeKey': 'k0', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'FILE',
+    'encryption.keyProvider.keys': 'k0', 'encryption.keyProvider.keys.k0.keyFile': path.join(dir, 'k0.key'),
+  },
+  'Flume\'s JCEKSFILE settings with a PKCS12 store': {
+    'encryption.activeKey': 'key-1', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'JCEKSFILE',
+    'encryption.keyProvider.keyStoreFile': path.join(FIXTURES, 'keys.p12'), 'encryption.keyProvider.keyStorePasswordFile': path.join(FIXTURES, 'keystore.password'),
+    'encryption.keyProvider.keys': 'key-0 key-1', 'encryption.keyProvider.keys.key-0.passwordFile': path.join(FIXTURES, 'keystore.password'),
+  },
+});
+
+for (const variant of ['keys in files', 'Flume\'s JCEKSFILE settings with a PKCS12 store']) test(`file channel with encryption.* keys (${variant}): events arrive, the data directory holds no plain text`, async () => {
   const t = tempDir('flume-fc-enc-');
   try {
     const port = await freePort();
@@ -265,8 +279,7 @@ test('file channel with encryption.* keys (keys in files): events arrive, the da
       channels: {
         c1: {
           type: 'file', checkpointDir: path.join(t.dir, 'cp'), dataDirs: path.join(t.dir, 'data'), minimumRequiredSpace: 1048576,
-          'encryption.activeKey': 'k0', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'FILE',
-          'encryption.keyProvider.keys': 'k0', 'encryption.keyProvider.keys.k0.keyFile': path.join(t.dir, 'k0.key'),
+          ...encryptionSettings(t.dir)[variant],
         },
       },
       sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 } },

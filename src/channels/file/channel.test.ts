@@ -10,7 +10,7 @@ import { FileChannel, DEFAULT_CACHE_BYTES, type FileChannelConfig } from './chan
 import { listLogs, scanLog } from './scan.js';
 import { CHECKPOINT_NAME } from './checkpoint.js';
 import { spawnSync } from 'node:child_process';
-import { eventually } from '../../../test/support/agent.js';
+import { eventually, ROOT } from '../../../test/support/agent.js';
 
 function capture(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -402,6 +402,34 @@ test('encryption: payloads are AES-CTR encrypted at rest, replay and reads from 
     await assert.rejects(c5.start(), /key key-1 in .*: expected 16, 24 or 32 bytes/);
     // the integrity check works without keys (checksums only)
     for (const l of listLogs(path.join(base, 'data'))) assert.deepEqual(scanLog(l.path, l.id, () => {}, 0, undefined, true).damage, []);
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('encryption keys from a PKCS12 key store (keytool -genseckey -storetype PKCS12); a JCEKS store is refused with the command that converts it', async () => {
+  const base = tmp();
+  const fixtures = path.join(ROOT, 'test', 'fixtures', 'file-channel');
+  try {
+    const store = (file: string) => ({
+      encryption: {
+        active: 'key-1', keyFiles: new Map([['key-0', ''], ['key-1', '']]),
+        store: { file: path.join(fixtures, file), passwordFile: path.join(fixtures, 'keystore.password'), keyPasswordFiles: new Map<string, string>() },
+      },
+      checkpointOnClose: false, cacheBytes: 0,
+    });
+    const ch = await open(base, store('keys.p12'));
+    await withTransaction(ch, (tx) => tx.put([ev('in the store')]));
+    await ch.stop();
+    const again = await open(base, store('keys.p12'));
+    assert.deepEqual((await withTransaction(again, (tx) => tx.take(5))).map((e) => e.body.toString()), ['in the store']);
+    await again.stop();
+    const jceks = new FileChannel('c1', config(base, store('keys.jceks')), capture());
+    await assert.rejects(jceks.start(), /is a Java JCEKS key store, which only Java reads; convert it to PKCS12 with: keytool -importkeystore -srckeystore \S+keys\.jceks -srcstoretype JCEKS/);
+    const wrong = store('keys.p12');
+    wrong.encryption.store.passwordFile = path.join(base, 'bad.password');
+    fs.writeFileSync(wrong.encryption.store.passwordFile, 'nope');
+    await assert.rejects(new FileChannel('c1', config(base, wrong), capture()).start(), /key key-0 cannot be decrypted: wrong password/);
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
   }

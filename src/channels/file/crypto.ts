@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { readPkcs12SecretKeys } from './pkcs12.js';
 
 export interface KeyRing {
   /** Alias of the key new log files are written with. */
@@ -14,10 +15,36 @@ export interface KeyRing {
   keys: ReadonlyMap<string, Buffer>;
 }
 
-/** Where each key is read from: alias → key file. */
+/** Where the keys are read from: a key file per alias (FILE), or a PKCS12 key store (JCEKSFILE). */
 export interface EncryptionConfig {
   active: string;
+  /** Every alias ever used → its key file (FILE), or '' when the keys are in a store. */
   keyFiles: ReadonlyMap<string, string>;
+  store?: {
+    file: string;
+    passwordFile: string;
+    /** Per-key password files; the store's password otherwise (as in Flume). */
+    keyPasswordFiles: ReadonlyMap<string, string>;
+  };
+}
+
+const readPassword = (file: string): string => fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+
+function readStore(c: NonNullable<EncryptionConfig['store']>): Map<string, Buffer> {
+  const bytes = fs.readFileSync(c.file);
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0xcececece) {
+    throw new Error(`${c.file} is a Java JCEKS key store, which only Java reads; convert it to PKCS12 with: keytool -importkeystore -srckeystore ${c.file} ` +
+      `-srcstoretype JCEKS -destkeystore ${c.file}.p12 -deststoretype PKCS12, then set encryption.keyProvider.keyStoreFile to the .p12 file`);
+  }
+  const storePassword = readPassword(c.passwordFile);
+  try {
+    return readPkcs12SecretKeys(bytes, (alias) => {
+      const f = c.keyPasswordFiles.get(alias);
+      return f ? readPassword(f) : storePassword;
+    });
+  } catch (e) {
+    throw new Error(`${c.file}: ${(e as Error).message}`);
+  }
 }
 
 /** Reads a key file: 16, 24 or 32 raw bytes, or their hex (whitespace ignored). */
@@ -35,7 +62,15 @@ export function readKeyFile(alias: string, file: string): Buffer {
 
 export function loadKeyRing(c: EncryptionConfig): KeyRing {
   const keys = new Map<string, Buffer>();
-  for (const [alias, file] of c.keyFiles) keys.set(alias, readKeyFile(alias, file));
+  const store = c.store ? readStore(c.store) : undefined;
+  for (const [alias, file] of c.keyFiles) {
+    if (store) {
+      const k = store.get(alias);
+      if (!k) throw new Error(`key ${alias} is not in ${c.store!.file} (it holds: ${[...store.keys()].join(', ') || 'no secret keys'})`);
+      if (![16, 24, 32].includes(k.length)) throw new Error(`key ${alias} in ${c.store!.file} is ${k.length} bytes; AES needs 16, 24 or 32`);
+      keys.set(alias, k);
+    } else keys.set(alias, readKeyFile(alias, file));
+  }
   if (!keys.has(c.active)) throw new Error(`the active key ${c.active} is not among the keys (${[...keys.keys()].join(', ')})`);
   return { active: c.active, keys };
 }

@@ -63,17 +63,30 @@ export function fileChannelConfig(o: FileOptions, capacity: number, keepAliveMs:
 const ENC = 'encryption.';
 
 /**
- * Flume's encryption.* keys, where they translate: cipherProvider AESCTRNOPADDING, an
- * activeKey and the list of keys. Flume reads keys from a Java JCEKS key store, which
- * is Java's own format; here each key comes from a file (keyProvider = FILE,
- * encryption.keyProvider.keys.<alias>.keyFile).
+ * Flume's encryption.* keys: cipherProvider AESCTRNOPADDING, an activeKey, the list of
+ * keys, and keyProvider JCEKSFILE with keyStoreFile, keyStorePasswordFile and per-key
+ * passwordFile, where the store must be PKCS12 (a JCEKS store, Java's own format, is
+ * refused with the keytool command that converts it). Or keyProvider = FILE with
+ * encryption.keyProvider.keys.<alias>.keyFile: one file per key.
  */
 export function encryptionConfig(ctx: Context): EncryptionConfig | undefined {
   if (!ctx.keys().some((k) => k.startsWith(ENC))) return undefined;
   const aliases = (ctx.getString(`${ENC}keyProvider.keys`) ?? '').split(/\s+/).filter(Boolean);
+  const fromStore = (ctx.getString(`${ENC}keyProvider`) ?? '').toUpperCase() !== 'FILE';
   const keyFiles = new Map<string, string>();
-  for (const a of aliases) keyFiles.set(a, ctx.getString(`${ENC}keyProvider.keys.${a}.keyFile`) ?? '');
-  return { active: ctx.getString(`${ENC}activeKey`) ?? '', keyFiles };
+  const keyPasswordFiles = new Map<string, string>();
+  for (const a of aliases) {
+    keyFiles.set(a, fromStore ? '' : ctx.getString(`${ENC}keyProvider.keys.${a}.keyFile`) ?? '');
+    const pw = ctx.getString(`${ENC}keyProvider.keys.${a}.passwordFile`);
+    if (pw) keyPasswordFiles.set(a, pw);
+  }
+  return {
+    active: ctx.getString(`${ENC}activeKey`) ?? '',
+    keyFiles,
+    ...(fromStore ? {
+      store: { file: ctx.getString(`${ENC}keyProvider.keyStoreFile`) ?? '', passwordFile: ctx.getString(`${ENC}keyProvider.keyStorePasswordFile`) ?? '', keyPasswordFiles },
+    } : {}),
+  };
 }
 
 function encryptionProblems(ctx: Context): OptionProblem[] {
@@ -82,22 +95,20 @@ function encryptionProblems(ctx: Context): OptionProblem[] {
   const out: OptionProblem[] = [];
   const err = (key: string, message: string): void => void out.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: ${message}` });
   const provider = ctx.getString(`${ENC}keyProvider`);
-  if (provider === undefined) err(`${ENC}keyProvider`, 'required with encryption (FILE: each key read from a file)');
-  else if (provider.toUpperCase() === 'JCEKSFILE') {
-    err(`${ENC}keyProvider`, 'JCEKSFILE: Java JCEKS key stores cannot be read here; put each key (16, 24 or 32 bytes, raw or hex) in a file, set ' +
-      `${ctx.prefix}${ENC}keyProvider = FILE and ${ctx.prefix}${ENC}keyProvider.keys.<alias>.keyFile = <file>`);
-  } else if (provider.toUpperCase() !== 'FILE') err(`${ENC}keyProvider`, `"${provider}" is not supported; use FILE`);
+  const isStore = provider !== undefined && provider.toUpperCase() === 'JCEKSFILE';
+  if (provider === undefined) err(`${ENC}keyProvider`, 'required with encryption: JCEKSFILE (a PKCS12 key store, as Flume\'s key store setting) or FILE (one file per key)');
+  else if (!isStore && provider.toUpperCase() !== 'FILE') err(`${ENC}keyProvider`, `"${provider}" is not supported; use JCEKSFILE (with a PKCS12 store) or FILE`);
   const cipher = ctx.getString(`${ENC}cipherProvider`);
   if (cipher === undefined || cipher.toUpperCase() !== 'AESCTRNOPADDING') err(`${ENC}cipherProvider`, 'must be AESCTRNOPADDING (AES in CTR mode), as in Flume');
   const c = encryptionConfig(ctx)!;
   if (c.keyFiles.size === 0) err(`${ENC}keyProvider.keys`, 'list the aliases of every key ever used (space-separated)');
   if (!c.active) err(`${ENC}activeKey`, 'required: the alias of the key new data is written with');
   else if (c.keyFiles.size > 0 && !c.keyFiles.has(c.active)) err(`${ENC}activeKey`, `${c.active} is not listed in ${ctx.prefix}${ENC}keyProvider.keys`);
-  for (const [a, f] of c.keyFiles) if (!f) err(`${ENC}keyProvider.keys.${a}.keyFile`, `required: the file holding key ${a}`);
-  for (const k of keys) {
-    if (k.startsWith(`${ENC}keyProvider.keyStore`) || /\.passwordFile$/.test(k)) {
-      err(k, 'key store settings do not apply: each key is read from its own file (encryption.keyProvider.keys.<alias>.keyFile)');
-    }
+  if (isStore) {
+    if (!c.store?.file) err(`${ENC}keyProvider.keyStoreFile`, 'required with JCEKSFILE: the key store (PKCS12) holding the keys');
+    if (!c.store?.passwordFile) err(`${ENC}keyProvider.keyStorePasswordFile`, 'required with JCEKSFILE: the file holding the key store\'s password');
+  } else if (provider !== undefined) {
+    for (const [a, f] of c.keyFiles) if (!f) err(`${ENC}keyProvider.keys.${a}.keyFile`, `required with FILE: the file holding key ${a}`);
   }
   return out;
 }
