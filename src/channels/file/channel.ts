@@ -75,6 +75,9 @@ export class FileChannel implements Channel {
   private checkpointing: Promise<void> | undefined;
   /** Set once the last checkpoint of a stop is written: no more after it (the locks go next). */
   private closed = false;
+  /** Commits applied, and how many the last checkpoint written covers (-1: none yet). */
+  private applied = 0;
+  private checkpointedApplied = -1;
   private lastSpaceCheckpoint = 0;
   private readonly rl: RateLimitedLog;
   private keyRing: KeyRing | undefined;
@@ -465,6 +468,7 @@ export class FileChannel implements Channel {
 
   /** The commit is on disk: make its puts visible and its takes final. Synchronous, so a checkpoint never sees half of it. */
   private apply(tx: FileTransaction, fileId: number, at: number, offsets: number[]): void {
+    this.applied++;
     const takes = tx.takePtrs;
     if (takes.length > 0) {
       let f = -1;
@@ -529,6 +533,9 @@ export class FileChannel implements Channel {
 
   private async doCheckpoint(): Promise<void> {
     if (this.writers.length === 0 || this.closed) return;
+    // Nothing committed since the last one: it still holds (an idle channel writes nothing).
+    if (this.applied === this.checkpointedApplied) return;
+    const appliedAtSnapshot = this.applied;
     const current = new Set(this.writers.map((w) => w.fileId));
     const dead: number[] = [];
     for (const id of this.files.keys()) if (!current.has(id) && !this.refs.has(id)) dead.push(id);
@@ -576,6 +583,7 @@ export class FileChannel implements Channel {
         else this.rl.warn('unlink', `file channel ${this.name}: could not delete ${f.path}: ${(e as Error).message}`);
       }
     }
+    this.checkpointedApplied = appliedAtSnapshot;
     if (dead.length > 0) for (const w of this.writers) w.refreshFree();
   }
 }
