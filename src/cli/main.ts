@@ -7,6 +7,7 @@ import { runAgent, runConf } from './agent-command.js';
 import { runValidate } from './validate-command.js';
 import { runGraph } from './graph-command.js';
 import { addAvroClientCommand } from './avro-client.js';
+import { addToolCommand } from './tool.js';
 import { PACKAGE_ROOT } from './paths.js';
 
 export function version(): string {
@@ -97,6 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
+  addToolCommand(program, (code) => (exitCode = code));
 
   program.command('version').description('print the version').action(() => {
     process.stdout.write(`flume-ts ${version()} (Flume 1.11-compatible)\n`);

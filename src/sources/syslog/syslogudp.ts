@@ -68,7 +68,7 @@ class SyslogUdpSource implements EventDrivenSource, MessageSink {
 
   async stop(): Promise<void> {
     await new Promise<void>((r) => (this.socket ? this.socket.close(() => r()) : r()));
-    while (this.storing) await this.storing;
+    while (this.storing !== undefined) await this.storing;
     this.warnings.flush();
   }
 
