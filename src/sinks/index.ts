@@ -5,5 +5,6 @@ import fileRoll from './file-roll.js';
 import kafka from './kafka.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
+import hdfs from './hdfs/index.js';
 
-export default [logger, nullSink, fileRoll, kafka, avro, thrift];
+export default [logger, nullSink, fileRoll, kafka, avro, thrift, hdfs];
