@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { eventually, freePort, netcatJob, spawnFlume, tcpExchange } from '../support/agent.js';
+import { readSequenceFile } from '../support/webhdfs/seqfile-reader.js';
 import { concatFiles, dH, filesOf, seedJob, withHdfs, ymdH } from './hdfs-support.js';
 
 const lines = (n: number, tag = 'line'): string => Array.from({ length: n }, (_, i) => `${tag} ${i} ${'x'.repeat(i % 7)}`).join('\n') + '\n';
@@ -190,6 +191,32 @@ test('CompressedStream: gzip and DefaultCodec files decompress to exactly the in
     assert.match(zz[0]!, /\/FlumeData\.\d{13}\.deflate$/);
     // DefaultCodec is zlib; a file is one zlib stream per batch, back to back.
     assert.equal(inflateAll(server.read(zz[0]!)).toString(), input);
+  });
+});
+
+test('SequenceFile (the default fileType): LongWritable timestamp keys, BytesWritable or Text values, plain and block-compressed', async () => {
+  await withHdfs(async ({ server, start }) => {
+    const variants: Record<string, string | number>[] = [
+      {},
+      { 'hdfs.writeFormat': 'Text', 'hdfs.codeC': 'DefaultCodec' },
+    ];
+    const input = lines(120);
+    for (const [i, v] of variants.entries()) {
+      const port = await freePort();
+      const a = await start(netcatJob(port, { type: 'hdfs', 'hdfs.webhdfs.url': server.url, 'hdfs.path': `/seq${i}`, 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, ...v }, {
+        source: { interceptors: 'i1', 'interceptors.i1.type': 'static', 'interceptors.i1.key': 'timestamp', 'interceptors.i1.value': String(TS) },
+      }));
+      await tcpExchange(port, input, { expectBytes: 360 });
+      await a.stop();
+      const f = filesOf(server, `/seq${i}`);
+      assert.equal(f.done.length, 1);
+      assert.match(f.done[0]!, i === 0 ? /\/FlumeData\.\d{13}$/ : /\/FlumeData\.\d{13}\.deflate$/);
+      const r = readSequenceFile(server.read(f.done[0]!));
+      assert.equal(r.valueClass, i === 0 ? 'org.apache.hadoop.io.BytesWritable' : 'org.apache.hadoop.io.Text');
+      assert.equal(r.blockCompressed, i === 1);
+      assert.deepEqual(r.records.map((x) => x.value.toString() + '\n').join(''), input);
+      assert.ok(r.records.every((x) => x.key === BigInt(TS)));
+    }
   });
 });
 
