@@ -5,6 +5,8 @@ import path from 'node:path';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { eventually, freePort, netcatJob, spawnFlume, tcpExchange } from '../support/agent.js';
 import { readSequenceFile } from '../support/webhdfs/seqfile-reader.js';
+import { selfSignedCert } from '../support/avro/peer.js';
+import { WebHdfsServer } from '../support/webhdfs/server.js';
 import { concatFiles, dH, filesOf, seedJob, withHdfs, ymdH } from './hdfs-support.js';
 
 const lines = (n: number, tag = 'line'): string => Array.from({ length: n }, (_, i) => `${tag} ${i} ${'x'.repeat(i % 7)}`).join('\n') + '\n';
@@ -324,4 +326,21 @@ test('configuration errors: kerberos, bzip2, DataStream with a codec, Compressed
       assert.match(v.stdout() + v.stderr(), re);
     }
   });
+});
+
+test('swebhdfs:// writes over HTTPS to the namenode and the datanode, trusting hdfs.webhdfs.caFile', async () => {
+  const tls = selfSignedCert();
+  const server = await WebHdfsServer.start({ tls });
+  await withHdfs(async ({ dir, start }) => {
+    const ca = path.join(dir, 'ca.pem');
+    fs.writeFileSync(ca, tls.cert);
+    const port = await freePort();
+    const a = await start(netcatJob(port, { type: 'hdfs', 'hdfs.path': `swebhdfs://127.0.0.1:${server.port}/secure`, 'hdfs.webhdfs.caFile': ca, 'hdfs.fileType': 'DataStream' }));
+    await tcpExchange(port, 'over tls\n', { expectBytes: 3 });
+    await a.stop();
+    const f = filesOf(server, '/secure');
+    assert.equal(f.done.length, 1);
+    assert.equal(server.read(f.done[0]!).toString(), 'over tls\n');
+    assert.ok(server.requests.some((r) => r.on === 'datanode' && r.op === 'CREATE' && r.status === 201));
+  }).finally(() => server.stop());
 });

@@ -15,6 +15,7 @@
  * until released, or take the namenode down and up again.
  */
 import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,11 +85,14 @@ export class WebHdfsServer {
   bytesIn = 0;
   private readonly sockets = new Set<import('node:net').Socket>();
   private down = false;
+  private readonly scheme: 'http' | 'https';
 
-  private constructor(root: string) {
+  private constructor(root: string, tls?: { key: Buffer; cert: Buffer }) {
     this.root = root;
-    this.nn = http.createServer((req, res) => void this.namenode(req, res));
-    this.dn = http.createServer((req, res) => void this.datanode(req, res));
+    this.scheme = tls ? 'https' : 'http';
+    const make = (h: http.RequestListener): http.Server => (tls ? https.createServer({ key: tls.key, cert: tls.cert }, h) : http.createServer(h));
+    this.nn = make((req, res) => void this.namenode(req, res));
+    this.dn = make((req, res) => void this.datanode(req, res));
     for (const s of [this.nn, this.dn]) {
       s.keepAliveTimeout = 30_000;
       s.on('connection', (c) => {
@@ -98,10 +102,10 @@ export class WebHdfsServer {
     }
   }
 
-  /** Starts a namenode and a datanode on free loopback ports, files under a new temp directory. */
-  static async start(opts: { root?: string } = {}): Promise<WebHdfsServer> {
+  /** Starts a namenode and a datanode on free loopback ports, files under a new temp directory; HTTPS with `tls` (as swebhdfs). */
+  static async start(opts: { root?: string; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<WebHdfsServer> {
     const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'webhdfs-'));
-    const s = new WebHdfsServer(root);
+    const s = new WebHdfsServer(root, opts.tls);
     s.dnPort = await listen(s.dn, 0);
     s.nnPort = await listen(s.nn, 0);
     return s;
@@ -109,7 +113,7 @@ export class WebHdfsServer {
 
   /** The namenode's base URL (what hdfs.webhdfs.url points at). */
   get url(): string {
-    return `http://127.0.0.1:${this.nnPort}`;
+    return `${this.scheme}://127.0.0.1:${this.nnPort}`;
   }
   get port(): number {
     return this.nnPort;
@@ -317,7 +321,7 @@ export class WebHdfsServer {
   }
 
   private redirect(res: http.ServerResponse, url: URL): void {
-    const to = new URL(url.pathname + url.search, `http://127.0.0.1:${this.dnPort}`);
+    const to = new URL(url.pathname + url.search, `${this.scheme}://127.0.0.1:${this.dnPort}`);
     to.searchParams.set('namenoderpcaddress', `127.0.0.1:${this.nnPort}`);
     res.writeHead(307, { Location: to.toString(), 'Content-Length': '0' });
     res.end();
