@@ -298,6 +298,22 @@ test('kill -9 leaves an in-use file; the restarted agent renames it before writi
   });
 });
 
+test('kill -9 with a time-escaped path: the restarted agent finds and renames the leftover without new events', async () => {
+  await withHdfs(async ({ server, dir, start }) => {
+    const log = path.join(dir, 'hive.log');
+    fs.writeFileSync(log, '');
+    const job = seedJob('flume-exec-hdfs.conf', { 'a1.sources.r1.command': `tail -F ${log}`, 'a1.sinks.s1.hdfs.webhdfs.url': server.url });
+    const a1 = await start(job);
+    fs.appendFileSync(log, 'one line\n');
+    const leftover = await eventually(() => filesOf(server).inUse[0], 15000, 'in-use file');
+    await a1.stop('SIGKILL');
+    await start(job);
+    await eventually(() => filesOf(server).inUse.length === 0, 15000, 'leftover renamed at start');
+    assert.deepEqual(filesOf(server).done, [leftover.slice(0, -4)]);
+    assert.equal(server.read(leftover.slice(0, -4)).toString(), 'one line\n');
+  });
+});
+
 test('an event without the timestamp header a path needs: the batch rolls back, a clear log line, the agent keeps running', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();
