@@ -355,14 +355,33 @@ export class WebHdfsServer {
       }
       this.writing.add(file);
       const target = file;
+      // Each chunk is written as it arrives (synchronously: the benchmark measures this
+      // server's ceiling, and a thread-pool hop per chunk would lower it), so a client
+      // that dies mid-request leaves the bytes it sent, as a datanode does.
       await new Promise<void>((resolve, reject) => {
-        const out = fs.createWriteStream(target, { flags });
-        req.on('data', (d: Buffer) => (this.bytesIn += d.length));
-        req.on('aborted', () => out.end());
-        req.on('error', () => out.end());
-        out.on('error', reject);
-        out.on('close', resolve);
-        req.pipe(out);
+        const fd = fs.openSync(target, flags);
+        let closed = false;
+        const close = (err?: Error): void => {
+          if (closed) return;
+          closed = true;
+          fs.closeSync(fd);
+          if (err) reject(err);
+          else resolve();
+        };
+        req.on('data', (d: Buffer) => {
+          if (closed) return;
+          try {
+            let off = 0;
+            while (off < d.length) off += fs.writeSync(fd, d, off, d.length - off);
+            this.bytesIn += d.length;
+          } catch (e) {
+            close(e as Error);
+          }
+        });
+        req.on('end', () => close());
+        req.on('aborted', () => close());
+        req.on('error', () => close());
+        req.on('close', () => close());
       });
       this.writing.delete(target);
       if (op === 'CREATE') {
