@@ -49,20 +49,16 @@ test('seed job exec tail -F → hdfs: %D/%H paths, logs-.<counter> names, in-use
 });
 
 test('seed job spooldir → hdfs: upload-.<counter> under upload/%Y%m%d/%H, hour rounded', async () => {
-  // The spooldir source is a separate component; until it lands here an exec source
-  // stands in for it (cat of a file), with the seed's sink section unchanged.
+  // The job's exec source stands in for spooldir (see the job file: spooldir replaces
+  // it; this test then drops the file into the spool directory instead); the seed's sink
+  // section is unchanged.
   await withHdfs(async ({ server, dir, start }) => {
     const file = path.join(dir, 'a.txt');
     const input = lines(120, 'spooled');
     fs.writeFileSync(file, input);
     const before = Date.now();
     const job = seedJob('flume-dir-hdfs.conf', {
-      'a3.sources.r3.type': 'exec', // spooldir replaces this stand-in
       'a3.sources.r3.command': `cat ${file}`,
-      'a3.sources.r3.spoolDir': undefined,
-      'a3.sources.r3.fileSuffix': undefined,
-      'a3.sources.r3.fileHeader': undefined,
-      'a3.sources.r3.ignorePattern': undefined,
       'a3.sinks.k3.hdfs.webhdfs.url': server.url,
     });
     const agent = await start(job, 'a3');
