@@ -59,6 +59,15 @@ function codecOf(o: HdfsOptions): Codec | undefined | { unsupported: string } {
   return parseCodec(raw);
 }
 
+/** The agent's OS user (what a Hadoop client sends without Kerberos); undefined when the system has no entry for it. */
+function osUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 export default defineSink({
   type: 'hdfs',
   aliases: ['org.apache.flume.sink.hdfs.HDFSEventSink'],
@@ -155,7 +164,7 @@ export default defineSink({
     };
     const client = new WebHdfsClient({
       baseUrl: ep.baseUrl!,
-      user: o['hdfs.webhdfs.user'] ?? process.env.HADOOP_USER_NAME ?? os.userInfo().username,
+      user: o['hdfs.webhdfs.user'] ?? process.env.HADOOP_USER_NAME ?? osUser(),
       doAs: o['hdfs.proxyUser'],
       timeoutMs: o['hdfs.callTimeout'],
       ca: o['hdfs.webhdfs.caFile'] ? fs.readFileSync(o['hdfs.webhdfs.caFile']) : undefined,

@@ -267,7 +267,8 @@ export class HdfsSink implements Sink {
       b.file = undefined;
       b.clearTimers();
       this.buckets.delete(b.key);
-      this.startClosing(f, true);
+      // A CREATE that never reached the server left nothing to rename.
+      if (f.created || !(err instanceof WebHdfsError && err.notSent)) this.startClosing(f, true);
       this.logger.warn(`hdfs sink ${this.name}: writing ${f.inUsePath} failed: ${(err as Error).message}`);
       throw err;
     }

@@ -38,6 +38,8 @@ export class WebHdfsError extends FlumeError {
     readonly status: number | undefined,
     readonly exception: string | undefined,
     detail: string,
+    /** No connection was made: the call cannot have changed anything. */
+    readonly notSent = false,
   ) {
     super(ErrorCodes.HDFS_CALL, `WebHDFS ${op} ${path} failed: ${exception ? `${exception}: ` : ''}${detail}${status ? ` (HTTP ${status})` : ''}`);
   }
@@ -140,7 +142,8 @@ export class WebHdfsClient {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;
       const what = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${this.o.timeoutMs} ms (hdfs.callTimeout)` : `${code ? code + ' ' : ''}${e.message}`;
-      throw new WebHdfsError(op, path, undefined, undefined, `${what} from ${url.host}`);
+      const notSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT';
+      throw new WebHdfsError(op, path, undefined, undefined, `${what} from ${url.host}`, notSent);
     }
   }
 
