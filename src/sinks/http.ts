@@ -62,6 +62,8 @@ interface HttpSettings {
  */
 class HttpSink implements Sink {
   private readonly agent: Agent;
+  /** The endpoint as logged: without user info (a password in the URL is never printed) or query. */
+  private readonly shown: string;
   constructor(
     readonly name: string,
     readonly channel: Channel,
@@ -70,6 +72,7 @@ class HttpSink implements Sink {
     private readonly logger: Logger,
     private readonly counter: SinkCounter,
   ) {
+    this.shown = s.url.origin + s.url.pathname;
     this.agent = new Agent({ connect: { timeout: timeouts.connect }, headersTimeout: timeouts.request, bodyTimeout: timeouts.request, keepAliveTimeout: 30_000 });
   }
 
@@ -109,7 +112,7 @@ class HttpSink implements Sink {
         await r.body.dump({ limit: 1 << 20 }).catch(() => {});
       } catch (err) {
         this.counter.EventWriteFail += events.length;
-        throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: POST ${this.s.url.href} failed: ${describe(err)}; rolled back`);
+        throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: POST ${this.shown} failed: ${describe(err)}; rolled back`);
       }
       const rollback = decide(this.s.rules.rollback, code, this.s.defaults.rollback, false);
       const backoff = decide(this.s.rules.backoff, code, this.s.defaults.backoff, false);
@@ -117,7 +120,7 @@ class HttpSink implements Sink {
       if (rollback) {
         // A rolled-back batch that also backs off waits the runner's back-off before the
         // next try (thrown); one that does not is tried again at once, as Flume does.
-        if (backoff) throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: got status code ${code} from ${this.s.url.href}; rolled back the event${events.length > 1 ? 's' : ''} and backing off`);
+        if (backoff) throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: got status code ${code} from ${this.shown}; rolled back the event${events.length > 1 ? 's' : ''} and backing off`);
         this.logger.info(`http sink ${this.name}: got status code ${code}; rolled back for retry`);
         throw ROLLBACK_NOW;
       }

@@ -314,6 +314,22 @@ test('kill -9 with a time-escaped path: the restarted agent finds and renames th
   });
 });
 
+test('namenode down at start: the leftover check is tried again and renames the file once the namenode is back', async () => {
+  await withHdfs(async ({ server, start }) => {
+    // What a crash leaves: an in-use file of this sink in this hour's directory.
+    const dirPath = `/flume/${dH(Date.now())}`;
+    const leftover = `${dirPath}/logs-.1700000000001.tmp`;
+    fs.mkdirSync(server.local(dirPath), { recursive: true });
+    fs.writeFileSync(server.local(leftover), 'from the crashed run\n');
+    await server.takeDown();
+    const agent = await start(seedJob('flume-exec-hdfs.conf', { 'a1.sources.r1.command': 'sleep 600', 'a1.sinks.s1.hdfs.webhdfs.url': server.url, 'a1.sinks.s1.hdfs.retryInterval': '1' }));
+    await agent.waitFor(/could not check \/flume\/.* for leftover in-use files: .*ECONNREFUSED.*checked again in 1 s/, 10000);
+    await server.bringUp();
+    await eventually(() => filesOf(server).inUse.length === 0, 15000, 'leftover renamed');
+    assert.deepEqual(filesOf(server).done, [leftover.slice(0, -4)]);
+  });
+});
+
 test('an event without the timestamp header a path needs: the batch rolls back, a clear log line, the agent keeps running', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();

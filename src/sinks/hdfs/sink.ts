@@ -26,6 +26,8 @@ export interface HdfsSettings {
 
 /** At most this many directories are listed at start for leftover in-use files. */
 const MAX_RECOVERY_DIRS = 200;
+/** Seconds before a start-time recovery that failed is tried again, when hdfs.retryInterval is 0. */
+const RECOVERY_RETRY_S = 60;
 /** Directories remembered as already checked for leftovers (then the set starts over). */
 const MAX_SCANNED_DIRS = 10_000;
 
@@ -383,13 +385,26 @@ export class HdfsSink implements Sink {
     return [...dirs];
   }
 
+  /**
+   * Checks `dirs` for leftovers. The first failure (namenode away) stops the round, so
+   * batches queued behind it are not held up by one timeout per directory; the rest is
+   * tried again after a while.
+   */
   private async recoverDirs(dirs: string[]): Promise<void> {
-    for (const d of dirs) {
+    for (let i = 0; i < dirs.length; i++) {
       if (this.stopped) return;
       try {
-        await this.scanForLeftovers(d);
+        await this.scanForLeftovers(dirs[i]!);
       } catch (err) {
-        this.logger.warn(`hdfs sink ${this.name}: could not check ${d} for leftover in-use files: ${(err as Error).message}; it is checked again before a file opens there`);
+        const rest = dirs.slice(i).filter((d) => !this.scanned.has(d));
+        const waitS = this.s.retryIntervalS > 0 ? this.s.retryIntervalS : RECOVERY_RETRY_S;
+        this.logger.warn(`hdfs sink ${this.name}: could not check ${dirs[i]} for leftover in-use files: ${(err as Error).message}; ${rest.length} director${rest.length === 1 ? 'y is' : 'ies are'} checked again in ${waitS} s (and each before a file opens there)`);
+        if (!this.stopped) {
+          setLongTimeout(() => {
+            if (!this.stopped) this.enqueue(() => this.recoverDirs(rest)).catch(() => {});
+          }, waitS * 1000).unref();
+        }
+        return;
       }
     }
   }
