@@ -218,6 +218,25 @@ test('SequenceFile (the default fileType): LongWritable timestamp keys, BytesWri
   });
 });
 
+test('serializer and serializer.*: header_and_text without newlines; avro_event through gzip', async () => {
+  await withHdfs(async ({ server, start }) => {
+    const p1 = await freePort();
+    const a = await start(stampedJob(p1, server.url, TS, { 'hdfs.path': '/hat', serializer: 'header_and_text', 'serializer.appendNewline': 'false', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }));
+    await tcpExchange(p1, 'a\nb\n', { expectBytes: 6 });
+    await a.stop();
+    assert.equal(concatFiles(server, filesOf(server, '/hat').done).toString(), `{timestamp=${TS}} a{timestamp=${TS}} b`);
+    const p2 = await freePort();
+    const b = await start(stampedJob(p2, server.url, TS, { 'hdfs.path': '/avro', 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'gzip', serializer: 'avro_event', 'hdfs.fileSuffix': '.avro.gz', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }));
+    await tcpExchange(p2, 'x1\nx2\n', { expectBytes: 6 });
+    await b.stop();
+    const f = filesOf(server, '/avro').done;
+    assert.match(f[0]!, /\/FlumeData\.\d{13}\.avro\.gz$/);
+    const avro = gunzipSync(server.read(f[0]!));
+    assert.equal(avro.subarray(0, 4).toString('latin1'), 'Obj\x01');
+    assert.ok(avro.includes(Buffer.from('x1')) && avro.includes(Buffer.from('x2')));
+  });
+});
+
 /** Inflates concatenated zlib streams. */
 function inflateAll(buf: Buffer): Buffer {
   const out: Buffer[] = [];
