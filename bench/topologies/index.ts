@@ -9,6 +9,7 @@ import { jms } from './jms.js';
 import { spooldir } from './spooldir.js';
 import { syslogFileRoll } from './syslog-file-roll.js';
 import { fileChannelBench, spillableBench } from './file-channel.js';
+import { hdfs } from './hdfs.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms, spooldir, syslogFileRoll, fileChannelBench, spillableBench];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, jms, spooldir, syslogFileRoll, fileChannelBench, spillableBench, hdfs];
