@@ -7,5 +7,6 @@ import kafka from './kafka.js';
 import exec from './exec.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
+import taildir from './taildir/index.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, taildir];
