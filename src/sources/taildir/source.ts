@@ -11,6 +11,10 @@ const CHUNK = 1 << 20;
 const COPY_WAIT_MS = 10_000;
 /** How long a truncated file's old fingerprint is kept for a copy that appears after the truncation. */
 const TRUNCATED_PRINT_MS = 60_000;
+/** Bytes of a head that index it. */
+const HEAD_KEY = 8;
+/** At most this much of the last committed line is kept as its fingerprint. */
+const TAIL_MAX = 1024;
 const NL = 0x0a;
 const CR = 0x0d;
 
@@ -79,6 +83,9 @@ export class TaildirSource implements EventDrivenSource {
   private wakeUp: (() => void) | undefined;
   private poked = false;
   private readonly hasHeaders: boolean;
+  /** Followed files by the first bytes of their content (and of their content before a truncation), to find what a new file may be a copy of without comparing it with every file. */
+  private readonly heads = new Map<string, Set<TailFile>>();
+  private readonly headKeys = new Map<TailFile, string[]>();
 
   constructor(
     private readonly name: string,
@@ -319,6 +326,42 @@ export class TaildirSource implements EventDrivenSource {
     return { lines, more };
   }
 
+  /** Files whose recorded heads `head` starts with. */
+  private headCandidates(head: Buffer): TailFile[] {
+    const out = new Set<TailFile>();
+    for (let k = 1; k <= Math.min(HEAD_KEY, head.length); k++) for (const t of this.heads.get(head.toString('latin1', 0, k)) ?? []) out.add(t);
+    return [...out];
+  }
+
+  /** Files the copy check may match: called whenever a file's head or old fingerprint changes, or it is dropped. */
+  private reindex(tf: TailFile, dropped = false): void {
+    for (const k of this.headKeys.get(tf) ?? []) {
+      const set = this.heads.get(k);
+      set?.delete(tf);
+      if (set?.size === 0) this.heads.delete(k);
+    }
+    this.headKeys.delete(tf);
+    if (dropped) return;
+    const keys: string[] = [];
+    for (const h of [tf.head, tf.beforeTruncation?.head]) {
+      if (!h || h.length === 0) continue;
+      const k = h.toString('latin1', 0, Math.min(HEAD_KEY, h.length));
+      if (keys.includes(k)) continue;
+      keys.push(k);
+      let set = this.heads.get(k);
+      if (!set) this.heads.set(k, (set = new Set()));
+      set.add(tf);
+    }
+    if (keys.length > 0) this.headKeys.set(tf, keys);
+  }
+
+  private drop(tf: TailFile): void {
+    this.files.delete(tf.key);
+    if (this.byPath.get(tf.path) === tf) this.byPath.delete(tf.path);
+    this.reindex(tf, true);
+    this.positionsDirty = true;
+  }
+
   private renamed(tf: TailFile, p: string, g: FileGroup): void {
     this.logger.info(`TAILDIR source ${this.name}: ${tf.path} was renamed to ${p} (inode ${tf.inode}); continuing at pos ${tf.pos}, not reading it again`);
     if (this.byPath.get(tf.path) === tf) this.byPath.delete(tf.path);
@@ -347,7 +390,7 @@ export class TaildirSource implements EventDrivenSource {
     }
     if (tf.size > tf.pos) this.logger.warn(`TAILDIR source ${this.name}: ${tf.path} (inode ${tf.inode}) was removed with ${tf.size - tf.pos} byte(s) not read`);
     else this.logger.info(`TAILDIR source ${this.name}: ${tf.path} (inode ${tf.inode}) was removed`);
-    this.files.delete(tf.key);
+    this.drop(tf);
   }
 
   /** The path in `dir` whose device and inode are `key`, if any (one stat per entry: used only when a file vanished). */
@@ -409,6 +452,7 @@ export class TaildirSource implements EventDrivenSource {
         tf.tail = fp.tail;
       }
     }
+    this.reindex(tf);
     if (copyOf) {
       tf.copyOf = copyOf;
       tf.copySince = now;
@@ -431,11 +475,12 @@ export class TaildirSource implements EventDrivenSource {
     const head = await this.headOf(f.path);
     if (!head || head.length === 0) return undefined;
     const starts = (h: Buffer): boolean => h.length > 0 && head.length >= h.length && head.compare(h, 0, h.length, 0, h.length) === 0;
-    for (const t of this.files.values()) {
+    for (const t of this.headCandidates(head)) {
       if (t.copyOf || !(starts(t.head) || (t.beforeTruncation && starts(t.beforeTruncation.head))) || path.dirname(t.path) !== dir) continue;
       const old = t.beforeTruncation;
       if (old && now - old.at < TRUNCATED_PRINT_MS && f.size >= old.pos && (await this.looksLike(f.path, old))) {
         t.beforeTruncation = undefined;
+        this.reindex(t);
         this.logger.info(`TAILDIR source ${this.name}: ${f.path} is a copy of ${t.path} made before it was truncated; reading the copy from pos ${old.pos}`);
         return { resolved: old.pos, of: t };
       }
@@ -570,17 +615,25 @@ export class TaildirSource implements EventDrivenSource {
   private async drain(tf: TailFile): Promise<number> {
     if (tf.copyOf && !this.decideCopy(tf)) return 0;
     let size: number;
-    if (tf.fh) size = (await tf.fh.stat()).size;
-    else {
+    let mtimeMs: number;
+    if (tf.fh) {
+      const st = await tf.fh.stat();
+      size = st.size;
+      mtimeMs = st.mtimeMs;
+    } else {
       const st = await this.statFile(tf.path);
       if (!st || st.key !== tf.key) return 0;
       size = st.size;
-      if (size === tf.size && (size === tf.readOff || tf.idleClosed)) return 0;
+      mtimeMs = st.mtimeMs;
+      if (size === tf.size && mtimeMs === tf.mtimeMs && (size === tf.readOff || tf.idleClosed)) return 0;
       if (!(await this.open(tf))) return 0;
     }
     tf.lastUse = Date.now();
+    const touched = mtimeMs !== tf.mtimeMs;
+    tf.mtimeMs = mtimeMs;
     if (size < tf.readOff) await this.truncated(tf, size);
-    else if (size > tf.readOff && tf.tail.length > 0 && tf.pos >= tf.tail.length && !(await this.tailIntact(tf))) await this.truncated(tf, size);
+    // Written without growing past us (truncated and written again before we looked): the bytes before the position tell.
+    else if ((size > tf.readOff || touched) && tf.tail.length > 0 && tf.pos >= tf.tail.length && !(await this.tailIntact(tf))) await this.truncated(tf, size);
     if (size !== tf.size) {
       if (size > tf.size) tf.lastGrowth = tf.lastUse;
       tf.size = size;
@@ -617,6 +670,7 @@ export class TaildirSource implements EventDrivenSource {
     tf.head = Buffer.alloc(0);
     tf.tail = Buffer.alloc(0);
     tf.size = size;
+    this.reindex(tf);
     this.positionsDirty = true;
   }
 
@@ -681,9 +735,13 @@ export class TaildirSource implements EventDrivenSource {
       const base = tf.readOff - carryLen;
       tf.readOff += bytesRead;
       tf.carry = undefined;
-      if (base === 0 && tf.head.length < FINGERPRINT_BYTES) tf.head = Buffer.from(data.subarray(0, Math.min(FINGERPRINT_BYTES, data.length)));
+      if (base === 0 && tf.head.length < FINGERPRINT_BYTES) {
+        tf.head = Buffer.from(data.subarray(0, Math.min(FINGERPRINT_BYTES, data.length)));
+        this.reindex(tf);
+      }
       const end = data.length;
       let start = 0;
+      let lastStart = 0;
       for (;;) {
         let nl = data.indexOf(NL, start);
         let next: number;
@@ -704,9 +762,10 @@ export class TaildirSource implements EventDrivenSource {
           } else if (nl > start && data[nl - 1] === CR) nl--;
         }
         batch.push(this.event(tf, data, start, nl, base + start));
+        lastStart = start;
         start = next;
         if (batch.length >= bs) {
-          if (!(await this.send(tf, batch, base + start, data, start))) return sent > 0 ? 1 : 0;
+          if (!(await this.send(tf, batch, base + start, data, start, lastStart))) return sent > 0 ? 1 : 0;
           sent += batch.length;
           batch = [];
           batches++;
@@ -714,7 +773,7 @@ export class TaildirSource implements EventDrivenSource {
       }
       if (start < end) tf.carry = Buffer.from(data.subarray(start, end));
       if (batch.length > 0 && (tf.readOff >= size || batches + 1 >= this.s.maxBatchCount)) {
-        if (!(await this.send(tf, batch, base + start, data, start))) return sent > 0 ? 1 : 0;
+        if (!(await this.send(tf, batch, base + start, data, start, lastStart))) return sent > 0 ? 1 : 0;
         sent += batch.length;
         batch = [];
         batches++;
@@ -739,7 +798,7 @@ export class TaildirSource implements EventDrivenSource {
    * Stores a batch, retrying while the channels refuse it (1 s doubling to 5 s, as
    * Flume); only then does the position move to `endPos`. False if stopped first.
    */
-  private async send(tf: TailFile, batch: FlumeEvent[], endPos: number, data: Buffer, endInData: number): Promise<boolean> {
+  private async send(tf: TailFile, batch: FlumeEvent[], endPos: number, data: Buffer, endInData: number, lastStart: number): Promise<boolean> {
     this.counter.EventReceivedCount += batch.length;
     this.counter.AppendBatchReceivedCount++;
     let wait = 1000;
@@ -761,7 +820,8 @@ export class TaildirSource implements EventDrivenSource {
     this.counter.EventAcceptedCount += batch.length;
     this.counter.AppendBatchAcceptedCount++;
     tf.pos = endPos;
-    tf.tail = Buffer.from(data.subarray(Math.max(0, endInData - FINGERPRINT_BYTES), endInData));
+    // The last line whole (where logs put their timestamps), at least FINGERPRINT_BYTES, at most TAIL_MAX.
+    tf.tail = Buffer.from(data.subarray(Math.max(0, Math.min(lastStart, endInData - FINGERPRINT_BYTES), endInData - TAIL_MAX), endInData));
     this.positionsDirty = true;
     return true;
   }
@@ -773,17 +833,14 @@ export class TaildirSource implements EventDrivenSource {
       if (tf.fh && tf.rotated && tf.carry && tf.carry.length > 0) {
         const c = tf.carry;
         tf.carry = undefined;
-        await this.send(tf, [this.event(tf, c, 0, c.length, tf.readOff - c.length)], tf.readOff, c, c.length);
+        await this.send(tf, [this.event(tf, c, 0, c.length, tf.readOff - c.length)], tf.readOff, c, c.length, 0);
       }
       if (tf.fh) {
         await this.close(tf);
         tf.idleClosed = true;
         this.logger.info(`TAILDIR source ${this.name}: closed idle file ${tf.path}, inode: ${tf.inode}, pos: ${tf.pos}`);
       }
-      if (!tf.matched) {
-        this.files.delete(tf.key);
-        this.positionsDirty = true;
-      }
+      if (!tf.matched) this.drop(tf);
     }
   }
 

@@ -26,6 +26,8 @@ export class TailFile {
   fh: fs.promises.FileHandle | undefined = undefined;
   /** The size last seen. */
   size: number;
+  /** The modification time last seen. */
+  mtimeMs = 0;
   /** When the file last grew (or was first seen). */
   lastGrowth: number;
   /** Last read, for closing the least recently used descriptor first. */
