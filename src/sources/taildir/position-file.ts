@@ -20,6 +20,8 @@ export interface PositionEntry {
 export interface Fingerprint {
   inode: string;
   file: string;
+  /** The position `tail` ends at. */
+  pos: number;
   head: Buffer;
   tail: Buffer;
 }
@@ -76,7 +78,7 @@ export function readPositions(file: string): PositionEntry[] {
 }
 
 export function formatFingerprints(fps: readonly Fingerprint[]): string {
-  return JSON.stringify(fps.map((f) => ({ inode: f.inode, file: f.file, head: f.head.toString('base64'), tail: f.tail.toString('base64') })));
+  return JSON.stringify(fps.map((f) => ({ inode: f.inode, file: f.file, pos: f.pos, head: f.head.toString('base64'), tail: f.tail.toString('base64') })));
 }
 
 /** Reads the fingerprints sidecar; anything missing or unreadable is simply no fingerprints. */
@@ -85,8 +87,8 @@ export function readFingerprints(file: string): Fingerprint[] {
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<Record<string, unknown>>;
     if (!Array.isArray(parsed)) return [];
     return parsed
-      .filter((o) => typeof o.inode === 'string' && typeof o.file === 'string' && typeof o.head === 'string' && typeof o.tail === 'string')
-      .map((o) => ({ inode: o.inode as string, file: o.file as string, head: Buffer.from(o.head as string, 'base64'), tail: Buffer.from(o.tail as string, 'base64') }));
+      .filter((o) => typeof o.inode === 'string' && typeof o.file === 'string' && typeof o.pos === 'number' && typeof o.head === 'string' && typeof o.tail === 'string')
+      .map((o) => ({ inode: o.inode as string, file: o.file as string, pos: o.pos as number, head: Buffer.from(o.head as string, 'base64'), tail: Buffer.from(o.tail as string, 'base64') }));
   } catch {
     return [];
   }

@@ -123,6 +123,16 @@ export class TaildirSource implements EventDrivenSource {
     }
     await this.scan(true);
     await this.findRestoredElsewhere();
+    // Truncated while stopped and no matching file was its copy: look for one under another name.
+    for (const tf of [...this.files.values()]) {
+      if (!tf.beforeTruncation) continue;
+      const copy = await this.findCopy(tf, tf.beforeTruncation);
+      if (!copy) continue;
+      this.logger.info(`TAILDIR source ${this.name}: ${copy.path} is the copy of ${tf.path} made before it was truncated while stopped; reading it from pos ${tf.beforeTruncation.pos}`);
+      tf.beforeTruncation = undefined;
+      this.reindex(tf);
+      this.files.set(copy.key, copy);
+    }
     this.restore.clear();
     this.prints.clear();
     this.watch();
@@ -416,25 +426,15 @@ export class TaildirSource implements EventDrivenSource {
     let rotated = false;
     let print: ContentPrint | undefined;
     let copyOf: TailFile | undefined;
+    let head: Buffer | undefined;
+    let tail: Buffer | undefined;
     const entries = this.restore.get(f.inode);
     // The entry for this path (Flume's rule), else one for this inode under an older name: rotated while stopped.
     const entry = entries?.find((e) => e.file === f.path) ?? entries?.[0];
     if (entry) {
       entries!.splice(entries!.indexOf(entry), 1);
-      const fp = this.prints.get(`${entry.inode}:${entry.file}`);
-      const same = entry.file === f.path;
-      if (f.size < entry.pos) {
-        this.logger.info(`TAILDIR source ${this.name}: ${f.path} (inode ${f.inode}) is shorter (${f.size}) than its recorded pos ${entry.pos}: truncated while stopped, reading it from 0`);
-        if (fp) print = { head: fp.head, tail: fp.tail, pos: entry.pos };
-        pos = 0;
-      } else if (fp && !(await this.looksLike(f.path, { head: fp.head, tail: fp.tail, pos: entry.pos }))) {
-        this.logger.info(`TAILDIR source ${this.name}: ${f.path} (inode ${f.inode}) no longer holds what was read up to pos ${entry.pos}: rewritten while stopped, reading it from 0`);
-        pos = 0;
-      } else {
-        pos = entry.pos;
-        rotated = !same;
-        if (!same) this.logger.info(`TAILDIR source ${this.name}: ${entry.file} became ${f.path} while stopped (inode ${f.inode}); continuing at pos ${pos}`);
-      }
+      ({ pos, print, head, tail } = await this.fromEntry(entry, f.path, f.size));
+      rotated = entry.file !== f.path;
     } else {
       const c = await this.copyCheck(f, now);
       if (c?.resolved !== undefined) {
@@ -445,12 +445,9 @@ export class TaildirSource implements EventDrivenSource {
     const tf = new TailFile(f.key, f.inode, f.path, f.group, pos, f.size, now);
     tf.rotated = rotated;
     if (print) tf.beforeTruncation = { ...print, at: now };
-    else if (entry && pos > 0) {
-      const fp = this.prints.get(`${entry.inode}:${entry.file}`);
-      if (fp) {
-        tf.head = fp.head;
-        tf.tail = fp.tail;
-      }
+    if (head && tail) {
+      tf.head = head;
+      tf.tail = tail;
     }
     this.reindex(tf);
     if (copyOf) {
@@ -528,6 +525,28 @@ export class TaildirSource implements EventDrivenSource {
     }
   }
 
+  /**
+   * Where to continue a file the position file knew (possibly under another name):
+   * at its position, unless it is now shorter or, when the fingerprint taken at that
+   * position is at hand, no longer holds those bytes there. Then it was truncated
+   * while the agent was stopped: it starts at 0, and its old fingerprint finds the copy.
+   */
+  private async fromEntry(entry: PositionEntry, p: string, size: number): Promise<{ pos: number; print?: ContentPrint; head?: Buffer; tail?: Buffer }> {
+    const fp = this.prints.get(`${entry.inode}:${entry.file}`);
+    // The fingerprint counts only if it was taken at the recorded position (the two files are written one after the other).
+    const recorded: ContentPrint | undefined = fp && fp.pos === entry.pos ? { head: fp.head, tail: fp.tail, pos: entry.pos } : undefined;
+    if (size < entry.pos) {
+      this.logger.info(`TAILDIR source ${this.name}: ${p} (inode ${entry.inode}) is shorter (${size}) than its recorded pos ${entry.pos}: truncated while stopped, reading it from 0`);
+      return { pos: 0, print: recorded };
+    }
+    if (recorded && !(await this.looksLike(p, recorded))) {
+      this.logger.info(`TAILDIR source ${this.name}: ${p} (inode ${entry.inode}) no longer holds what was read up to pos ${entry.pos}: truncated and written again while stopped, reading it from 0`);
+      return { pos: 0, print: recorded };
+    }
+    if (entry.file !== p) this.logger.info(`TAILDIR source ${this.name}: ${entry.file} became ${p} while stopped (inode ${entry.inode}); continuing at pos ${entry.pos}`);
+    return { pos: entry.pos, head: recorded?.head, tail: recorded?.tail };
+  }
+
   /** Restored entries whose inode no matching name holds: rotated to another name while stopped? */
   private async findRestoredElsewhere(): Promise<void> {
     const now = Date.now();
@@ -549,14 +568,20 @@ export class TaildirSource implements EventDrivenSource {
             }
           }
         }
-        if (!found || !st || !group || st.size < e.pos) {
+        if (!found || !st || !group) {
           this.logger.info(`TAILDIR source ${this.name}: missing file: ${e.file}, inode: ${e.inode}, pos: ${e.pos}`);
           continue;
         }
-        this.logger.info(`TAILDIR source ${this.name}: ${e.file} became ${found} while stopped (inode ${e.inode}); finishing it from pos ${e.pos}`);
-        const tf = new TailFile(st.key, e.inode, found, group, e.pos, st.size, now);
+        const r = await this.fromEntry(e, found, st.size);
+        const tf = new TailFile(st.key, e.inode, found, group, r.pos, st.size, now);
         tf.matched = false;
         tf.rotated = true;
+        if (r.print) tf.beforeTruncation = { ...r.print, at: now };
+        if (r.head && r.tail) {
+          tf.head = r.head;
+          tf.tail = r.tail;
+        }
+        this.reindex(tf);
         this.files.set(st.key, tf);
       }
     }
@@ -681,7 +706,7 @@ export class TaildirSource implements EventDrivenSource {
       const p = path.join(dir, n);
       if (this.byPath.has(p)) continue;
       const st = await this.statFile(p);
-      if (!st || this.files.has(st.key) || st.size < print.pos || st.mtimeMs < tf.lastGrowth - TRUNCATED_PRINT_MS) continue;
+      if (!st || this.files.has(st.key) || st.size < print.pos) continue;
       if (!(await this.looksLike(p, print))) continue;
       const copy = new TailFile(st.key, st.inode, p, tf.group, print.pos, st.size, Date.now());
       copy.matched = false;
@@ -856,7 +881,7 @@ export class TaildirSource implements EventDrivenSource {
       for (const tf of this.files.values()) {
         if (tf.copyOf) continue;
         entries.push({ inode: tf.inode, pos: tf.pos, file: tf.path });
-        if (tf.head.length > 0) prints.push({ inode: tf.inode, file: tf.path, head: tf.head, tail: tf.tail });
+        if (tf.head.length > 0) prints.push({ inode: tf.inode, file: tf.path, pos: tf.pos, head: tf.head, tail: tf.tail });
       }
       try {
         await writeAtomically(fingerprintPath(this.s.positionFile), formatFingerprints(prints));
