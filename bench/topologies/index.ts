@@ -5,6 +5,7 @@ import { idleRss } from './idle-rss.js';
 import { routing } from './routing.js';
 import { avroChain } from './avro-chain.js';
 import { kafka } from './kafka.js';
+import { taildirFileRoll } from './taildir-file-roll.js';
 
 /** Every topology, in the order they run and are reported; add new modules here. */
-export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka];
+export const topologies: readonly Topology[] = [stressNull, netcatFileRoll, idleRss, routing, avroChain, kafka, taildirFileRoll];
