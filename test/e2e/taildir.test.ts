@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { eventually, jobText, startAgent, tempDir, type RunningAgent } from '../support/agent.js';
+import { ROOT, eventually, jobText, startAgent, tempDir, type RunningAgent } from '../support/agent.js';
 import { countSeqs, fdsInto, inJob, outLines, positions, seqLines, taildirJob } from './taildir-support.js';
 
 interface Fixture {
@@ -195,5 +195,25 @@ test('TAILDIR refuses a file group without a path or with a bad regex, naming th
     const agent = await startAgent(job, { dir: f.dir, ready: /filegroups\.g1 is required[\s\S]*filegroups\.g2|filegroups\.g2[\s\S]*filegroups\.g1 is required/ }).catch((e: Error) => e);
     if (agent instanceof Error) assert.fail(agent.message);
     await agent.stop();
+  });
+});
+
+test('jobs/taildir/taildir-filegroups.conf (the seed notes\' file groups) runs: both groups are read, each with its header', async () => {
+  await withDirs(async (f) => {
+    const root = path.join(f.dir, 'applog');
+    fs.mkdirSync(path.join(root, 'log1'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'log2'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'log1', 'app-1.log'), 'from-group-one\n');
+    fs.writeFileSync(path.join(root, 'log1', 'skipped.txt'), 'not-matched\n');
+    fs.writeFileSync(path.join(root, 'log2', 'b.txt'), 'from-group-two\n');
+    const text = fs.readFileSync(path.join(ROOT, 'jobs', 'taildir', 'taildir-filegroups.conf'), 'utf8')
+      .replaceAll('/opt/module/applog', root)
+      .replace('/opt/module/flume/taildir_position.json', f.posFile);
+    const agent = await f.start(text);
+    await agent.waitFor(/from-group-two/);
+    await agent.waitFor(/from-group-one/);
+    assert.match(agent.stdout() + agent.stderr(), new RegExp(`headers:\\{group=log1, file=${path.join(root, 'log1', 'app-1.log')}\\}`));
+    assert.match(agent.stdout() + agent.stderr(), new RegExp(`headers:\\{group=log2, file=${path.join(root, 'log2', 'b.txt')}\\}`));
+    assert.doesNotMatch(agent.stdout() + agent.stderr(), /not-matched/);
   });
 });
