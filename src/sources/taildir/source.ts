@@ -312,6 +312,9 @@ export class TaildirSource implements EventDrivenSource {
           seen.add(tf);
           if (tf.path !== p) this.renamed(tf, p, g);
           tf.matched = true;
+          // A file not read yet still gets its first bytes noted, so a copytruncate copy of it is known even if reading lags behind.
+          if (tf.head.length === 0 && st.size > 0 && st.size >= tf.maxSeen) await this.noteHead(tf, p);
+          if (st.size < tf.maxSeen && !tf.copyOf) this.dirty.add(p);
         } else if (!fresh.some((f) => f.key === st.key)) fresh.push({ path: p, group: g, ...st });
       }
     }
@@ -449,6 +452,11 @@ export class TaildirSource implements EventDrivenSource {
       tf.head = head;
       tf.tail = tail;
     }
+    if (!entry && tf.head.length === 0 && f.size > 0) {
+      const h = await this.headOf(f.path);
+      if (h && h.length > 0 && pos === 0) tf.head = h;
+    }
+    tf.maxSeen = f.size;
     this.reindex(tf);
     if (copyOf) {
       tf.copyOf = copyOf;
@@ -481,12 +489,21 @@ export class TaildirSource implements EventDrivenSource {
         this.logger.info(`TAILDIR source ${this.name}: ${f.path} is a copy of ${t.path} made before it was truncated; reading the copy from pos ${old.pos}`);
         return { resolved: old.pos, of: t };
       }
-      if (t.pos > 0 && t.head.length > 0 && (await this.looksLike(f.path, t.print(), true))) {
+      if (t.head.length > 0 && (await this.looksLike(f.path, t.print(), true))) {
         this.logger.info(`TAILDIR source ${this.name}: ${f.path} looks like a copy of ${t.path}; waiting for ${t.path} to be truncated (copytruncate) before reading it`);
         return { of: t };
       }
     }
     return undefined;
+  }
+
+  private async noteHead(tf: TailFile, p: string): Promise<void> {
+    const head = await this.headOf(p);
+    if (head && head.length > 0 && tf.head.length === 0) {
+      tf.head = head;
+      this.reindex(tf);
+    }
+    tf.maxSeen = Math.max(tf.maxSeen, head?.length ?? 0);
   }
 
   private async headOf(p: string): Promise<Buffer | undefined> {
@@ -656,9 +673,10 @@ export class TaildirSource implements EventDrivenSource {
     tf.lastUse = Date.now();
     const touched = mtimeMs !== tf.mtimeMs;
     tf.mtimeMs = mtimeMs;
-    if (size < tf.readOff) await this.truncated(tf, size);
+    if (size < tf.readOff || size < tf.maxSeen) await this.truncated(tf, size);
     // Written without growing past us (truncated and written again before we looked): the bytes before the position tell.
     else if ((size > tf.readOff || touched) && tf.tail.length > 0 && tf.pos >= tf.tail.length && !(await this.tailIntact(tf))) await this.truncated(tf, size);
+    if (size > tf.maxSeen) tf.maxSeen = size;
     if (size !== tf.size) {
       if (size > tf.size) tf.lastGrowth = tf.lastUse;
       tf.size = size;
@@ -681,7 +699,7 @@ export class TaildirSource implements EventDrivenSource {
     tf.truncations++;
     const pending = [...this.files.values()].find((c) => c.copyOf === tf);
     if (pending) this.takeCopy(pending, before.pos);
-    else if (before.pos > 0 && before.head.length > 0) {
+    else if (before.head.length > 0) {
       // copytruncate to a name the group does not match: the copy holds what was not read yet.
       const copy = await this.findCopy(tf, before);
       if (copy) {
@@ -695,6 +713,7 @@ export class TaildirSource implements EventDrivenSource {
     tf.head = Buffer.alloc(0);
     tf.tail = Buffer.alloc(0);
     tf.size = size;
+    tf.maxSeen = size;
     this.reindex(tf);
     this.positionsDirty = true;
   }
@@ -747,6 +766,8 @@ export class TaildirSource implements EventDrivenSource {
     let batch: FlumeEvent[] = [];
     let batches = 0;
     let sent = 0;
+    /** Where the lines of an unsent batch end, should the next read find nothing. */
+    let held: { end: number; data: Buffer; start: number; lastStart: number } | undefined;
     const fh = tf.fh!;
     while (tf.readOff < size) {
       const carry = tf.carry;
@@ -797,13 +818,20 @@ export class TaildirSource implements EventDrivenSource {
         }
       }
       if (start < end) tf.carry = Buffer.from(data.subarray(start, end));
-      if (batch.length > 0 && (tf.readOff >= size || batches + 1 >= this.s.maxBatchCount)) {
+      // At the end of what there is now (a short read: the file may also have shrunk since its size was taken), the batch goes.
+      if (batch.length > 0 && (tf.readOff >= size || bytesRead < want || batches + 1 >= this.s.maxBatchCount)) {
         if (!(await this.send(tf, batch, base + start, data, start, lastStart))) return sent > 0 ? 1 : 0;
         sent += batch.length;
         batch = [];
         batches++;
       }
       if (batches >= this.s.maxBatchCount) return tf.readOff < size ? 2 : 1;
+      held = batch.length > 0 ? { end: base + start, data, start, lastStart } : undefined;
+    }
+    // A read that found nothing more (the file shrank under us) still sends what was cut.
+    if (batch.length > 0 && held) {
+      if (!(await this.send(tf, batch, held.end, held.data, held.start, held.lastStart))) return sent > 0 ? 1 : 0;
+      sent += batch.length;
     }
     return sent > 0 ? 1 : 0;
   }

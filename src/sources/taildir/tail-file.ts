@@ -26,6 +26,8 @@ export class TailFile {
   fh: fs.promises.FileHandle | undefined = undefined;
   /** The size last seen. */
   size: number;
+  /** The largest size seen since the last truncation: a smaller one means the same inode was truncated. */
+  maxSeen = 0;
   /** The modification time last seen. */
   mtimeMs = 0;
   /** When the file last grew (or was first seen). */
