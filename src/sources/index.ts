@@ -11,5 +11,6 @@ import thrift from './thrift.js';
 import jms from './jms/index.js';
 import { syslogtcp, multiportSyslogtcp, syslogudp } from './syslog/index.js';
 import http from './http.js';
+import taildir from './taildir/index.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms, spooldir, syslogtcp, multiportSyslogtcp, syslogudp, http];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms, spooldir, syslogtcp, multiportSyslogtcp, syslogudp, http, taildir];
