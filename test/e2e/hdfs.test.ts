@@ -48,20 +48,20 @@ test('seed job exec tail -F → hdfs: %D/%H paths, logs-.<counter> names, in-use
   });
 });
 
-test('seed job spooldir → hdfs: upload-.<counter> under upload/%Y%m%d/%H, hour rounded', async () => {
-  // The job's exec source stands in for spooldir (see the job file: spooldir replaces
-  // it; this test then drops the file into the spool directory instead); the seed's sink
-  // section is unchanged.
+test('seed job spooldir → hdfs: upload-.<counter> under upload/%Y%m%d/%H, hour rounded; the file ends .COMPLETED, a .tmp file is left alone', async () => {
   await withHdfs(async ({ server, dir, start }) => {
-    const file = path.join(dir, 'a.txt');
+    const spool = path.join(dir, 'upload');
+    fs.mkdirSync(spool);
     const input = lines(120, 'spooled');
-    fs.writeFileSync(file, input);
+    fs.writeFileSync(path.join(spool, 'a.txt'), input);
+    fs.writeFileSync(path.join(spool, 'b.txt.tmp'), 'still being written\n');
     const before = Date.now();
     const job = seedJob('flume-dir-hdfs.conf', {
-      'a3.sources.r3.command': `cat ${file}`,
+      'a3.sources.r3.spoolDir': spool,
       'a3.sinks.k3.hdfs.webhdfs.url': server.url,
     });
     const agent = await start(job, 'a3');
+    await eventually(() => fs.existsSync(path.join(spool, 'a.txt.COMPLETED')), 20000, 'the spooled file to be completed');
     await eventually(() => filesOf(server).inUse.some((f) => server.read(f).length === Buffer.byteLength(input)), 15000, 'file written');
     const after = Date.now();
     assert.equal(await agent.stop(), 0);
@@ -72,6 +72,7 @@ test('seed job spooldir → hdfs: upload-.<counter> under upload/%Y%m%d/%H, hour
     assert.ok(m, f.done[0]);
     assert.ok(new Set([ymdH(before), ymdH(after)]).has(m[1]!));
     assert.equal(server.read(f.done[0]!).toString(), input);
+    assert.ok(fs.existsSync(path.join(spool, 'b.txt.tmp')), 'the .tmp file is ignored');
   });
 });
 

@@ -368,7 +368,7 @@ test('syslogudp with a full channel: datagrams are dropped, counted and logged o
     jobText({
       sources: { r1: { type: 'syslogudp', host: '127.0.0.1', port, channels: 'c1' } },
       channels: { c1: { type: 'memory', capacity: 10, transactionCapacity: 10, 'keep-alive': 0 } },
-      sinks: { k1: { channel: 'c1', type: 'avro', hostname: '127.0.0.1', port: await freePort(), 'connect-timeout': 500 } },
+      sinks: { k1: { channel: 'c1', type: 'avro', hostname: '127.0.0.1', port: await freePort(), 'connect-timeout': 500, 'batch-size': 10 } },
     }),
     { dir },
   );

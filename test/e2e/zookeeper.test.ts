@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zookeeper from 'node-zookeeper-client';
 import { BIN, ROOT, eventually, freePort, jobText, spawnFlume, tcpExchange, tempDir, writeJob } from '../support/agent.js';
-import { startZooKeeper, type ZooKeeper } from '../support/zookeeper.js';
+import { startEnsemble, startZooKeeper, type ZooKeeper } from '../support/zookeeper.js';
 
 let zk: ZooKeeper;
 before(async () => {
@@ -101,6 +101,41 @@ test('zookeeper: conf put validates before writing; an agent runs from its znode
     assert.equal((agent.stderr().match(/Lost the connection to ZooKeeper/g) ?? []).length >= 1, true);
   } finally {
     await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('zookeeper: an ensemble of three loses one node; the agent keeps running and still follows changes', async () => {
+  const ensemble = await startEnsemble();
+  const t = tempDir();
+  const [p1, p2] = [await freePort(), await freePort()];
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  const v = (ports: number[]): string => jobText({
+    sources: Object.fromEntries(ports.map((p, i) => [`r${i + 1}`, { type: 'netcat', bind: '127.0.0.1', port: p, channels: 'c1' }])),
+    channels: { c1: { type: 'memory' } },
+    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+  });
+  const zkArgs = ['-z', ensemble.connect, '-p', '/flume', '-n', 'a1'];
+  const agent = (() => {
+    assert.equal(conf(['put', ...zkArgs, '-f', writeJob(t.dir, v([p1]), 'v1.conf')]).status, 0);
+    return spawnFlume(['agent', ...zkArgs, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console']);
+  })();
+  try {
+    await agent.waitFor(/Agent a1 started/, 20_000);
+    assert.equal(await tcpExchange(p1, 'one\n', { expectBytes: 3 }), 'OK\n');
+    // Whichever node the agent talks to, losing one of three leaves a quorum.
+    await ensemble.kill(0);
+    assert.equal(await tcpExchange(p1, 'two\n', { expectBytes: 3 }), 'OK\n');
+    assert.equal(conf(['put', ...zkArgs, '-f', writeJob(t.dir, v([p1, p2]), 'v2.conf')]).status, 0);
+    await agent.waitFor(/reconfigured: restarted none; added source r2/, 30_000);
+    assert.equal(await tcpExchange(p2, 'three\n', { expectBytes: 3 }), 'OK\n');
+    assert.equal(await agent.stop(), 0);
+    assert.doesNotMatch(agent.stderr(), /has errors|not reloaded/);
+    assert.deepEqual(written(out), ['one', 'two', 'three']);
+  } finally {
+    await agent.stop();
+    await ensemble.cleanup();
     t.cleanup();
   }
 });

@@ -80,3 +80,48 @@ function fourLetter(port: number, cmd: string): Promise<string> {
     s.on('error', () => resolve(''));
   });
 }
+
+/** Three ZooKeeper servers forming one ensemble on loopback ports; `kill(i)` stops one. */
+export interface Ensemble {
+  connect: string;
+  kill(i: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function startEnsemble(): Promise<Ensemble> {
+  const t = tempDir('flume-zk3-');
+  const ports = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const client = (i: number): number => ports[i * 3]!;
+  const servers = [0, 1, 2].map((i) => `server.${i + 1}=127.0.0.1:${ports[i * 3 + 1]}:${ports[i * 3 + 2]}`).join('\n');
+  const procs: ChildProcess[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = path.join(t.dir, `s${i + 1}`);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'myid'), `${i + 1}\n`);
+    const cfg = path.join(dir, 'zoo.cfg');
+    fs.writeFileSync(cfg, `tickTime=500\ninitLimit=20\nsyncLimit=10\ndataDir=${dir}\nclientPort=${client(i)}\nclientPortAddress=127.0.0.1\n` +
+      `admin.enableServer=false\nminSessionTimeout=1000\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok,srvr\n${servers}\n`);
+    const p = spawn('java', ['-Xmx128m', '-cp', JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], { stdio: 'ignore' });
+    procs.push(p);
+  }
+  process.once('exit', () => procs.forEach((p) => p.kill('SIGKILL')));
+  await eventually(async () => {
+    for (let i = 0; i < 3; i++) if (!/Mode: (leader|follower)/.test(await fourLetter(client(i), 'srvr'))) return false;
+    return true;
+  }, 60_000, 'the three-node ensemble to elect a leader');
+  const kill = async (i: number): Promise<void> => {
+    const p = procs[i]!;
+    if (p.exitCode !== null) return;
+    const gone = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGKILL');
+    await gone;
+  };
+  return {
+    connect: [0, 1, 2].map((i) => `127.0.0.1:${client(i)}`).join(','),
+    kill,
+    cleanup: async () => {
+      for (let i = 0; i < 3; i++) await kill(i);
+      t.cleanup();
+    },
+  };
+}
