@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: installs the Debian packages of the test peers when they are missing,
-// builds, and runs every test with Node's test runner.
+// lints (Biome, biome.json), type-checks and builds (tsc over src, test and bench: the
+// check of `npm run typecheck`, here also writing dist/), and runs every test with
+// Node's test runner. Any lint finding or type error fails the run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +24,13 @@ const peers = [
   { pkg: 'ganglia-monitor', present: () => fs.existsSync('/usr/sbin/gmond') },
   { pkg: 'chromium', present: () => fs.existsSync('/usr/bin/chromium') },
   { pkg: 'activemq', present: () => fs.existsSync('/usr/share/activemq/bin/activemq.jar') },
+  { pkg: 'zookeeper', present: () => fs.existsSync('/usr/share/java/zookeeper.jar') },
   { pkg: 'python3-stomp', present: () => run('/usr/bin/python3', ['-c', 'import stomp']) },
+  { pkg: 'bsdutils', present: () => fs.existsSync('/usr/bin/logger') },
+  // rsyslog's libraries; rsyslog itself is unpacked below.
+  { pkg: 'libestr0', present: () => run('dpkg', ['-s', 'libestr0']) },
+  { pkg: 'libfastjson4', present: () => run('dpkg', ['-s', 'libfastjson4']) },
+  { pkg: 'liblognorm5', present: () => run('dpkg', ['-s', 'liblognorm5']) },
   { pkg: 'mariadb-server', present: () => fs.existsSync('/usr/sbin/mariadbd') && fs.existsSync('/usr/bin/mariadb-install-db') },
 ];
 
@@ -48,7 +56,37 @@ if (missing.length > 0) {
   });
 }
 
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// rsyslog (a syslog test peer) and syslog-ng-core (the benchmarks' peer) conflict as Debian
+// packages, so unless rsyslog is installed, its package is unpacked here and run from there.
+const rsyslogDir = path.join(root, 'node_modules', '.cache', 'rsyslog');
+if (!fs.existsSync('/usr/sbin/rsyslogd') && !fs.existsSync(path.join(rsyslogDir, 'usr', 'sbin', 'rsyslogd'))) {
+  console.log(`unpacking Debian's rsyslog into ${rsyslogDir}`);
+  fs.mkdirSync(path.dirname(rsyslogDir), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'rsyslog-deb-'));
+  try {
+    try {
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    } catch {
+      // The package lists may never have been fetched on this machine.
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+      execFileSync('apt-get', ['download', 'rsyslog'], { cwd: tmp, stdio: 'inherit' });
+    }
+    const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+    execFileSync('dpkg-deb', ['-x', path.join(tmp, deb), rsyslogDir], { stdio: 'inherit' });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function step(what, args) {
+  const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`npm test: ${what} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+step('lint (npm run lint)', [path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint']);
+step('typecheck (npm run typecheck)', [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 
 function find(dir, out = []) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

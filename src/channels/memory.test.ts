@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Context } from '../core/context.js';
 import { resolveOptions } from '../core/options.js';
@@ -66,25 +66,50 @@ test('a batch larger than transactionCapacity is refused', async () => {
   assert.equal(ch.size, 6);
 });
 
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 test('a put beyond capacity waits keep-alive, then fails with a channel-full error', async () => {
-  const ch = channel({ capacity: '3', transactionCapacity: '3', 'keep-alive': '1' });
-  await withTransaction(ch, (t) => t.put(['1', '2', '3'].map(ev)));
-  const t0 = Date.now();
-  await assert.rejects(withTransaction(ch, (t) => t.put([ev('4')])), (e: Error) => e instanceof ChannelFullError && e.code === 'FTS_ERR_CHANNEL_FULL');
-  const waited = Date.now() - t0;
-  assert.ok(waited >= 950 && waited < 3000, `waited ${waited} ms, expected about 1000`);
-  assert.equal(ch.size, 3);
+  // On a mocked clock: the wait is exactly keep-alive, whatever the machine's load.
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const ch = channel({ capacity: '3', transactionCapacity: '3', 'keep-alive': '1' });
+    await withTransaction(ch, (t) => t.put(['1', '2', '3'].map(ev)));
+    let failed: unknown;
+    const put = withTransaction(ch, (t) => t.put([ev('4')])).catch((e: unknown) => (failed = e));
+    await turn();
+    mock.timers.tick(999);
+    for (let i = 0; i < 10; i++) await turn();
+    const outcome = (): unknown => failed;
+    assert.equal(outcome(), undefined, 'still waiting before keep-alive passed');
+    mock.timers.tick(1);
+    await put;
+    const err = outcome();
+    assert.ok(err instanceof ChannelFullError && err.code === 'FTS_ERR_CHANNEL_FULL', String(err));
+    assert.equal(ch.size, 3);
+  } finally {
+    mock.timers.reset();
+  }
 });
 
 test('a waiting put goes through as soon as a take commits', async () => {
-  const ch = channel({ capacity: '2', transactionCapacity: '2', 'keep-alive': '3' });
-  await withTransaction(ch, (t) => t.put(['1', '2'].map(ev)));
-  const t0 = Date.now();
-  const put = withTransaction(ch, (t) => t.put([ev('3')]));
-  setTimeout(() => void withTransaction(ch, (t) => t.take(1)), 100);
-  await put;
-  assert.ok(Date.now() - t0 < 2000);
-  assert.deepEqual(bodies(await withTransaction(ch, (t) => t.take(5))), ['2', '3']);
+  // The clock is mocked and never moved: the put can only complete through the take's commit.
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  try {
+    const ch = channel({ capacity: '2', transactionCapacity: '2', 'keep-alive': '3' });
+    await withTransaction(ch, (t) => t.put(['1', '2'].map(ev)));
+    let done = false;
+    const put = withTransaction(ch, (t) => t.put([ev('3')])).then(() => (done = true));
+    await turn();
+    const isDone = (): boolean => done;
+    assert.equal(isDone(), false, 'waits while the channel is full');
+    await withTransaction(ch, (t) => t.take(1));
+    for (let i = 0; i < 100 && !isDone(); i++) await turn();
+    assert.equal(isDone(), true, 'the put went through without any timer firing');
+    await put;
+    assert.deepEqual(bodies(await withTransaction(ch, (t) => t.take(5))), ['2', '3']);
+  } finally {
+    mock.timers.reset();
+  }
 });
 
 test('taken events keep their room until the take commits', async () => {

@@ -52,6 +52,10 @@ export class MemoryChannel implements Channel {
     return this.queue.length;
   }
 
+  get takesInFlight(): number {
+    return this.used - this.queue.length;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Logger } from '../core/logger.js';
 import { parseProperties } from '../config/properties.js';
@@ -88,22 +89,26 @@ export function createLogger(s: LoggingSettings): RootLogger {
   const format = compilePattern(s.pattern);
   const line = winston.format.printf((info) => format(LOG4J_NAME[info.level] ?? info.level.toUpperCase(), String(info.name ?? 'flume'), String(info.message)));
   const transports: winston.transport[] = [];
+  let file: { stream: Writable; close(): void } | undefined;
   if (s.appender === 'console') {
     transports.push(new winston.transports.Console({
       stderrLevels: s.consoleTarget === 'stderr' ? ORDER : [],
     }));
   } else {
     fs.mkdirSync(s.logDir, { recursive: true });
-    transports.push(new winston.transports.File({ filename: path.join(s.logDir, s.logFile) }));
+    file = syncFileStream(path.join(s.logDir, s.logFile));
+    transports.push(new winston.transports.Stream({ stream: file.stream }));
   }
   const off = s.level === 'off';
   const w = winston.createLogger({ level: off ? 'error' : s.level, silent: off, format: line, transports });
   const threshold = off ? -1 : ORDER.indexOf(s.level);
   const enabled = (lvl: string): boolean => ORDER.indexOf(lvl) <= threshold;
 
+  /** Lines logged after close() (by a component still stopping) are dropped. */
+  let closed = false;
   const make = (name: string): Logger => {
     const noop = (): void => {};
-    const emit = (lvl: string) => (enabled(lvl) ? (m: string) => void w.log({ level: lvl, message: m, name }) : noop);
+    const emit = (lvl: string) => (enabled(lvl) ? (m: string) => void (closed || w.log({ level: lvl, message: m, name })) : noop);
     const l: Logger = {
       error: emit('error'),
       warn: emit('warn'),
@@ -115,11 +120,41 @@ export function createLogger(s: LoggingSettings): RootLogger {
     return l;
   };
   const root = make('org.apache.flume.node.Application') as RootLogger;
-  root.close = () =>
-    new Promise<void>((resolve) => {
-      w.on('finish', () => resolve());
-      w.end();
-      setTimeout(resolve, 1000).unref();
-    });
+  // Every line is already written when log() returns (see syncFileStream; console
+  // writes to a pipe or file are synchronous on Linux), so closing waits for nothing.
+  root.close = async () => {
+    if (closed) return;
+    closed = true;
+    w.close();
+    file?.close();
+  };
   return root;
+}
+
+/**
+ * The log file, written synchronously: a line is on disk (in the page cache) when
+ * log() returns, so an exit right after a stop or a second signal loses no line and
+ * needs no wait for a flush. Log lines are few (the logger sink is for debugging), so
+ * a write(2) per line costs nothing that matters.
+ */
+function syncFileStream(file: string): { stream: Writable; close(): void } {
+  let fd: number | undefined = fs.openSync(file, 'a');
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      try {
+        if (fd !== undefined) fs.writeSync(fd, chunk);
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
+  return {
+    stream,
+    close() {
+      if (fd === undefined) return;
+      fs.closeSync(fd);
+      fd = undefined;
+    },
+  };
 }

@@ -6,9 +6,11 @@ import { setSystemProperties } from '../core/system-properties.js';
 // Each command's module (and the components it loads) is imported when the command runs,
 // so `flume-ng version` and `help` start without loading every component.
 const runAgent = async (...a: Parameters<typeof import('./agent-command.js').runAgent>) => (await import('./agent-command.js')).runAgent(...a);
+const runConf = async (...a: Parameters<typeof import('./agent-command.js').runConf>) => (await import('./agent-command.js')).runConf(...a);
 const runValidate = async (...a: Parameters<typeof import('./validate-command.js').runValidate>) => (await import('./validate-command.js')).runValidate(...a);
 const runGraph = async (...a: Parameters<typeof import('./graph-command.js').runGraph>) => (await import('./graph-command.js')).runGraph(...a);
 import { addAvroClientCommand } from './avro-client.js';
+import { addToolCommand } from './tool.js';
 import { PACKAGE_ROOT } from './paths.js';
 const runPlugins = async (...a: Parameters<typeof import('./plugins-command.js').runPlugins>) => (await import('./plugins-command.js')).runPlugins(...a);
 const runHelp = async (...a: Parameters<typeof import('./help-command.js').runHelp>) => (await import('./help-command.js')).runHelp(...a);
@@ -44,7 +46,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-c, --conf <dir>', 'configuration directory (logging settings: <dir>/log4j.properties; plugins: <dir>/../plugins.d)')
     .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
     .option('--plugin-path <dirs>', 'same as --plugins-path')
-    .option('--no-reload-conf', 'accepted for compatibility (configuration reload is not enabled yet)')
+    .option('-u, --conf-uri <uri>', 'job file at an http(s) or file URI (repeatable; merged in order after the -f files)', collect, [])
+    .option('--conf-user <user>', 'user name for the --conf-uri server (HTTP basic authentication)')
+    .option('--conf-password <password>', 'password for the --conf-uri server (never printed)')
+    .option('--conf-provider <class>', "accepted when it names one of Flume's own configuration providers")
+    .option('-a, --auth-provider <class>', "accepted when it names Flume's BasicAuthorizationProvider")
+    .option('--verify-host <bool>', 'check the --conf-uri server host name against its certificate (default true)')
+    .option('-z, --zkConnString <connect>', 'read the job from ZooKeeper (host:port[,host:port...]): the znode <zkBasePath>/<name>')
+    .option('-p, --zkBasePath <path>', 'base path of the agents\' znodes in ZooKeeper (default /flume)')
+    .option('-i, --poll-interval <seconds>', 'seconds between checks for a changed configuration (default 30 for files, 300 for URIs)')
+    .option('-b, --backup-directory <dir>', 'keep the last good configuration here, to start from when the configuration server is down')
+    .option('--no-reload-conf', 'do not apply changes to the configuration while running')
     .option('-C, --classpath <cp>', 'accepted for compatibility; ignored (plugins are npm packages)')
     .option('-d, --dryrun', 'check the job file and print what would run, then exit')
     .action(async (o: AgentCliOptions) => {
@@ -52,6 +64,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   agentCmd('agent');
   agentCmd('node');
+
+  program
+    .command('conf')
+    .description('publish a job file to ZooKeeper (validated first), or print the one there')
+    .argument('<action>', 'put or get')
+    .requiredOption('-z, --zkConnString <connect>', 'ZooKeeper to use (host:port[,host:port...])')
+    .option('-p, --zkBasePath <path>', 'base path of the agents\' znodes (default /flume)')
+    .requiredOption('-n, --name <name>', 'the agent: its znode is <zkBasePath>/<name>')
+    .option('-f, --conf-file <file>', 'the job file to publish (put)', collect, [])
+    .option('-c, --conf <dir>', 'configuration directory (plugins for validation)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (action: string, o: { zkConnString: string; zkBasePath?: string; name: string; confFile: string[]; conf?: string; pluginsPath?: string }) => {
+      exitCode = await runConf(action, o);
+    });
 
   program
     .command('validate')
@@ -95,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
+  addToolCommand(program, (code) => (exitCode = code));
 
   program.command('version').description('print the version').action(() => {
     process.stdout.write(`flume-ts ${version()} (Flume 1.11-compatible)\n`);
@@ -124,4 +151,14 @@ export interface AgentCliOptions {
   reloadConf?: boolean;
   classpath?: string;
   dryrun?: boolean;
+  confUri?: string[];
+  confUser?: string;
+  confPassword?: string;
+  confProvider?: string;
+  authProvider?: string;
+  verifyHost?: string;
+  zkConnString?: string;
+  zkBasePath?: string;
+  pollInterval?: string;
+  backupDirectory?: string;
 }

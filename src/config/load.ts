@@ -7,27 +7,44 @@ import { planAgent, type AgentPlan } from './plan.js';
 import { parseProperties, type Property } from './properties.js';
 import { resolveValues } from './resolve.js';
 
+/** The text of one job file, named as diagnostics should name it (a path, a znode, a URI). */
+export interface JobText {
+  name: string;
+  text: string;
+}
+
+export interface LoadedJob {
+  plan?: AgentPlan;
+  diagnostics: Diagnostic[];
+  settings?: Record<string, string>;
+}
+
 /**
  * Reads the job file(s), picks the named agent and resolves it against the registry.
  * Returns every problem found; `plan` is set only when none of them is an error.
  */
-export function loadJob(files: readonly string[], agent: string, registry: Registry): { plan?: AgentPlan; diagnostics: Diagnostic[]; settings?: Record<string, string> } {
+export function loadJob(files: readonly string[], agent: string, registry: Registry): LoadedJob {
   const diagnostics: Diagnostic[] = [];
-  const merged = new Map<string, Property>();
+  const texts: JobText[] = [];
   for (const file of files) {
     const read = readJobFile(file);
-    if ('error' in read) {
-      diagnostics.push({ severity: 'error', code: ErrorCodes.CONFIG_FILE, file, message: read.error });
-      continue;
-    }
-    const parsed = parseProperties(read.text, file);
+    if ('error' in read) diagnostics.push({ severity: 'error', code: ErrorCodes.CONFIG_FILE, file, message: read.error });
+    else texts.push({ name: file, text: read.text });
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+  return loadJobTexts(texts, agent, registry);
+}
+
+/** As loadJob, from texts already read (files, a znode, a URI), merged in order: later ones win, as Flume 1.10+ merges. */
+export function loadJobTexts(texts: readonly JobText[], agent: string, registry: Registry): LoadedJob {
+  const diagnostics: Diagnostic[] = [];
+  const merged = new Map<string, Property>();
+  for (const { name, text } of texts) {
+    const parsed = parseProperties(text, name);
     // Syntax notes about other agents' keys are theirs: validate reports them when it checks those agents.
     diagnostics.push(...parsed.diagnostics.filter((d) => d.key === undefined || d.key.startsWith(agent + '.')));
-    // Later files override earlier ones, as Flume 1.10+ merges several -f files.
     for (const p of parsed.props) merged.set(p.key, p);
   }
-  if (diagnostics.some((d) => d.code === ErrorCodes.CONFIG_FILE)) return { diagnostics };
-
   const resolved = resolveValues([...merged.values()], agent);
   diagnostics.push(...resolved.diagnostics);
   const { config, diagnostics: modelDiags } = buildAgentConfig(resolved.props, agent);

@@ -13,6 +13,11 @@ export interface Channel extends Lifecycle {
   /** The largest batch one transaction may put or take. */
   readonly transactionCapacity: number;
   readonly counter: ChannelCounter;
+  /**
+   * Events taken by transactions that neither committed nor rolled back yet: not
+   * delivered, and counted with `size` in what a stop leaves behind.
+   */
+  readonly takesInFlight?: number;
   /** True when committed events survive a crash (file, jdbc): what a stop leaves behind is not lost. */
   readonly durable?: boolean;
   /** A new OPEN transaction. */

@@ -27,3 +27,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** Resolves when `p` settles or `signal` aborts, whichever comes first. */
+export function raceAbort(p: Promise<unknown> | undefined, signal?: AbortSignal): Promise<void> {
+  if (!p) return Promise.resolve();
+  const settled = p.then(() => undefined, () => undefined);
+  if (!signal) return settled;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void settled.then(done);
+  });
+}

@@ -10,6 +10,12 @@ import { RateLimitedLog } from './rate-limit.js';
  * was nothing to do and throws when delivery failed (its transaction rolled back).
  */
 export interface Sink extends Lifecycle {
+  /**
+   * Also called while a process() call is still running, when the shutdown grace
+   * period ended: it must make that call settle promptly (close the connection, so
+   * the delivery fails and its transaction rolls back).
+   */
+  stop(): Promise<void>;
   readonly name: string;
   readonly channel: Channel;
   process(): Promise<Status>;
@@ -58,7 +64,7 @@ const MAX_IDLE_WAIT_MS = 5000;
 /**
  * Drives a SinkProcessor. When the channels are empty it waits on their
  * "available" signal (no busy loop, no added latency); after a failure it waits
- * Flume's 5 s. `drain()` keeps going until the channels are empty or the grace
+ * Flume's 5 s. `stop()` keeps delivering until the channels are empty or the grace
  * period ends, so a clean stop writes everything committed.
  */
 export class SinkRunner {
@@ -86,16 +92,32 @@ export class SinkRunner {
     this.loop = this.run();
   }
 
-  /** Stop after the channels are drained or `graceMs` passed, then stop the sinks. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Drains the channels until they are empty or `signal` aborts (the grace period
+   * ended), then stops the sinks. On abort the sinks are stopped at once, while a
+   * delivery may still be running: their stop() makes it fail (closed connection),
+   * so its transaction rolls back and the events stay in the channel. With `drain`
+   * false the runner stops after the batch in flight, leaving the rest in the channel.
+   */
+  async stop(signal: AbortSignal, drain = true): Promise<void> {
     this.draining = true;
-    const deadline = setTimeout(() => this.abort.abort(), graceMs);
+    // Handing the channel over (a reload): the batch in flight finishes, then the loop ends.
+    if (!drain) this.abort.abort();
+    let stopped: Promise<void> | undefined;
+    const stopSinks = (): Promise<void> => (stopped ??= this.processor.stop());
+    const abandon = (): void => {
+      this.abort.abort();
+      this.wake?.();
+      stopSinks().catch((err) => this.logger.error(`stopping ${this.name}: ${(err as Error).message}`));
+    };
+    if (signal.aborted) abandon();
+    else signal.addEventListener('abort', abandon, { once: true });
     // Wake the loop if it is waiting on an empty channel.
     this.wake?.();
     await this.loop;
-    clearTimeout(deadline);
+    signal.removeEventListener('abort', abandon);
     this.abort.abort();
-    await this.processor.stop();
+    await stopSinks();
     this.failures.flush();
   }
 

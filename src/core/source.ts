@@ -1,5 +1,5 @@
 import type { Lifecycle, Status } from './lifecycle.js';
-import { sleep, yieldToLoop } from './lifecycle.js';
+import { raceAbort, sleep, yieldToLoop } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { RateLimitedLog } from './rate-limit.js';
 import { ChannelError } from './errors.js';
@@ -10,12 +10,20 @@ import { ChannelError } from './errors.js';
  */
 export interface EventDrivenSource extends Lifecycle {
   readonly kind: 'event-driven';
+  /**
+   * Stop accepting input; store what was already read, unless `signal` aborts (the
+   * shutdown grace period ended): then stop storing at once and drop the rest, not
+   * acknowledged.
+   */
+  stop(signal?: AbortSignal): Promise<void>;
 }
 
 /** A source the runtime polls: `process()` does one unit of work. */
 export interface PollableSource extends Lifecycle {
   readonly kind: 'pollable';
   process(): Promise<Status>;
+  /** As EventDrivenSource.stop: `signal` aborts when the grace period ended. */
+  stop(signal?: AbortSignal): Promise<void>;
   /** Back-off grows by this much per consecutive BACKOFF (ms). */
   readonly backoffSleepIncrement: number;
   /** ...up to this cap (ms). */
@@ -48,9 +56,10 @@ export class PollableSourceRunner {
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /** Ends the polling; a process() call under way may finish until `signal` aborts. */
+  async stop(signal?: AbortSignal): Promise<void> {
     this.abort.abort();
-    await this.loop;
+    await raceAbort(this.loop, signal);
     this.failures.flush();
   }
 
@@ -79,3 +88,4 @@ export class PollableSourceRunner {
     }
   }
 }
+

@@ -38,3 +38,21 @@ test('a pattern with no escapes is returned as is', () => {
   assert.equal(e.hasEscapes, false);
   assert.equal(e.format(ev()), 'plain-topic');
 });
+
+test('%c, %l, unknown letters and the host escapes; every time escape (even %%) needs the timestamp', async () => {
+  const os = await import('node:os');
+  const e = new EscapedString('%c|%l|%q|%[localhost]|%[LOCALHOST]|%[FQDN]', { timeZone: 'UTC' });
+  assert.equal(e.format(ev({ timestamp: TS })), `Tue Mar 5 11:54:34 2024|11||${os.hostname()}|${os.hostname()}|${os.hostname()}`);
+  assert.throws(() => new EscapedString('100%%').format(ev()), /Expected timestamp/);
+  assert.throws(() => new EscapedString('%[nope]'), /unknown escape %\[nope\]/);
+  assert.throws(() => new EscapedString('%H').format(ev({ timestamp: 'soon' })), /timestamp header "soon" is not a number/);
+  assert.match(new EscapedString('%[IP]').format(ev()), /^\d+\.\d+\.\d+\.\d+$/);
+});
+
+test('what a pattern tells apart: header escapes, the finest time unit', () => {
+  assert.equal(new EscapedString('/f/%Y%m%d/%H').onlyTimeEscapes, true);
+  assert.equal(new EscapedString('/f/%Y%m%d/%H').finestTimeUnitMs, 3_600_000);
+  assert.equal(new EscapedString('/f/%D/%H%M').finestTimeUnitMs, 60_000);
+  assert.equal(new EscapedString('/f/%{app}/%Y').onlyTimeEscapes, false);
+  assert.equal(new EscapedString('/f/plain').onlyTimeEscapes, false);
+});

@@ -25,6 +25,10 @@ export class EscapedString {
   /** True when the pattern has a time token: events then need a timestamp. */
   readonly needsTime: boolean;
   readonly hasEscapes: boolean;
+  /** True when every escape is a time escape (no %{header}): the value depends on the time alone. */
+  readonly onlyTimeEscapes: boolean;
+  /** The shortest time span the pattern tells apart (1 s for %S, 1 h for %H ...), in ms. */
+  readonly finestTimeUnitMs: number;
 
   constructor(readonly pattern: string, private readonly opts: EscapeOptions = {}) {
     let last = 0;
@@ -38,6 +42,10 @@ export class EscapedString {
     if (last < pattern.length) this.parts.push({ kind: 'text', text: pattern.slice(last) });
     this.needsTime = this.parts.some((p) => p.kind === 'time');
     this.hasEscapes = this.parts.some((p) => p.kind !== 'text');
+    this.onlyTimeEscapes = this.hasEscapes && !this.parts.some((p) => p.kind === 'header');
+    let finest = 86_400_000;
+    for (const p of this.parts) if (p.kind === 'time') finest = Math.min(finest, UNIT_MS[p.letter] ?? 86_400_000);
+    this.finestTimeUnitMs = finest;
   }
 
   format(event: FlumeEvent, now?: number): string {
@@ -80,9 +88,13 @@ export class EscapedString {
   }
 }
 
+const UNIT_MS: Record<string, number> = {
+  s: 1000, S: 1000, c: 1000, t: 1, M: 60_000, H: 3_600_000, k: 3_600_000, I: 3_600_000, l: 3_600_000, p: 3_600_000,
+};
+
 function hostValue(name: string): string {
   const n = name.toLowerCase();
-  if (n === 'localhost') return os.hostname().split('.')[0]!;
+  if (n === 'localhost') return os.hostname();
   if (n === 'fqdn') return os.hostname();
   if (n === 'ip') {
     for (const list of Object.values(os.networkInterfaces())) {

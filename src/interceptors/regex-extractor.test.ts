@@ -33,7 +33,7 @@ test('groups go to the headers of the serializers, in order; no match changes no
   assert.deepEqual(events.map((e) => e.headers), [{ one: '1', two: '2' }, { one: 'kept' }]);
 });
 
-test('the millis serializer turns the group into epoch millis (local time zone)', () => {
+test('the millis serializer turns the group into epoch millis (local time zone)', async () => {
   const i = build(regexExtractor, {
     regex: '^(?:\\n)?(\\d\\d\\d\\d-\\d\\d-\\d\\d\\s\\d\\d:\\d\\d)',
     serializers: 's1',
@@ -45,7 +45,7 @@ test('the millis serializer turns the group into epoch millis (local time zone)'
   i.intercept(events);
   assert.equal(events[0]!.headers.timestamp, String(new Date(2012, 9, 18, 18, 47).getTime()));
   assert.deepEqual(events[1]!.headers, {}, 'a value that does not parse sets no header');
-  i.close?.();
+  await i.close?.();
 });
 
 test('a group that did not take part sets no header', () => {

@@ -111,6 +111,15 @@ function readFile(file: string): Buffer {
   }
 }
 
+/**
+ * Kafka client properties whose values are secrets (passwords, JAAS lines, private
+ * keys): a problem with one says what is wrong, never the value.
+ */
+export const SECRET_KAFKA_PROPERTIES: ReadonlySet<string> = new Set([
+  'sasl.jaas.config', 'ssl.truststore.password', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key',
+]);
+const NOT_SHOWN = 'a value not shown here (it is secret)';
+
 const COMMON: Record<string, Handler> = {
   'bootstrap.servers': (v, s) => (s.client.brokers = v.split(',').map((b) => b.trim()).filter(Boolean)),
   'client.id': (v, s) => (s.client.clientId = v),
@@ -311,7 +320,8 @@ export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'pr
     try {
       h(value, s, key);
     } catch (e) {
-      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got "${value}"` });
+      const shown = SECRET_KAFKA_PROPERTIES.has(k) ? NOT_SHOWN : `"${value}"`;
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: expected ${(e as Error).message}, got ${shown}` });
     }
   }
   settleSecurity(s, ctx, prefix);
@@ -333,7 +343,8 @@ function globalStores(s: Draft, ctx: Context, prefix: string): void {
     try {
       COMMON[key]!(value, s, `${prefix}${key}`);
     } catch (e) {
-      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: `${prefix}security.protocol`, message: `${ctx.fullKey(`${prefix}security.protocol`)}: the global ${sslGlobalNames(name)} = "${value}" cannot be used: expected ${(e as Error).message}` });
+      const shown = SECRET_KAFKA_PROPERTIES.has(key) ? '' : ` = "${value}"`;
+      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: `${prefix}security.protocol`, message: `${ctx.fullKey(`${prefix}security.protocol`)}: the global ${sslGlobalNames(name)}${shown} cannot be used: expected ${(e as Error).message}` });
     }
   };
   const trust = s.ssl.ca === undefined ? sslGlobal('TRUSTSTORE_PATH') : undefined;

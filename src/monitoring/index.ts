@@ -25,7 +25,8 @@ export async function startMonitoring(
   const props = new Map<string, string>();
   for (const [k, v] of Object.entries(settings)) if (k.startsWith('flume.monitoring.')) props.set(k.slice('flume.monitoring.'.length), v.trim());
   const type = props.get('type');
-  if (!type) return undefined;
+  // Scripts written for Flume pass `none` to turn monitoring off.
+  if (!type || type.toLowerCase() === 'none') return undefined;
   props.delete('type');
   const def = registry.lookup('reporter', type);
   if (!def) {

@@ -29,6 +29,7 @@ export { DefaultSinkProcessor } from '../core/sink.js';
 export type { EventSerializer } from '../core/serializer.js';
 export type { Lifecycle, Status } from '../core/lifecycle.js';
 export { sleep } from '../core/lifecycle.js';
+export { raceAbort } from '../core/lifecycle.js';
 export { systemProperty } from '../core/system-properties.js';
 export type { Logger } from '../core/logger.js';
 export { SourceCounter, SinkCounter, ChannelCounter, CounterGroup, ChannelProcessorCounter, type CounterType } from '../core/counters.js';

@@ -46,14 +46,14 @@ export const FLUME_TYPES: readonly FlumeType[] = [
   // Sinks
   { kind: 'sink', alias: 'hdfs', className: 'org.apache.flume.sink.hdfs.HDFSEventSink', status: 'planned', instead: 'meanwhile file_roll writes local files' },
   { kind: 'sink', alias: 'http', className: 'org.apache.flume.sink.http.HttpSink', status: 'planned' },
-  { kind: 'sink', alias: 'hive', className: 'org.apache.flume.sink.hive.HiveSink', status: 'unsupported', instead: 'write files with hdfs (planned) or file_roll and load them into Hive' },
+  { kind: 'sink', alias: 'hive', className: 'org.apache.flume.sink.hive.HiveSink', status: 'unsupported', instead: 'write files with hdfs or file_roll and load them into Hive' },
   { kind: 'sink', alias: 'hbase', className: 'org.apache.flume.sink.hbase.HBaseSink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
   { kind: 'sink', alias: 'asynchbase', className: 'org.apache.flume.sink.hbase.AsyncHBaseSink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
   { kind: 'sink', alias: 'hbase2', className: 'org.apache.flume.sink.hbase2.HBase2Sink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
-  { kind: 'sink', alias: 'elasticsearch', className: 'org.apache.flume.sink.elasticsearch.ElasticSearchSink', status: 'unsupported', instead: 'send to Kafka, or post to Elasticsearch with the http sink (planned)' },
+  { kind: 'sink', alias: 'elasticsearch', className: 'org.apache.flume.sink.elasticsearch.ElasticSearchSink', status: 'unsupported', instead: 'send to Kafka, or post to Elasticsearch with the http sink' },
   { kind: 'sink', alias: 'morphline_solr', className: 'org.apache.flume.sink.solr.morphline.MorphlineSolrSink', status: 'unsupported', instead: 'send to Kafka and index into Solr from there' },
   { kind: 'sink', className: 'org.apache.flume.sink.solr.morphline.MorphlineSink', status: 'unsupported', instead: 'send to Kafka and transform from there' },
-  { kind: 'sink', className: 'org.apache.flume.sink.kite.DatasetSink', status: 'unsupported', instead: 'the Kite SDK is retired; write files with hdfs (planned) or file_roll' },
+  { kind: 'sink', className: 'org.apache.flume.sink.kite.DatasetSink', status: 'unsupported', instead: 'the Kite SDK is retired; write files with hdfs or file_roll' },
   { kind: 'sink', className: 'org.apache.flume.sink.kudu.KuduSink', status: 'unsupported', instead: 'send to Kafka and load Kudu from there' },
   { kind: 'sink', alias: 'irc', className: 'org.apache.flume.sink.irc.IRCSink', status: 'unsupported' },
   // Interceptors

@@ -12,7 +12,7 @@ import { ConfigError, ErrorCodes, opt, systemProperty, type Context, type Option
 export const SERVER_TLS_OPTIONS = {
   ssl: opt.boolean(false, 'Serve TLS (keystore and keystore-password are then required; -Djavax.net.ssl.keyStore* or FLUME_SSL_KEYSTORE_* stand in for them).'),
   keystore: opt.optionalString('The server key and certificate: a PKCS12 file (.p12/.pfx), or a PEM file holding the key and certificate chain. Java KeyStores (JKS) must be converted to PKCS12 first.'),
-  'keystore-password': opt.optionalString('Password of the keystore (for PEM: of the private key, if it is encrypted).'),
+  'keystore-password': opt.secret('Password of the keystore (for PEM: of the private key, if it is encrypted). Never printed.'),
   'keystore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides (Java, too, reads PKCS12 declared as JKS); a real JKS file is refused with the keytool command that converts it."),
   'exclude-protocols': opt.list(['SSLv3'], 'TLS protocol versions to refuse (space separated); SSLv3 is always refused.'),
   'include-protocols': opt.list([], 'TLS protocol versions to allow (space separated; default TLSv1.2 TLSv1.3); exclude-protocols applies after.'),
@@ -329,7 +329,7 @@ export const CLIENT_TLS_OPTIONS = {
   ssl: opt.boolean(false, 'Connect with TLS.'),
   'trust-all-certs': opt.boolean(false, "Accept any server certificate (no validation). As in Flume the host name is never checked against the certificate."),
   truststore: opt.optionalString("Certificates to trust: a PEM file, or a PKCS12 truststore (read with the openssl command). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list. JKS must be converted."),
-  'truststore-password': opt.optionalString('Password of a PKCS12 truststore.'),
+  'truststore-password': opt.secret('Password of a PKCS12 truststore. Never printed.'),
   'truststore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides; a real JKS file is refused with the keytool command that converts it."),
   'exclude-protocols': opt.list(['SSLv3'], 'TLS protocol versions to refuse (space separated); SSLv3 is always refused.'),
   'include-protocols': opt.list([], 'TLS protocol versions to allow (space separated; default TLSv1.2 TLSv1.3); exclude-protocols applies after.'),

@@ -36,6 +36,7 @@ const SERIALIZER_PREFIX = 'sink.serializer.';
  */
 export class RollingFileSink implements Sink {
   private file: fsp.FileHandle | undefined;
+  private fileName = '';
   private serializer: EventSerializer | undefined;
   private readonly startMillis = Date.now();
   private fileIndex = 0;
@@ -151,6 +152,7 @@ export class RollingFileSink implements Sink {
     const file = path.join(this.o['sink.directory'], this.nextName());
     this.logger.debug(`Opening output file ${file}`);
     this.file = await fsp.open(file, 'w');
+    this.fileName = file;
     this.counter.ConnectionCreatedCount++;
     this.serializer = this.makeSerializer();
     const head = this.serializer.afterCreate();
@@ -161,6 +163,7 @@ export class RollingFileSink implements Sink {
     const f = this.file;
     if (!f) return;
     this.file = undefined;
+    this.logger.debug(`Closing output file ${this.fileName}`);
     try {
       const tail = this.serializer?.beforeClose();
       if (tail) await this.writeAll(f, tail);

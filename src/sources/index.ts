@@ -9,5 +9,8 @@ import spooldir from './spooldir/index.js';
 import avro from './avro.js';
 import thrift from './thrift.js';
 import jms from './jms/index.js';
+import { syslogtcp, multiportSyslogtcp, syslogudp } from './syslog/index.js';
+import http from './http.js';
+import taildir from './taildir/index.js';
 
-export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms, spooldir];
+export default [netcat, netcatudp, seq, stress, kafka, avro, thrift, exec, jms, spooldir, syslogtcp, multiportSyslogtcp, syslogudp, http, taildir];

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { RateLimitedLog, SlicedEvent, createEvent, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import { RateLimitedLog, SlicedEvent, createEvent, raceAbort, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),
@@ -42,6 +42,8 @@ class NetcatSource implements EventDrivenSource {
   private readonly replyWaits = new Set<() => void>();
   private readonly decoder: TextDecoder | undefined;
   private stopping = false;
+  /** Set when the grace period ended: queued input is no longer stored. */
+  private abandoned = false;
 
   constructor(
     private readonly name: string,
@@ -57,6 +59,7 @@ class NetcatSource implements EventDrivenSource {
 
   start(): Promise<void> {
     this.stopping = false;
+    this.abandoned = false;
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true }, (s) => this.accept(s));
       server.once('error', reject);
@@ -71,13 +74,21 @@ class NetcatSource implements EventDrivenSource {
     });
   }
 
-  async stop(): Promise<void> {
+  async stop(signal?: AbortSignal): Promise<void> {
     const closed = new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.stopping = true;
     for (const s of this.sockets) s.pause();
     for (const release of [...this.replyWaits]) release();
-    // What was read before the pause is still stored (a store may start another).
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    // What was read before the pause is still stored (a store may start another),
+    // until the grace period ends: then the rest is dropped, never acknowledged.
+    const abandon = (): void => {
+      this.abandoned = true;
+      for (const s of this.sockets) s.destroy();
+    };
+    if (signal?.aborted) abandon();
+    else signal?.addEventListener('abort', abandon, { once: true });
+    while (this.inflight.size > 0 && !this.abandoned) await raceAbort(Promise.allSettled([...this.inflight]), signal);
+    signal?.removeEventListener('abort', abandon);
     for (const s of this.sockets) s.destroy();
     await closed;
   }
@@ -139,7 +150,8 @@ class NetcatSource implements EventDrivenSource {
         for (const c of chunks) if (!(ok = cut(c, false, events))) break;
         if (ok && eof) ok = cut(undefined, true, events);
         const batch = this.processor.maxBatchSize;
-        for (let i = 0; i < events.length; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
+        for (let i = 0; i < events.length && !this.abandoned; i += batch) await this.store(socket, events.length <= batch ? events : events.slice(i, i + batch));
+        if (this.abandoned) return;
         if (socket.writableLength > REPLY_BYTES && !socket.destroyed && !this.stopping) {
           // The client is not reading its replies: read no more from it until it does.
           socket.pause();

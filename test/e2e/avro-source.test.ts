@@ -69,7 +69,8 @@ test('a full channel answers FAILED at once (no hang, connection kept), and OK a
     const t0 = Date.now();
     await assert.rejects(c.appendBatch([ev('e5'), ev('e6')]), { code: AvroErrorCodes.STATUS, message: /appendBatch answered FAILED/ });
     await assert.rejects(c.append(ev('e5')).then(() => c.append(ev('e6'))), { code: AvroErrorCodes.STATUS, message: /append answered FAILED/ });
-    assert.ok(Date.now() - t0 < 3000, 'answered without waiting for a timeout');
+    // A wait for a timeout would take the client's 20 s request timeout; the bound is loose for a loaded machine.
+    assert.ok(Date.now() - t0 < 10_000, 'answered without waiting for a timeout');
     assert.ok(c.isConnected, 'the connection stays open after FAILED');
     assert.deepEqual((await a.take()).map((e) => e.body.toString()), ['e1', 'e2', 'e3', 'e4', 'e5']);
     await c.appendBatch([ev('e6'), ev('e7')]);

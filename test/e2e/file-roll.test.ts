@@ -123,15 +123,19 @@ test('file_roll starts a new file every rollInterval and leaves no empty files',
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 1 }), { dir: t.dir });
+  const agent = await startAgent(job(port, out, { 'sink.rollInterval': 1 }), { dir: t.dir, extraArgs: ['-Dflume.root.logger=DEBUG,console'] });
   try {
+    // Each step waits for the sink to say it closed the file (a roll), not for a guessed time.
     await tcpExchange(port, 'a\n', { expectBytes: 3 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await agent.waitFor(/Closing output file \S+-1\n/, 15000);
     await tcpExchange(port, 'b\n', { expectBytes: 3 });
-    await new Promise((r) => setTimeout(r, 2500));
+    await agent.waitFor(/Closing output file \S+-2\n/, 15000);
+    // A roll with nothing written opens no file: after the next roll tick there are still two.
+    assert.equal(await agent.stop(), 0);
     const names = files(out);
     assert.equal(names.length, 2, `files: ${names.join(', ')}`);
     assert.deepEqual(names.map((n) => fs.readFileSync(path.join(out, n), 'utf8')), ['a\n', 'b\n']);
+    assert.doesNotMatch(agent.stderr(), /Opening output file \S+-3\n/);
   } finally {
     await agent.stop();
     t.cleanup();
@@ -149,7 +153,8 @@ test('seq delivers exactly totalEvents, each once', async () => {
   }), { dir: t.dir });
   try {
     await eventually(() => concat(out).toString().split('\n').length > 5000, 10000, '5000 lines');
-    await new Promise((r) => setTimeout(r, 300));
+    // Stopped (every file closed) before reading, so a duplicate written late would be seen.
+    assert.equal(await agent.stop(), 0);
     const lines = concat(out).toString().split('\n').filter(Boolean);
     assert.equal(lines.length, 5000);
     assert.deepEqual(lines, Array.from({ length: 5000 }, (_, i) => String(i)));
@@ -170,7 +175,7 @@ test('StressSource sends maxTotalEvents bodies of size bytes', async () => {
   }), { dir: t.dir });
   try {
     await eventually(() => concat(out).length >= 777 * 11, 10000, 'all events');
-    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await agent.stop(), 0);
     assert.deepEqual(concat(out), Buffer.from(('\x7f'.repeat(10) + '\n').repeat(777), 'latin1'));
   } finally {
     await agent.stop();
@@ -194,6 +199,36 @@ test('SIGTERM stops cleanly with every acknowledged event written', async () => 
     assert.match(agent.stderr(), /Agent a1 stopped/);
     assert.doesNotMatch(agent.stderr(), /not delivered/);
     assert.equal(concat(out).toString(), input);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});
+
+test('SIGTERM while the channel holds a backlog: the sink drains it, every event the source counted as accepted is written once, exit 0', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  // seq fills the channel far faster than a one-event-per-transaction sink empties it.
+  const total = 200000;
+  const agent = await startAgent(jobText({
+    sources: { r1: { type: 'seq', batchSize: 1000, totalEvents: total, channels: 'c1' } },
+    channels: { c1: { type: 'memory', capacity: total, transactionCapacity: 1000 } },
+    sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 1 } },
+  }), { dir: t.dir, extraArgs: ['-Dflume.shutdown.grace.ms=120000'] });
+  try {
+    await eventually(() => concat(out).length > 0, 10000, 'the sink to write');
+    assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+    const accepted = Number(/Shutdown Metric for type: SOURCE, name: r1\. .*EventAcceptedCount == (\d+)/.exec(agent.stderr())?.[1]);
+    const drained = Number(/Shutdown Metric for type: SINK, name: k1\. .*EventDrainSuccessCount == (\d+)/.exec(agent.stderr())?.[1]);
+    assert.ok(accepted > 0, agent.stderr());
+    assert.equal(drained, accepted);
+    // 0 .. accepted-1, in order, each once: nothing the channel held at SIGTERM was dropped.
+    const lines = concat(out).toString().split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.length, accepted);
+    for (let i = 0; i < lines.length; i++) if (lines[i] !== String(i)) assert.fail(`line ${i} is ${lines[i]}`);
+    assert.doesNotMatch(agent.stderr(), /not delivered|abandon/);
   } finally {
     await agent.stop();
     t.cleanup();
@@ -237,7 +272,7 @@ test('lines cut anywhere across TCP reads (inside a UTF-8 character, before a \\
     sock.end();
     const want = input.toString('utf8') + '\n';
     await eventually(() => concat(out).length >= Buffer.byteLength(want), 10000, 'every line written');
-    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await agent.stop(), 0);
     assert.equal(concat(out).toString('utf8'), want);
   } finally {
     await agent.stop();

@@ -16,12 +16,12 @@ after(async () => {
   await broker?.cleanup();
 });
 
-function jmsJob(dir: string, out: string, src: Record<string, string | number | boolean>): string {
+function jmsJob(dir: string, out: string, src: Record<string, string | number | boolean>, channel: Record<string, string | number | boolean> = { type: 'memory', capacity: 20000, transactionCapacity: 1000 }): string {
   const pw = path.join(dir, 'amq.password');
   fs.writeFileSync(pw, `${AMQ_PASSWORD}\n`);
   return jobText({
     sources: { r1: { type: 'jms', providerURL: `tcp://127.0.0.1:${broker.port}`, userName: AMQ_USER, passwordFile: pw, channels: 'c1', ...src } },
-    channels: { c1: { type: 'memory', capacity: 20000, transactionCapacity: 1000 } },
+    channels: { c1: channel },
     sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer': 'header_and_text', channel: 'c1' } },
   });
 }
@@ -200,6 +200,31 @@ test('jms: ssl:// with a truststore reads over TLS; an untrusted broker certific
     assert.equal(await agent.stop(), 0);
     assert.deepEqual(lines(out).map(bodyOf).sort(), Array.from({ length: 20 }, (_, i) => `msg-${i}`).sort());
   } finally {
+    t.cleanup();
+  }
+});
+
+test('jms: kill -9 of the agent mid-stream with a file channel loses nothing: unacknowledged messages come back', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  broker.send('/queue/crash', 3000);
+  const fileChannel = { type: 'file', checkpointDir: path.join(t.dir, 'cp'), dataDirs: path.join(t.dir, 'data'), transactionCapacity: 1000 };
+  const job = jmsJob(t.dir, out, { destinationName: 'crash', destinationType: 'QUEUE', batchSize: 50 }, fileChannel);
+  let agent = await startAgent(job, { dir: t.dir });
+  try {
+    await eventually(() => lines(out).length >= 300, 30_000, 'delivery to begin');
+    agent.proc.kill('SIGKILL');
+    await agent.exited;
+    agent = await startAgent(job, { dir: t.dir });
+    await eventually(() => new Set(lines(out).map(bodyOf)).size >= 3000, 60_000, 'every message after the restart');
+    assert.equal(await agent.stop(), 0);
+    const got = lines(out).map(bodyOf);
+    assert.deepEqual(new Set(got), new Set(Array.from({ length: 3000 }, (_, i) => `msg-${i}`)));
+    console.log(`jms kill -9: ${got.length} lines for 3000 messages (${got.length - 3000} delivered twice)`);
+    assert.deepEqual(broker.drain('/queue/crash', 1), [], 'every message acknowledged in the end');
+  } finally {
+    await agent.stop();
     t.cleanup();
   }
 });

@@ -31,6 +31,6 @@ test('npm pack ships no tests, source maps whose sources are in the package, a L
   assert.equal(pkg.scripts.prepare, undefined, 'no prepare script (npm warns on install)');
   assert.ok(pkg.scripts.prepack, 'built in prepack');
   for (const s of ['preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts[s], undefined, `no ${s} script (npm warns about install scripts)`);
-  // thrift requires the ESM-only uuid: require(esm) is on by default from Node 20.19.
-  assert.equal(pkg.engines.node, '>=20.19');
+  // thrift requires the ESM-only uuid: require(esm) is on by default from Node 20.19 (and 22.12).
+  assert.equal(pkg.engines.node, '^20.19.0 || >=22.12.0');
 });

@@ -202,7 +202,7 @@ export class AvroRpcClient {
           for (const l of layers) l.off('error', onTlsError);
           done(undefined, conn);
         });
-        conn.closed.then(() => done(avroError(AvroErrorCodes.CLOSED, `connection to ${o.host}:${o.port} closed during TLS setup`)));
+        void conn.closed.then(() => done(avroError(AvroErrorCodes.CLOSED, `connection to ${o.host}:${o.port} closed during TLS setup`)));
       });
     });
   }
@@ -258,7 +258,7 @@ class ClientConnection {
         const { outcome } = await this.send(kind, params, null, this.o.requestTimeout);
         return settle(kind, outcome!);
       }
-      if (this.gate) {
+      if (this.gate !== undefined) {
         await this.gate;
         continue;
       }

@@ -207,9 +207,13 @@ test('a client stopping mid-frame is counted as truncated', async () => {
 test('a client that goes silent mid-frame is closed after frameStallTimeout; a paused connection is not', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  let holding = false;
   const { server, port, logger } = await startServer(
     async (events) => {
-      if (events[0]?.body.toString() === 'hold') await gate;
+      if (events[0]?.body.toString() === 'hold') {
+        holding = true;
+        await gate;
+      }
       return true;
     },
     { frameStallTimeout: 300, maxPendingCalls: 1 },
@@ -224,7 +228,7 @@ test('a client that goes silent mid-frame is closed after frameStallTimeout; a p
   // A connection we stop reading (a call is running, maxPendingCalls 1) is never timed out for it.
   const busy = await startClient(port);
   const held = busy.append(ev('hold'));
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => holding, 'the held call to run');
   const next = busy.append(ev('after'));
   await new Promise((r) => setTimeout(r, 700));
   release();

@@ -185,7 +185,7 @@ export class AvroRpcServer {
   private onSocket(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
-    if (this.closing) {
+    if (this.closing !== undefined) {
       socket.destroy();
       return;
     }

@@ -117,7 +117,7 @@ export class ThriftRpcServer {
   private onSocket(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
-    if (this.closing) {
+    if (this.closing !== undefined) {
       socket.destroy();
       return;
     }
