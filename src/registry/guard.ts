@@ -32,9 +32,10 @@ export function guardPlugin(def: ComponentDefinition, pluginName: string): Compo
           if (s.kind === 'pollable') {
             const process = s.process.bind(s);
             const counter: SourceCounter = init.counter;
-            s.process = async () => {
+            // Arguments pass through (an abort signal, where the runner hands one).
+            s.process = async (...args: unknown[]) => {
               try {
-                return await process();
+                return await (process as (...a: unknown[]) => ReturnType<typeof process>)(...args);
               } catch (err) {
                 if (err instanceof ChannelError) throw err;
                 counter.GenericProcessingFail++;
@@ -52,9 +53,9 @@ export function guardPlugin(def: ComponentDefinition, pluginName: string): Compo
           const k: Sink = def.create(init);
           const process = k.process.bind(k);
           const counter: SinkCounter = init.counter;
-          k.process = async () => {
+          k.process = async (...args: unknown[]) => {
             try {
-              return await process();
+              return await (process as (...a: unknown[]) => ReturnType<typeof process>)(...args);
             } catch (err) {
               if (!(err instanceof ChannelError)) counter.EventWriteFail++;
               throw named(who, err);
