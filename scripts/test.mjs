@@ -31,6 +31,7 @@ const peers = [
   { pkg: 'libestr0', present: () => run('dpkg', ['-s', 'libestr0']) },
   { pkg: 'libfastjson4', present: () => run('dpkg', ['-s', 'libfastjson4']) },
   { pkg: 'liblognorm5', present: () => run('dpkg', ['-s', 'liblognorm5']) },
+  { pkg: 'mariadb-server', present: () => fs.existsSync('/usr/sbin/mariadbd') && fs.existsSync('/usr/bin/mariadb-install-db') },
 ];
 
 function run(cmd, args) {

@@ -345,6 +345,9 @@ export default defineChannel({
       ...s.producer.problems,
       ...s.consumer.problems,
     ];
+    for (const key of [s.producer.partitionerClass && 'kafka.producer.partitioner.class', s.producer.interceptorClasses && 'kafka.producer.interceptor.classes']) {
+      if (key) problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key, message: `${ctx.fullKey(key)}: Kafka client plugins run in the Kafka sink only, not the Kafka channel; ignored` });
+    }
     if (o.zookeeperConnect !== undefined) {
       problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'zookeeperConnect', message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers` });
     }

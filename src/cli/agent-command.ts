@@ -146,7 +146,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
 
     let registry;
     try {
-      registry = await buildRegistry({ conf: o.conf, pluginsPath: o.pluginsPath ?? o.pluginPath }, logger);
+      registry = await buildRegistry({ conf: o.conf, pluginsPath: o.pluginsPath ?? o.pluginPath, confFile: o.confFile, values: Object.values(o.sysProps) }, logger);
     } catch (err) {
       return fail((err as Error).message);
     }

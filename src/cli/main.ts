@@ -3,12 +3,17 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { splitJvmArgs } from './args.js';
 import { setSystemProperties } from '../core/system-properties.js';
-import { runAgent, runConf } from './agent-command.js';
-import { runValidate } from './validate-command.js';
-import { runGraph } from './graph-command.js';
+// Each command's module (and the components it loads) is imported when the command runs,
+// so `flume-ng version` and `help` start without loading every component.
+const runAgent = async (...a: Parameters<typeof import('./agent-command.js').runAgent>) => (await import('./agent-command.js')).runAgent(...a);
+const runConf = async (...a: Parameters<typeof import('./agent-command.js').runConf>) => (await import('./agent-command.js')).runConf(...a);
+const runValidate = async (...a: Parameters<typeof import('./validate-command.js').runValidate>) => (await import('./validate-command.js')).runValidate(...a);
+const runGraph = async (...a: Parameters<typeof import('./graph-command.js').runGraph>) => (await import('./graph-command.js')).runGraph(...a);
 import { addAvroClientCommand } from './avro-client.js';
 import { addToolCommand } from './tool.js';
 import { PACKAGE_ROOT } from './paths.js';
+const runPlugins = async (...a: Parameters<typeof import('./plugins-command.js').runPlugins>) => (await import('./plugins-command.js')).runPlugins(...a);
+const runHelp = async (...a: Parameters<typeof import('./help-command.js').runHelp>) => (await import('./help-command.js')).runHelp(...a);
 
 export function version(): string {
   try {
@@ -31,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showSuggestionAfterError(true)
-    .helpCommand(true);
+    .helpCommand(false);
 
   const agentCmd = (name: string) => program
     .command(name)
@@ -95,6 +100,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--format <format>', 'mermaid, dot or json', 'mermaid')
     .action(async (o: { name: string; confFile: string[]; conf?: string; pluginsPath?: string; format: string }) => {
       exitCode = await runGraph(o);
+    });
+
+  program
+    .command('plugins')
+    .description('list the components of every plugin package found, their kind, names and where they come from')
+    .option('-c, --conf <dir>', 'configuration directory (plugins: <dir>/../plugins.d)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (o: { conf?: string; pluginsPath?: string }) => {
+      exitCode = await runPlugins(o);
+    });
+
+  program
+    .command('help [topic]')
+    .description('help for a command, or a component type\'s keys, defaults, ranges and descriptions (e.g. help memory, help com.example.MySource)')
+    .option('-c, --conf <dir>', 'configuration directory (plugins: <dir>/../plugins.d)')
+    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+    .action(async (topic: string | undefined, o: { conf?: string; pluginsPath?: string }) => {
+      exitCode = await runHelp(program, topic, o);
     });
 
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));

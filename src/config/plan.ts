@@ -3,7 +3,7 @@ import { ErrorCodes } from '../core/errors.js';
 import { resolveOptions, specKeys, type OptionProblem, type OptionsSpec } from '../core/options.js';
 import type {
   ComponentKind, DefinitionOf, ListenAddress, SourceDefinition, ChannelDefinition, SinkDefinition,
-  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ValidationScope,
+  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ValidationScope, ComponentLookup,
 } from '../core/component.js';
 import type { Registry } from '../registry/registry.js';
 import { flumeType, unsupportedTypeMessage } from '../registry/flume-types.js';
@@ -43,6 +43,7 @@ export interface AgentPlan {
 const KIND_LABEL: Record<ComponentKind, string> = {
   source: 'source', channel: 'channel', sink: 'sink', sinkProcessor: 'sink processor', sinkSelector: 'sink selector',
   selector: 'channel selector', interceptor: 'interceptor', serializer: 'serializer', reporter: 'monitoring reporter',
+  kafkaPartitioner: 'Kafka partitioner', kafkaInterceptor: 'Kafka producer interceptor',
 };
 
 /**
@@ -205,7 +206,8 @@ function resolveComponent<K extends ComponentKind>(
   }
   if (!def) {
     push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_UNKNOWN_TYPE,
-      `${ctx.fullKey('type')}: unknown ${KIND_LABEL[kind]} type "${type}"${didYouMean(type, registry.names(kind))}; known types: ${registry.types(kind).join(', ')}`, owner);
+      `${ctx.fullKey('type')}: unknown ${KIND_LABEL[kind]} type "${type}"${didYouMean(type, registry.names(kind))}; known types: ${registry.types(kind).join(', ')}` +
+      pluginHint(type, registry), owner);
     return undefined;
   }
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);
@@ -330,4 +332,11 @@ function checkPorts(plan: AgentPlan, config: AgentConfig, diagnostics: Diagnosti
       taken.push({ addr, source: s });
     }
   }
+}
+
+/** A type that looks like a Java class name is probably a plugin: say where plugins are looked for. */
+export function pluginHint(type: string, registry: ComponentLookup & { pluginSearch?: string }): string {
+  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(type.trim())) return '';
+  return `; "${type}" looks like a class name: custom components are npm packages (see docs/plugins.md); ` +
+    (registry.pluginSearch ?? 'plugins are looked for in plugins.d beside -c <conf>, in --plugins-path directories and in node_modules');
 }

@@ -25,7 +25,8 @@ export interface ListenAddress {
   protocol: 'tcp' | 'udp';
 }
 
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter';
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter'
+  | 'kafkaPartitioner' | 'kafkaInterceptor';
 
 /** What every component is handed when it is built. */
 export interface InitBase<S extends OptionsSpec> {
@@ -71,6 +72,32 @@ export interface Reporter {
   stop(): void | Promise<void>;
 }
 export type SerializerInit<S extends OptionsSpec> = InitBase<S>;
+
+/** A record a Kafka producer is about to send (kafka.producer.partitioner.class, interceptor.classes). */
+export interface KafkaRecord {
+  topic: string;
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string | Buffer>;
+  /** Set by the job's partitionIdHeader/defaultPartitionId; a partitioner is not asked then. */
+  partition?: number;
+}
+/** Picks a record's partition, as Kafka's Partitioner (`kafka.producer.partitioner.class`). */
+export interface KafkaPartitioner {
+  /** The partition (0 .. partitionCount - 1) for the record. */
+  partition(record: KafkaRecord, partitionCount: number): number;
+  close?(): void | Promise<void>;
+}
+/** Sees each record before it is sent and each acknowledgement, as Kafka's ProducerInterceptor (`kafka.producer.interceptor.classes`). */
+export interface KafkaProducerInterceptor {
+  /** The record to send instead (or the same one, changed). */
+  onSend(record: KafkaRecord): KafkaRecord;
+  /** Called once per record: with where it was written, or with the error that failed its send. */
+  onAcknowledgement?(metadata: { topic: string; partition: number } | undefined, error?: Error): void;
+  close?(): void | Promise<void>;
+}
+/** Kafka client plugins are configured from the producer's `kafka.producer.*` properties, as the Java client's configure(Map). */
+export type KafkaClientInit<S extends OptionsSpec> = InitBase<S>;
 
 interface DefinitionBase<K extends ComponentKind, S extends OptionsSpec> {
   readonly kind: K;
@@ -130,6 +157,13 @@ export interface ReporterDefinition<S extends OptionsSpec = OptionsSpec> extends
   create(init: ReporterInit<S>): Promise<Reporter>;
 }
 
+export interface KafkaPartitionerDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'kafkaPartitioner', S> {
+  create(init: KafkaClientInit<S>): KafkaPartitioner;
+}
+export interface KafkaInterceptorDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'kafkaInterceptor', S> {
+  create(init: KafkaClientInit<S>): KafkaProducerInterceptor;
+}
+
 export type ComponentDefinition =
   | SourceDefinition
   | ChannelDefinition
@@ -139,7 +173,9 @@ export type ComponentDefinition =
   | SelectorDefinition
   | InterceptorDefinition
   | SerializerDefinition
-  | ReporterDefinition;
+  | ReporterDefinition
+  | KafkaPartitionerDefinition
+  | KafkaInterceptorDefinition;
 
 export type DefinitionOf<K extends ComponentKind> = Extract<ComponentDefinition, { kind: K }>;
 
@@ -176,4 +212,10 @@ export function defineSerializer<S extends OptionsSpec>(d: Omit<SerializerDefini
 }
 export function defineReporter<S extends OptionsSpec>(d: Omit<ReporterDefinition<S>, 'kind'>): ReporterDefinition {
   return { kind: 'reporter', ...d } as unknown as ReporterDefinition;
+}
+export function defineKafkaPartitioner<S extends OptionsSpec>(d: Omit<KafkaPartitionerDefinition<S>, 'kind'>): KafkaPartitionerDefinition {
+  return { kind: 'kafkaPartitioner', ...d } as unknown as KafkaPartitionerDefinition;
+}
+export function defineKafkaInterceptor<S extends OptionsSpec>(d: Omit<KafkaInterceptorDefinition<S>, 'kind'>): KafkaInterceptorDefinition {
+  return { kind: 'kafkaInterceptor', ...d } as unknown as KafkaInterceptorDefinition;
 }

@@ -18,6 +18,8 @@ export interface OptionSpec<T> {
   /** Bounds of numeric values, for checks and docs. */
   readonly min?: number;
   readonly max?: number;
+  /** For enums: the values accepted, for docs. */
+  readonly values?: readonly string[];
   /** Other spellings read for this option (older Flume keys); the first listed key wins. */
   readonly aliases?: readonly string[];
   /** Aliases that are deprecated: using one logs a warning naming the current key. */
@@ -197,7 +199,7 @@ export const opt = {
   /** One of `values`, matched case-insensitively as Flume does; the value is returned as declared. */
   enum<V extends string>(values: readonly V[], def: V, description: string, c?: Common): OptionSpec<V> {
     return {
-      kind: 'enum', description, default: def, ...c,
+      kind: 'enum', description, default: def, values, ...c,
       parse(raw) {
         const l = raw.toLowerCase();
         const hit = values.find((v) => v.toLowerCase() === l);

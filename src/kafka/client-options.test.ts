@@ -47,7 +47,6 @@ test('producer properties kafkajs cannot honour are warnings that say why; bad v
     'kafka.producer.linger.ms': '1',
     'kafka.producer.batch.size': '16384',
     'kafka.producer.buffer.memory': '1',
-    'kafka.producer.partitioner.class': 'x.Y',
     'kafka.producer.auto.offset.reset': 'earliest',
     'kafka.producer.bootstrap.servers': 'elsewhere:1',
   });
@@ -56,7 +55,6 @@ test('producer properties kafkajs cannot honour are warnings that say why; bad v
     'a1.sinks.k1.kafka.producer.linger.ms: kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too); ignored',
     'a1.sinks.k1.kafka.producer.batch.size: kafkajs does not size batches; one request carries the whole transaction (flumeBatchSize events); ignored',
     'a1.sinks.k1.kafka.producer.buffer.memory: kafkajs does not buffer; the channel is the buffer; ignored',
-    'a1.sinks.k1.kafka.producer.partitioner.class: kafkajs uses the Java client\'s default partitioner (murmur2 of the key); ignored',
     'a1.sinks.k1.kafka.producer.auto.offset.reset: Kafka producer property "auto.offset.reset" has no kafkajs equivalent (it is a consumer property); ignored',
     'a1.sinks.k1.kafka.producer.bootstrap.servers: the brokers come from a1.sinks.k1.kafka.bootstrap.servers (Flume forces it too); ignored',
   ]);

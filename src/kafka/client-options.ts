@@ -23,6 +23,9 @@ export interface KafkaSettings {
   sendTimeout?: number;
   /** Consumer: start from the earliest offset when the group has none. */
   fromBeginning: boolean;
+  /** Producer: the plugin partitioner and producer interceptors the job names (the Kafka sink runs them). */
+  partitionerClass?: string;
+  interceptorClasses?: string[];
   problems: OptionProblem[];
 }
 
@@ -220,7 +223,8 @@ const PRODUCER: Record<string, Handler> = {
   'delivery.timeout.ms': (v, s) => (s.sendTimeout = ms(v)),
   'key.serializer': accepted,
   'value.serializer': accepted,
-  'partitioner.class': ignored('kafkajs uses the Java client\'s default partitioner (murmur2 of the key)'),
+  'partitioner.class': (v, s) => (s.partitionerClass = v.trim()),
+  'interceptor.classes': (v, s) => (s.interceptorClasses = v.split(',').map((c) => c.trim()).filter(Boolean)),
 };
 
 const CONSUMER: Record<string, Handler> = {
@@ -325,6 +329,7 @@ export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'pr
   return {
     client: s.client, producer: s.producer, consumer: s.consumer, acks: s.acks, compression: s.compression,
     sendTimeout: s.sendTimeout, fromBeginning: s.fromBeginning, problems: s.problems,
+    partitionerClass: s.partitionerClass, interceptorClasses: s.interceptorClasses,
   };
 }
 

@@ -13,6 +13,8 @@ export {
   type ComponentDefinition, type ComponentKind, type ComponentLookup,
   type SourceDefinition, type ChannelDefinition, type SinkDefinition, type SinkProcessorDefinition,
   type SelectorDefinition, type InterceptorDefinition, type SerializerDefinition, type SinkSelectorDefinition, type ValidationScope, type ListenAddress,
+  defineKafkaPartitioner, defineKafkaInterceptor, type KafkaPartitionerDefinition, type KafkaInterceptorDefinition,
+  type KafkaPartitioner, type KafkaProducerInterceptor, type KafkaRecord, type KafkaClientInit,
   type ReporterDefinition, type ReporterInit, type Reporter, type SourceInit, type ChannelInit, type SinkInit, type SinkProcessorInit, type SinkSelectorInit, type SelectorInit, type InterceptorInit, type SerializerInit,
 } from '../core/component.js';
 export type { Transaction } from '../core/transaction.js';

@@ -8,9 +8,13 @@ import { FlumeError, ErrorCodes } from '../core/errors.js';
  */
 export class Registry implements ComponentLookup {
   private readonly byKind = new Map<ComponentKind, Map<string, ComponentDefinition>>();
+  private readonly fromPlugins = new WeakSet<ComponentDefinition>();
+  /** Where plugins were looked for, said when a job names a type nothing provides. */
+  pluginSearch?: string;
 
   /** Register a definition under its type and aliases. A name taken twice throws unless `replace`. */
-  register(def: ComponentDefinition, opts: { replace?: boolean } = {}): this {
+  register(def: ComponentDefinition, opts: { replace?: boolean; plugin?: boolean } = {}): this {
+    if (opts.plugin) this.fromPlugins.add(def);
     let table = this.byKind.get(def.kind);
     if (!table) this.byKind.set(def.kind, (table = new Map()));
     for (const name of [def.type, ...(def.aliases ?? [])]) {
@@ -22,6 +26,18 @@ export class Registry implements ComponentLookup {
       table.set(key, def);
     }
     return this;
+  }
+
+  /** Drop a definition under every one of its names. */
+  remove(def: ComponentDefinition): this {
+    const table = this.byKind.get(def.kind);
+    if (table) for (const [k, d] of [...table]) if (d === def) table.delete(k);
+    return this;
+  }
+
+  /** Whether a definition ships with flume-ts (not registered by a plugin). */
+  isBuiltin(def: ComponentDefinition): boolean {
+    return !this.fromPlugins.has(def);
   }
 
   /** Flume upper-cases aliases before lookup, so they match in any case; so do we. */
@@ -58,13 +74,15 @@ export class Registry implements ComponentLookup {
   without(kind: ComponentKind, ...types: string[]): Registry {
     const drop = new Set(types.map((t) => this.lookup(kind, t)).filter(Boolean));
     const r = new Registry();
-    for (const d of this.definitions()) if (!drop.has(d)) r.register(d);
+    r.pluginSearch = this.pluginSearch;
+    for (const d of this.definitions()) if (!drop.has(d)) r.register(d, { plugin: this.fromPlugins.has(d) });
     return r;
   }
 
   clone(): Registry {
     const r = new Registry();
-    for (const d of this.definitions()) r.register(d);
+    r.pluginSearch = this.pluginSearch;
+    for (const d of this.definitions()) r.register(d, { plugin: this.fromPlugins.has(d) });
     return r;
   }
 }

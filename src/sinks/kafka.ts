@@ -4,6 +4,8 @@ import { EscapedString } from '../formatting/escape.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { KafkaProducer } from '../kafka/producer.js';
 import { encodeFlumeEvent } from '../kafka/flume-event.js';
+import { clientPluginProblems, createClientPlugins, kafkajsPartitioner, type ClientPlugins } from '../kafka/client-plugins.js';
+import { RateLimitedLog, type ComponentLookup } from '../plugin-api/index.js';
 
 export const options = {
   'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { aliases: ['brokerList'] }),
@@ -48,6 +50,9 @@ class KafkaSink implements Sink {
   private readonly headerMap: [string, string][];
   private readonly batch: number;
   private readonly o: KafkaSinkOptions;
+  /** kafka.producer.partitioner.class and interceptor.classes, when the job names plugins. */
+  private readonly plugins: ClientPlugins;
+  private readonly interceptorLog: RateLimitedLog;
 
   constructor(
     readonly name: string,
@@ -57,8 +62,12 @@ class KafkaSink implements Sink {
     ctx: Context,
     logger: Logger,
     private readonly counter: SinkCounter,
+    registry: ComponentLookup,
   ) {
     this.o = o;
+    this.plugins = createClientPlugins(settings, ctx, registry, name, logger);
+    this.interceptorLog = new RateLimitedLog(logger, 60_000);
+    if (this.plugins.partitioner) settings = { ...settings, producer: { ...settings.producer, createPartitioner: kafkajsPartitioner(this.plugins.partitioner) } };
     this.topic = new EscapedString(o['kafka.topic']);
     this.fixedTopic = o['kafka.topic'];
     this.batch = o.flumeBatchSize;
@@ -78,6 +87,8 @@ class KafkaSink implements Sink {
 
   async stop(): Promise<void> {
     await this.producer.stop();
+    this.interceptorLog.flush();
+    await this.plugins.close();
   }
 
   async process(): Promise<Status> {
@@ -99,18 +110,52 @@ class KafkaSink implements Sink {
       else byTopic.set(topic, [this.messageOf(e)]);
     }
     const topicMessages: TopicMessages[] = [];
-    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages: this.intercept(topic, messages) });
     const t0 = Date.now();
     try {
       await this.producer.send(topicMessages);
       this.timers.KafkaEventSendTimer += Date.now() - t0;
+      this.acknowledged(topicMessages);
     } catch (err) {
+      this.acknowledged(topicMessages, err as Error);
       this.timers.KafkaEventSendTimer += Date.now() - t0;
       this.timers.RollbackCount++;
       this.counter.EventWriteFail++;
       throw new FlumeError(ErrorCodes.SINK_DELIVERY, `Failed to publish events to Kafka: ${(err as Error).message}`, { cause: err });
     }
     return events.length;
+  }
+
+  /** Runs the producer interceptors in order; one that throws is logged and skipped for that record, as the Java client does. */
+  private intercept(topic: string, messages: Message[]): Message[] {
+    const chain = this.plugins.interceptors;
+    if (chain.length === 0) return messages;
+    return messages.map((m) => {
+      let r = { topic, key: m.key ?? null, value: m.value, headers: m.headers as Record<string, string | Buffer> | undefined, partition: m.partition };
+      for (const i of chain) {
+        try {
+          r = { ...r, ...i.onSend(r) };
+        } catch (err) {
+          this.interceptorLog.warn('onSend', `Kafka sink ${this.name}: a producer interceptor's onSend failed: ${(err as Error).message}`);
+        }
+      }
+      return { key: r.key, value: r.value, headers: r.headers, partition: r.partition, timestamp: m.timestamp };
+    });
+  }
+
+  private acknowledged(topicMessages: TopicMessages[], error?: Error): void {
+    for (const i of this.plugins.interceptors) {
+      if (!i.onAcknowledgement) continue;
+      for (const t of topicMessages) {
+        for (const m of t.messages) {
+          try {
+            i.onAcknowledgement(error ? undefined : { topic: t.topic, partition: m.partition ?? -1 }, error);
+          } catch (err) {
+            this.interceptorLog.warn('onAcknowledgement', `Kafka sink ${this.name}: a producer interceptor's onAcknowledgement failed: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
   }
 
   private topicOf(e: FlumeEvent): string {
@@ -160,8 +205,9 @@ export default defineSink({
   description: 'Publishes events to a Kafka topic (Flume as a Kafka producer).',
   options,
   prefixes: ['kafka.producer.', 'header.'],
-  validate(o, ctx) {
-    const problems: OptionProblem[] = [...deprecatedKeys(ctx, DEPRECATED), ...settingsFor(o, ctx).problems];
+  validate(o, ctx, registry) {
+    const settings = settingsFor(o, ctx);
+    const problems: OptionProblem[] = [...deprecatedKeys(ctx, DEPRECATED), ...settings.problems, ...clientPluginProblems(settings, ctx, registry)];
     if (o.requiredAcks !== undefined) {
       const a = o.requiredAcks.trim().toLowerCase();
       if (a !== 'all' && a !== '-1' && a !== '0' && a !== '1') {
@@ -170,6 +216,6 @@ export default defineSink({
     }
     return problems;
   },
-  create: ({ name, channel, options, context, logger, counter }) =>
-    new KafkaSink(name, channel, options, settingsFor(options, context), context, logger, counter),
+  create: ({ name, channel, options, context, logger, counter, registry }) =>
+    new KafkaSink(name, channel, options, settingsFor(options, context), context, logger, counter, registry),
 });
