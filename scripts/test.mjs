@@ -86,6 +86,7 @@ function step(what, args) {
   }
 }
 step('lint (npm run lint)', [path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint']);
+step('format check (npm run format:check)', [path.join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'format']);
 step('typecheck (npm run typecheck)', [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 
 function find(dir, out = []) {
@@ -97,6 +98,8 @@ function find(dir, out = []) {
   return out;
 }
 const only = process.argv.slice(2);
-const files = find(path.join(root, 'dist')).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+const files = find(path.join(root, 'dist'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
 const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -10,9 +10,7 @@ import serializers from './serializers/index.js';
 import reporters from './monitoring/index.js';
 
 /** Every component that ships with flume-ts, from each kind's index. */
-export const builtins: readonly ComponentDefinition[] = [
-  ...sources, ...channels, ...sinks, ...selectors, ...interceptors, ...processors, ...serializers, ...reporters,
-];
+export const builtins: readonly ComponentDefinition[] = [...sources, ...channels, ...sinks, ...selectors, ...interceptors, ...processors, ...serializers, ...reporters];
 
 export function builtinRegistry(): Registry {
   return createRegistry(builtins);

@@ -20,7 +20,10 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
     const self = fs.readFileSync('/proc/self/stat', 'utf8');
     // Fields after "(comm) ": state is field 3; utime, stime, cutime, cstime are fields 14–17.
-    const rest = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    const rest = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const ours = rest[11]! + rest[12]! + rest[13]! + rest[14]!;
     const busy = user + nice + system + irq + softirq;
     return { busy, total: busy + idle + iowait + steal, ours };

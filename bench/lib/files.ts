@@ -51,7 +51,11 @@ export function checkLoggenOutput(dir: string, expected: number, connections = 1
   const perConnection = Math.floor(expected / connections);
   const seen = new Uint8Array(expected);
   const r: LoggenCheck = { lines: 0, missing: 0, duplicated: 0, foreign: 0 };
-  const files = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(dir, e.name)).sort();
+  const files = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(dir, e.name))
+    .sort();
   let carry = Buffer.alloc(0);
   const line = (buf: Buffer, start: number, end: number): void => {
     r.lines++;

@@ -38,8 +38,7 @@ export async function startBenchAgent(job: string, o: { dir: string; profileDir?
     env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(PROFILER).href}`.trim();
     env.BENCH_CPU_PROF_DIR = o.profileDir;
   }
-  const agent = spawnFlume(['agent', '-n', name, '-f', file, '-c', path.join(ROOT, 'conf'),
-    '-Dflume.root.logger=INFO,console', `-Dflume.log.pattern=${PATTERN}`], { env });
+  const agent = spawnFlume(['agent', '-n', name, '-f', file, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console', `-Dflume.log.pattern=${PATTERN}`], { env });
   const pid = agent.proc.pid!;
   const waitLog = async (re: RegExp, timeoutMs: number): Promise<{ match: RegExpMatchArray; loggedAtMs: number }> => {
     const line = new RegExp(`^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3}) \\[[A-Z]+ - [^\\]]*\\] .*?(?:${re.source})`, 'm');

@@ -72,8 +72,14 @@ function cells(s: Summary): string[] {
   const cpu = (x: Sample | undefined): string => (row.kind === 'idle' || !x ? '—' : us(cpuPerEvent(x)));
   return [
     row.title,
-    oe, om, cpu(ours), o !== undefined ? mb(o) : '—',
-    pe, pm, cpu(peer), p !== undefined ? mb(p) : '—',
+    oe,
+    om,
+    cpu(ours),
+    o !== undefined ? mb(o) : '—',
+    pe,
+    pm,
+    cpu(peer),
+    p !== undefined ? mb(p) : '—',
     row.kind === 'idle' || !ours || !peer ? '—' : ratio(eps(ours), eps(peer)),
     o !== undefined && p !== undefined ? ratio(o, p) : '—',
     targetText(row.target),
@@ -92,9 +98,10 @@ export function consoleTable(summaries: readonly Summary[]): string {
 
 /** One run in words: events, time, rate, memory, loss and notes. */
 export function sampleLine(kind: Row['kind'], s: Sample): string {
-  const base = kind === 'idle'
-    ? `RSS ${mb(s.rssKb)} (peak ${mb(s.peakRssKb)})`
-    : `${int(s.events)} ev in ${s.seconds.toFixed(3)} s = ${int(eps(s))} ev/s, CPU ${s.cpuSeconds?.toFixed(2) ?? '?'} s (${us(cpuPerEvent(s))} µs/ev), peak ${mb(s.peakRssKb)}`;
+  const base =
+    kind === 'idle'
+      ? `RSS ${mb(s.rssKb)} (peak ${mb(s.peakRssKb)})`
+      : `${int(s.events)} ev in ${s.seconds.toFixed(3)} s = ${int(eps(s))} ev/s, CPU ${s.cpuSeconds?.toFixed(2) ?? '?'} s (${us(cpuPerEvent(s))} µs/ev), peak ${mb(s.peakRssKb)}`;
   const extra: string[] = [];
   if (s.lost !== undefined) extra.push(`lost ${int(s.lost)}`);
   if (s.duplicated) extra.push(`duplicated ${int(s.duplicated)}`);

@@ -119,12 +119,24 @@ export interface LoggenRun {
  * Runs loggen against a TCP port in stream mode: `count` messages of `size` bytes
  * (newline included) on one connection, as fast as it can, for at most `maxSeconds`.
  */
-export async function runLoggen(
-  tools: SyslogNgTools,
-  o: { port: number; size: number; count: number; maxSeconds: number; connections?: number },
-): Promise<LoggenRun> {
-  const args = ['-Q', '--inet', '--stream', '--size', String(o.size), '--number', String(o.count), '--interval', String(o.maxSeconds),
-    '--rate', '1000000000', '--active-connections', String(o.connections ?? 1), '127.0.0.1', String(o.port)];
+export async function runLoggen(tools: SyslogNgTools, o: { port: number; size: number; count: number; maxSeconds: number; connections?: number }): Promise<LoggenRun> {
+  const args = [
+    '-Q',
+    '--inet',
+    '--stream',
+    '--size',
+    String(o.size),
+    '--number',
+    String(o.count),
+    '--interval',
+    String(o.maxSeconds),
+    '--rate',
+    '1000000000',
+    '--active-connections',
+    String(o.connections ?? 1),
+    '127.0.0.1',
+    String(o.port),
+  ];
   const startedAtMs = Date.now();
   const proc = spawnTracked(tools.loggen, args);
   const { code, atMs } = await proc.exited;

@@ -26,10 +26,7 @@ export interface Sample {
   notes?: string[];
 }
 
-export type Target =
-  | { metric: 'eps'; min: number }
-  | { metric: 'eps-vs-peer'; minRatio: number }
-  | { metric: 'rss-mb'; max: number };
+export type Target = { metric: 'eps'; min: number } | { metric: 'eps-vs-peer'; minRatio: number } | { metric: 'rss-mb'; max: number };
 
 export interface Row {
   /** Stable id, e.g. `stress-memory-null`. */

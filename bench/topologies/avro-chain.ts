@@ -86,8 +86,10 @@ async function runOurs(ctx: BenchContext, compression: Compression, label: strin
           peakRssKb: ma.peakRssKb + mb.peakRssKb,
           rssKb: ma.rssKb + mb.rssKb,
           cpuSeconds: ma.cpuSeconds + mb.cpuSeconds,
-          notes: [`A (sender): CPU ${ma.cpuSeconds.toFixed(2)} s, peak ${(ma.peakRssKb / 1024).toFixed(1)} MB; ` +
-            `B (receiver): CPU ${mb.cpuSeconds.toFixed(2)} s, peak ${(mb.peakRssKb / 1024).toFixed(1)} MB`],
+          notes: [
+            `A (sender): CPU ${ma.cpuSeconds.toFixed(2)} s, peak ${(ma.peakRssKb / 1024).toFixed(1)} MB; ` +
+              `B (receiver): CPU ${mb.cpuSeconds.toFixed(2)} s, peak ${(mb.peakRssKb / 1024).toFixed(1)} MB`,
+          ],
         };
       } finally {
         await a.stop();
@@ -160,9 +162,11 @@ async function runPeer(tools: SyslogNgTools, lines: Buffer): Promise<Sample> {
           peakRssKb: ma.peakRssKb + mb.peakRssKb,
           rssKb: ma.rssKb + mb.rssKb,
           cpuSeconds: ma.cpuSeconds + mb.cpuSeconds,
-          notes: [`A (sender): CPU ${ma.cpuSeconds.toFixed(2)} s, peak ${(ma.peakRssKb / 1024).toFixed(1)} MB; ` +
-            `B (receiver): CPU ${mb.cpuSeconds.toFixed(2)} s, peak ${(mb.peakRssKb / 1024).toFixed(1)} MB; ` +
-            `the harness finished writing after ${((s.endedAtMs - t0) / 1000).toFixed(3)} s`],
+          notes: [
+            `A (sender): CPU ${ma.cpuSeconds.toFixed(2)} s, peak ${(ma.peakRssKb / 1024).toFixed(1)} MB; ` +
+              `B (receiver): CPU ${mb.cpuSeconds.toFixed(2)} s, peak ${(mb.peakRssKb / 1024).toFixed(1)} MB; ` +
+              `the harness finished writing after ${((s.endedAtMs - t0) / 1000).toFixed(3)} s`,
+          ],
         };
       } finally {
         await a.stop();
@@ -190,7 +194,7 @@ const OUR_METHOD = (compression: Compression): string =>
   'it logs once, when the last event was taken and committed). Both are started as users start them, B first, over loopback. ' +
   'End to end: from A\'s own "Agent a1 started" log line (its source starts generating and its sink connecting then, so the connection ' +
   'and the Avro handshake are counted) to B\'s "k1: N events consumed" line (one machine, one clock). CPU and RSS are the sums of A and B; ' +
-  'each run\'s notes split them. MB/s counts the 100-byte bodies. ';
+  "each run's notes split them. MB/s counts the 100-byte bodies. ";
 
 export const avroChain: Topology = {
   id: 'avro-chain',
@@ -208,11 +212,13 @@ export const avroChain: Topology = {
         OUR_METHOD('none') +
         `Peer: syslog-ng → syslog-ng over loopback TCP with the same number of ${BODY}-byte messages. syslog-ng has no bulk in-process ` +
         'generator, so the harness plays StressSource: it renders the lines once and writes them in 1 MB pieces (next to no CPU per line) ' +
-        'to syslog-ng A\'s network() source (flags(no-parse)); A sends them with a network() destination (transport tcp, ' +
+        "to syslog-ng A's network() source (flags(no-parse)); A sends them with a network() destination (transport tcp, " +
         'template("${MSG}\\n"), so each message crosses as its 100 bytes and a newline) to syslog-ng B, whose network() source ' +
-        '(flags(no-parse)) hands them to a /dev/null file() destination; flow-control, log-fetch-limit(' + BATCH + '), ' +
+        '(flags(no-parse)) hands them to a /dev/null file() destination; flow-control, log-fetch-limit(' +
+        BATCH +
+        '), ' +
         `log-fifo-size(${10 * BATCH}) like our channels, threaded(no) (faster than threaded(yes) with two syslog-ng processes on two ` +
-        'cores; A reading a file() instead was slower too). Timed from the harness\'s first write to the first `syslog-ng-ctl stats` ' +
+        "cores; A reading a file() instead was slower too). Timed from the harness's first write to the first `syslog-ng-ctl stats` " +
         'poll of B (every 25 ms) showing every message processed by the destination. The work differs in two ways, one each way: ' +
         'A also parses its input into messages (our A generates events in-process), and syslog-ng streams messages with TCP as its ' +
         'only acknowledgement, while the avro sink waits for B to acknowledge each 1000-event appendBatch (after B committed it to its ' +
@@ -225,7 +231,7 @@ export const avroChain: Topology = {
       kind: 'throughput',
       ours: [],
       peer: [],
-      peerLabel: 'no peer: syslog-ng\'s network() transport has no stream compression (only TLS, which is different work)',
+      peerLabel: "no peer: syslog-ng's network() transport has no stream compression (only TLS, which is different work)",
       target: { metric: 'eps', min: 300_000 },
       method:
         OUR_METHOD('deflate') +
@@ -238,8 +244,9 @@ export const avroChain: Topology = {
     if (!tools) plain.peerLabel = `no peer: ${(ctx.syslogNg as { unavailable: string }).unavailable}`;
     else {
       lines = peerLines();
-      plain.peerLabel = `syslog-ng ${tools.version} → syslog-ng: ${EVENTS.toLocaleString('en-US')} lines of ${BODY} B written to A's network() ` +
-        'source → network() destination (tcp) → B\'s network() source → /dev/null, flow-control, two processes';
+      plain.peerLabel =
+        `syslog-ng ${tools.version} → syslog-ng: ${EVENTS.toLocaleString('en-US')} lines of ${BODY} B written to A's network() ` +
+        "source → network() destination (tcp) → B's network() source → /dev/null, flow-control, two processes";
     }
     {
       for (let r = 1; r <= ctx.repeat; r++) {

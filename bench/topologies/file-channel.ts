@@ -79,7 +79,10 @@ ${fileChannel(tmp.dir)}`;
     }
     f.agent.proc.kill('SIGKILL');
     await f.agent.exited;
-    const a = await startBenchAgent(job(tmp.dir, 'a1.sources.r1.type = seq\na1.sources.r1.totalEvents = 0', REPLAY_EVENTS), { dir: tmp.dir, profileDir: ctx.profileDir && path.join(ctx.profileDir, 'replay') });
+    const a = await startBenchAgent(job(tmp.dir, 'a1.sources.r1.type = seq\na1.sources.r1.totalEvents = 0', REPLAY_EVENTS), {
+      dir: tmp.dir,
+      profileDir: ctx.profileDir && path.join(ctx.profileDir, 'replay'),
+    });
     try {
       const m = await a.waitLog(/file channel c1: replayed (\d+) event\(s\) in (\d+) ms/, 1000);
       const events = Number(m.match[2]);
@@ -96,24 +99,42 @@ export const fileChannelBench: Topology = {
   id: 'file-channel',
   title: 'file channel: throughput and replay',
   async run(ctx) {
-    const common = `file channel (one data directory, transactionCapacity ${BATCH}, fsyncPerTransaction = true: every commit is written and fsync'd ` +
+    const common =
+      `file channel (one data directory, transactionCapacity ${BATCH}, fsyncPerTransaction = true: every commit is written and fsync'd ` +
       'before it returns, concurrent commits share one fsync) → null (batchSize 1000, logEveryNEvents = the total). Timed from "Agent a1 started" to ' +
       '"k1: N events consumed" in the agent\'s own log.';
     const stress: Row = {
-      id: 'stress-file-null', title: `StressSource (${BODY} B bodies, batch ${BATCH}) → file → null`, kind: 'throughput', ours: [], peer: [],
-      peerLabel: 'no peer: syslog-ng has no transactional disk buffer with the same guarantee; Java Flume 1.11\'s file channel did 38,000 ev/s on this machine',
+      id: 'stress-file-null',
+      title: `StressSource (${BODY} B bodies, batch ${BATCH}) → file → null`,
+      kind: 'throughput',
+      ours: [],
+      peer: [],
+      peerLabel: "no peer: syslog-ng has no transactional disk buffer with the same guarantee; Java Flume 1.11's file channel did 38,000 ev/s on this machine",
       target: { metric: 'eps', min: 500_000 },
-      method: `StressSource size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${EVENTS.toLocaleString('en-US')} → ${common}`, notes: [],
+      method: `StressSource size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${EVENTS.toLocaleString('en-US')} → ${common}`,
+      notes: [],
     };
     const seq: Row = {
-      id: 'seq-file-null', title: `seq (batch ${BATCH}) → file → null`, kind: 'throughput', ours: [], peer: [],
-      peerLabel: stress.peerLabel, target: { metric: 'eps', min: 500_000 },
-      method: `seq batchSize=${BATCH}, totalEvents=${EVENTS.toLocaleString('en-US')} → ${common}`, notes: [],
+      id: 'seq-file-null',
+      title: `seq (batch ${BATCH}) → file → null`,
+      kind: 'throughput',
+      ours: [],
+      peer: [],
+      peerLabel: stress.peerLabel,
+      target: { metric: 'eps', min: 500_000 },
+      method: `seq batchSize=${BATCH}, totalEvents=${EVENTS.toLocaleString('en-US')} → ${common}`,
+      notes: [],
     };
     const replay: Row = {
-      id: 'file-replay-1m', title: `file channel replay of ${REPLAY_EVENTS.toLocaleString('en-US')} queued events after kill -9`, kind: 'throughput', ours: [], peer: [],
-      peerLabel: 'no peer', target: { metric: 'eps', min: REPLAY_EVENTS / 3 },
-      method: `An agent with StressSource (${BODY} B) → file channel and no sink fills the channel with ${REPLAY_EVENTS.toLocaleString('en-US')} events and is killed ` +
+      id: 'file-replay-1m',
+      title: `file channel replay of ${REPLAY_EVENTS.toLocaleString('en-US')} queued events after kill -9`,
+      kind: 'throughput',
+      ours: [],
+      peer: [],
+      peerLabel: 'no peer',
+      target: { metric: 'eps', min: REPLAY_EVENTS / 3 },
+      method:
+        `An agent with StressSource (${BODY} B) → file channel and no sink fills the channel with ${REPLAY_EVENTS.toLocaleString('en-US')} events and is killed ` +
         'with SIGKILL (no checkpoint on close). The next start replays; the time is what the channel logs ("replayed N event(s) in X ms"): checkpoint read, ' +
         'log records after it read and checksummed, queue rebuilt. Target: 3 s.',
       notes: [],
@@ -122,8 +143,9 @@ export const fileChannelBench: Topology = {
       ctx.log(`StressSource → file → null, run ${r}/${ctx.repeat}`);
       stress.ours.push(await ctx.measure('throughput', () => runThroughput(ctx, STRESS(EVENTS), EVENTS, BODY, `stress-file-${r}`)));
       ctx.log(`seq → file → null, run ${r}/${ctx.repeat}`);
-      seq.ours.push(await ctx.measure('throughput', () => runThroughput(ctx, `a1.sources.r1.type = seq\na1.sources.r1.totalEvents = ${EVENTS}`, EVENTS,
-        seqBodyBytes(EVENTS) / EVENTS, `seq-file-${r}`)));
+      seq.ours.push(
+        await ctx.measure('throughput', () => runThroughput(ctx, `a1.sources.r1.type = seq\na1.sources.r1.totalEvents = ${EVENTS}`, EVENTS, seqBodyBytes(EVENTS) / EVENTS, `seq-file-${r}`)),
+      );
       ctx.log(`file channel replay of ${REPLAY_EVENTS} events, run ${r}/${ctx.repeat}`);
       replay.ours.push(await ctx.measure('throughput', () => runReplay(ctx)));
     }
@@ -139,22 +161,48 @@ export const spillableBench: Topology = {
   title: 'SPILLABLEMEMORY (memory never full) vs memory',
   async run(ctx) {
     const row: Row = {
-      id: 'stress-spillable-null', title: `StressSource (${BODY} B, batch ${BATCH}) → SPILLABLEMEMORY → null, memory never full`, kind: 'throughput',
-      ours: [], peer: [], peerLabel: 'our memory channel (capacity 10,000, transactionCapacity 1,000) in the same topology',
+      id: 'stress-spillable-null',
+      title: `StressSource (${BODY} B, batch ${BATCH}) → SPILLABLEMEMORY → null, memory never full`,
+      kind: 'throughput',
+      ours: [],
+      peer: [],
+      peerLabel: 'our memory channel (capacity 10,000, transactionCapacity 1,000) in the same topology',
       target: { metric: 'eps-vs-peer', minRatio: 0.9 },
-      method: `StressSource size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${SPILL_EVENTS.toLocaleString('en-US')} → SPILLABLEMEMORY (memoryCapacity 10,000, ` +
+      method:
+        `StressSource size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${SPILL_EVENTS.toLocaleString('en-US')} → SPILLABLEMEMORY (memoryCapacity 10,000, ` +
         `transactionCapacity ${BATCH}, overflow in a temporary directory, never used) → null; the peer column is the same run with the memory channel. ` +
-        'Timed as the other rows, from the agent\'s own log.',
+        "Timed as the other rows, from the agent's own log.",
       notes: [],
     };
     for (let r = 1; r <= ctx.repeat; r++) {
       ctx.log(`StressSource → SPILLABLEMEMORY → null, run ${r}/${ctx.repeat}`);
-      row.ours.push(await ctx.measure('throughput', () => runThroughput(ctx, STRESS(SPILL_EVENTS), SPILL_EVENTS, BODY, `spill-${r}`, (dir) =>
-        `a1.channels.c1.type = SPILLABLEMEMORY\na1.channels.c1.memoryCapacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n` +
-        `a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}\na1.channels.c1.dataDirs = ${path.join(dir, 'data')}\na1.channels.c1.minimumRequiredSpace = 1048576\n`)));
+      row.ours.push(
+        await ctx.measure('throughput', () =>
+          runThroughput(
+            ctx,
+            STRESS(SPILL_EVENTS),
+            SPILL_EVENTS,
+            BODY,
+            `spill-${r}`,
+            (dir) =>
+              `a1.channels.c1.type = SPILLABLEMEMORY\na1.channels.c1.memoryCapacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n` +
+              `a1.channels.c1.checkpointDir = ${path.join(dir, 'checkpoint')}\na1.channels.c1.dataDirs = ${path.join(dir, 'data')}\na1.channels.c1.minimumRequiredSpace = 1048576\n`,
+          ),
+        ),
+      );
       ctx.log(`StressSource → memory → null, run ${r}/${ctx.repeat}`);
-      row.peer.push(await ctx.measure('throughput', () => runThroughput(ctx, STRESS(SPILL_EVENTS), SPILL_EVENTS, BODY, `spill-mem-${r}`, () =>
-        `a1.channels.c1.type = memory\na1.channels.c1.capacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n`)));
+      row.peer.push(
+        await ctx.measure('throughput', () =>
+          runThroughput(
+            ctx,
+            STRESS(SPILL_EVENTS),
+            SPILL_EVENTS,
+            BODY,
+            `spill-mem-${r}`,
+            () => `a1.channels.c1.type = memory\na1.channels.c1.capacity = 10000\na1.channels.c1.transactionCapacity = ${BATCH}\n`,
+          ),
+        ),
+      );
     }
     return [row];
   },

@@ -110,7 +110,7 @@ export const hdfs: Topology = {
         `memory (transactionCapacity ${BATCH}) → hdfs (fileType DataStream, hdfs.batchSize ${BATCH}, text serializer, rollSize 128 MB) writing to the WebHDFS test server ` +
         '(test/support/webhdfs, run in the harness process, files in a temp directory). Time: from the agent\'s "Agent a1 started" log line to the moment the server\'s ' +
         'datanode has received every byte (polled every 5 ms). MB/s counts the 1 KB bodies. The ceiling row runs the same calls from a bare client, so the gap between ' +
-        'the two is the agent\'s own cost. CPU µs per event is the agent process\'s CPU time over the run divided by the events.',
+        "the two is the agent's own cost. CPU µs per event is the agent process's CPU time over the run divided by the events.",
       notes: [],
     };
     for (let r = 1; r <= ctx.repeat; r++) {

@@ -34,7 +34,8 @@ export const idleRss: Topology = {
       try {
         const port = await freePort();
         ctx.log('idle netcat → memory → logger: our agent');
-        const a = await startBenchAgent(`a1.sources = r1
+        const a = await startBenchAgent(
+          `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = netcat
@@ -44,7 +45,9 @@ a1.sources.r1.channels = c1
 a1.channels.c1.type = memory
 a1.sinks.k1.type = logger
 a1.sinks.k1.channel = c1
-`, { dir: tmp.dir, profileDir: ctx.profileDir && path.join(ctx.profileDir, 'idle') });
+`,
+          { dir: tmp.dir, profileDir: ctx.profileDir && path.join(ctx.profileDir, 'idle') },
+        );
         try {
           await sleep(IDLE_MS);
           row.ours.push(ctx.sample('idle', { events: 0, seconds: IDLE_MS / 1000, bytesPerEvent: 0, ...a.memory() }));

@@ -75,10 +75,15 @@ export const jms: Topology = {
   title: `JMS queue (ActiveMQ over STOMP) → memory → null, ${BODY}-byte messages`,
   async run(ctx: BenchContext): Promise<Row[]> {
     const row: Row = {
-      id: 'jms-memory-null', title: this.title, kind: 'throughput', ours: [], peer: [],
+      id: 'jms-memory-null',
+      title: this.title,
+      kind: 'throughput',
+      ours: [],
+      peer: [],
       peerLabel: 'a bare STOMP consumer (the same frame codec, ACK per message, the same prefetch, no channel) reading the same queue',
       target: { metric: 'eps-vs-peer', minRatio: 0.8 },
-      method: `${EVENTS} persistent messages of ${BODY} B are put on a queue by stomp.py before each run; ours is timed from "Agent a1 started" to the null sink's line for the last event, ` +
+      method:
+        `${EVENTS} persistent messages of ${BODY} B are put on a queue by stomp.py before each run; ours is timed from "Agent a1 started" to the null sink's line for the last event, ` +
         'the peer from its CONNECTED to its last ACK. Debian ActiveMQ 5.17 on loopback, started once for the row.',
       notes: [],
     };

@@ -139,8 +139,10 @@ async function runSource(ctx: BenchContext, mock: KafkaMock, topic: string, grou
         bytesPerEvent: BODY,
         ...a.memory(),
         ...(consumed > EVENTS ? { duplicated: consumed - EVENTS } : {}),
-        notes: [`joined the group ${((joined.loggedAtMs - a.startedAtMs) / 1000).toFixed(3)} s after "Agent a1 started"; ` +
-          `from agent start to the last event ${((done.loggedAtMs - a.startedAtMs) / 1000).toFixed(3)} s`],
+        notes: [
+          `joined the group ${((joined.loggedAtMs - a.startedAtMs) / 1000).toFixed(3)} s after "Agent a1 started"; ` +
+            `from agent start to the last event ${((done.loggedAtMs - a.startedAtMs) / 1000).toFixed(3)} s`,
+        ],
       };
     } finally {
       await a.stop();
@@ -172,7 +174,7 @@ async function runKcat(args: string[], what: string, stdoutFd?: number): Promise
   return { seconds: (atMs - t0) / 1000, ...mem };
 }
 
-const KCAT_NOTE = 'kcat\'s CPU time and peak RSS: its last /proc reading (taken every 10 ms while it ran)';
+const KCAT_NOTE = "kcat's CPU time and peak RSS: its last /proc reading (taken every 10 ms while it ran)";
 
 /**
  * kcat -P: the same N 100-byte records, one per line of a file, acks=1, librdkafka's
@@ -226,14 +228,14 @@ export const kafka: Topology = {
         setup +
         `Ours: \`org.apache.flume.source.StressSource\` (size=${BODY}, batchSize=${BATCH}, maxTotalEvents=${EVENTS.toLocaleString('en-US')}) → memory ` +
         `(capacity ${10 * BATCH}, transactionCapacity ${BATCH}) → Kafka sink (flumeBatchSize=${BATCH}, kafka.producer.acks=1; each transaction's ` +
-        'records go out in one produce request and the transaction commits when the broker acknowledged them). Timed from the agent\'s own ' +
+        "records go out in one produce request and the transaction commits when the broker acknowledged them). Timed from the agent's own " +
         '"Agent a1 started" (its source starts generating and its producer connecting then) to the first 10 ms poll of the partitions\' high ' +
         'watermarks (the harness asks the cluster with a kafkajs admin client) at which the topic holds every record; a record beyond N within ' +
         '200 ms after would be counted as a duplicate. Peer (the practical limit of this cluster on this machine, not a competitor): ' +
         `\`kcat -P -X acks=1 -X sticky.partitioning.linger.ms=0 -l <file>\` producing the same N ${BODY}-byte records (the lines of a file in the page cache) with librdkafka's ` +
         'default batching (linger.ms 5, up to 10,000 records per batch; the sticky-partitioning setting makes it spread records without ' +
         'a key over the partitions one by one, as kafkajs does for our sink, instead of filling one partition at a time, which overflows ' +
-        'the mock\'s 5 MB per partition), to another topic of the same cluster, timed by the harness from spawn to exit (kcat exits once every record was ' +
+        "the mock's 5 MB per partition), to another topic of the same cluster, timed by the harness from spawn to exit (kcat exits once every record was " +
         'acknowledged); its CPU and peak RSS are sampled every 10 ms while it runs. kcat takes about a tenth of a second for N records, so ' +
         'its figure includes its own start-up and connection and is a lower bound of its rate. The mock cluster runs on the same two cores ' +
         'in both cases.',
@@ -253,7 +255,7 @@ export const kafka: Topology = {
         'fetch.max.wait.ms=500, auto.offset.reset=earliest; offsets committed after each channel transaction) → memory (as above) → null ' +
         `(batchSize ${BATCH}, logEveryNEvents = N, so it logs once, when the last record was taken), reading the N ${BODY}-byte records kcat -P ` +
         'wrote in the same repetition. Timed with the agent\'s own log, from the source\'s "joined group …, assigned …" line (connecting and ' +
-        'joining the group, a fixed 3 s against the mock, come before it; each run\'s notes give the time from agent start too) to the null sink\'s ' +
+        "joining the group, a fixed 3 s against the mock, come before it; each run's notes give the time from agent start too) to the null sink's " +
         '"k1: N events consumed". Peer (the practical limit): `kcat -C -o beginning -c N` reading the same topic (without a group: it assigns ' +
         'itself every partition) and writing the values to a file, timed by the harness from spawn to exit (start-up and connection ' +
         'included: a lower bound of its rate, as for kcat -P).',

@@ -178,12 +178,15 @@ async function runPeer(tools: SyslogNgTools, feeder: Feeder): Promise<Sample> {
 }
 
 const OUR_SIDE =
-  'Our agent: netcat (ack-every-event=false) → memory (capacity 100000, as syslog-ng\'s log-fifo-size; transactionCapacity 10000) → ' +
-  'file_roll (sink.batchSize ' + BATCH +
+  "Our agent: netcat (ack-every-event=false) → memory (capacity 100000, as syslog-ng's log-fifo-size; transactionCapacity 10000) → " +
+  'file_roll (sink.batchSize ' +
+  BATCH +
   ', TEXT serializer). Peer: syslog-ng network() tcp source with flags(no-parse) → file() destination with template("${MSG}\\n"), so both ' +
-  'write each line unchanged; flow-control on, log-fetch-limit(' + BATCH + '), threaded(yes). ';
+  'write each line unchanged; flow-control on, log-fetch-limit(' +
+  BATCH +
+  '), threaded(yes). ';
 const TIMING =
-  'Time: from the feeder\'s start to the first 10 ms poll at which the output files hold every byte sent. Then every output line is read ' +
+  "Time: from the feeder's start to the first 10 ms poll at which the output files hold every byte sent. Then every output line is read " +
   'back and its sequence number checked: "lost" are numbers never seen, "duplicated" numbers seen twice; events/s counts only distinct ' +
   'lines delivered. MB/s counts the lines with their newline.';
 
@@ -201,9 +204,12 @@ export const netcatFileRoll: Topology = {
       target: { metric: 'eps-vs-peer', minRatio: 1 },
       method:
         `syslog-ng's loggen sends ${LINES.toLocaleString('en-US')} lines of ${LINE} bytes (newline included; loggen's minimum is 127), half on each ` +
-        'of two TCP connections over loopback, one loggen thread per connection, as fast as it can (`loggen --inet --stream --size ' + LINE +
+        'of two TCP connections over loopback, one loggen thread per connection, as fast as it can (`loggen --inet --stream --size ' +
+        LINE +
         ' --rate 1000000000 --active-connections 2`). The two loggen threads want both cores, so the daemon that needs less CPU per line ' +
-        'takes more of the stream. ' + OUR_SIDE + TIMING,
+        'takes more of the stream. ' +
+        OUR_SIDE +
+        TIMING,
       notes: [],
     };
     const viaLoggen1: Row = {
@@ -213,8 +219,7 @@ export const netcatFileRoll: Topology = {
       ours: [],
       peer: [],
       peerLabel: '',
-      method:
-        `As the row above, with all ${LINES.toLocaleString('en-US')} lines on one connection (\`--active-connections 1\`). ` + OUR_SIDE + TIMING,
+      method: `As the row above, with all ${LINES.toLocaleString('en-US')} lines on one connection (\`--active-connections 1\`). ` + OUR_SIDE + TIMING,
       notes: [
         'No target: here loggen is the bottleneck. Its one thread needs a core of the two and tops out near 540,000 lines/s of 200 B on this ' +
           'machine (1.8 µs of CPU per line, two thirds of it in the kernel), and both daemons keep up with it using less than the other core, ' +
@@ -233,7 +238,9 @@ export const netcatFileRoll: Topology = {
       method:
         `The harness renders ${LINES.toLocaleString('en-US')} loggen-shaped lines of ${LINE} bytes once, in memory, and writes them on one TCP ` +
         'connection in 1 MB pieces: the sender costs next to nothing per line, so this row shows what each daemon can take rather than what ' +
-        'loggen can give. ' + OUR_SIDE + TIMING,
+        'loggen can give. ' +
+        OUR_SIDE +
+        TIMING,
       notes: [],
     };
     const rows = [viaLoggen, viaLoggen1, viaReplay];
@@ -249,7 +256,11 @@ export const netcatFileRoll: Topology = {
     const tools = ctx.syslogNg;
     for (const row of [viaLoggen, viaLoggen1]) row.peerLabel = `syslog-ng ${tools.version}: network(tcp, no-parse) → file, flow-control, on the same loggen stream`;
     viaReplay.peerLabel = `syslog-ng ${tools.version}: network(tcp, no-parse) → file, flow-control, on the same replayed stream`;
-    const feeders = [[viaLoggen, loggenFeeder(tools, 2)], [viaLoggen1, loggenFeeder(tools, 1)], [viaReplay, replayFeeder(loggenStyleLines(LINES, LINE))]] as const;
+    const feeders = [
+      [viaLoggen, loggenFeeder(tools, 2)],
+      [viaLoggen1, loggenFeeder(tools, 1)],
+      [viaReplay, replayFeeder(loggenStyleLines(LINES, LINE))],
+    ] as const;
     for (let r = 1; r <= ctx.repeat; r++) {
       for (const [row, feeder] of feeders) {
         ctx.log(`${feeder.id} → netcat → memory → file_roll: our agent, run ${r}/${ctx.repeat}`);

@@ -93,7 +93,7 @@ export const routing: Topology = {
         '(key datacenter, value dc1) and regex_filter, in that order → the replicating selector → two memory channels (capacity ' +
         `${10 * BATCH}, transactionCapacity ${BATCH}) → two null sinks (batchSize ${BATCH}). The regex_filter is regex=\`${FILTER_REGEX}\` with ` +
         'excludeEvents=true: a "drop the debug lines" filter that matches no body, so every event is kept while every body is decoded and ' +
-        'searched in full (`.*`, Flume\'s default and the other keep-everything setting, is recognised by the interceptor, which then never ' +
+        "searched in full (`.*`, Flume's default and the other keep-everything setting, is recognised by the interceptor, which then never " +
         'looks at a body). Baseline (the peer column): the same seq source straight into one memory channel and one null sink, no ' +
         'interceptors. The two agents run alternately, started as users start them, and are timed with their own log: from "Agent a1 ' +
         'started" to the null sink\'s (routed: the later of the two sinks\') single "kN: N events consumed" line, so every sink must have ' +

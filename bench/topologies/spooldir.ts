@@ -50,7 +50,13 @@ async function runOurs(ctx: BenchContext, spool: string, label: string): Promise
     try {
       const done = await a.waitLog(new RegExp(`k1: ${EVENTS} events consumed`), 120_000);
       const left = fs.readdirSync(spool).filter((n) => n.endsWith('.log')).length;
-      return { events: EVENTS, seconds: (done.loggedAtMs - a.startedAtMs) / 1000, bytesPerEvent: BODY + 1, ...a.memory(), notes: left ? [`${left} file(s) not yet renamed when the last event was consumed`] : [] };
+      return {
+        events: EVENTS,
+        seconds: (done.loggedAtMs - a.startedAtMs) / 1000,
+        bytesPerEvent: BODY + 1,
+        ...a.memory(),
+        notes: left ? [`${left} file(s) not yet renamed when the last event was consumed`] : [],
+      };
     } finally {
       await a.stop();
     }
@@ -61,7 +67,11 @@ async function runOurs(ctx: BenchContext, spool: string, label: string): Promise
 
 /** The peer: `wc -l` over the same files (page cache warm), timed around the process, CPU and peak RSS from GNU time. */
 function runPeer(spool: string): Sample {
-  const files = fs.readdirSync(spool).filter((n) => n.endsWith('.log') || n.endsWith('.COMPLETED')).sort().map((n) => path.join(spool, n));
+  const files = fs
+    .readdirSync(spool)
+    .filter((n) => n.endsWith('.log') || n.endsWith('.COMPLETED'))
+    .sort()
+    .map((n) => path.join(spool, n));
   // GNU time (Debian `time`) reports the CPU and peak RSS; without it they are left out.
   const timed = fs.existsSync('/usr/bin/time');
   const t0 = process.hrtime.bigint();

@@ -124,7 +124,7 @@ export const stressNull: Topology = {
       kind: 'throughput',
       ours: [],
       peer: [],
-      peerLabel: 'no peer: the bodies are decimal counters, which no syslog-ng source generates; see the StressSource row for syslog-ng\'s synthetic rate',
+      peerLabel: "no peer: the bodies are decimal counters, which no syslog-ng source generates; see the StressSource row for syslog-ng's synthetic rate",
       target: { metric: 'eps', min: 1_000_000 },
       method:
         `As the StressSource row, with \`seq\` (batchSize=${BATCH}, totalEvents=${SEQ_EVENTS.toLocaleString('en-US')}): every body is a new Buffer holding ` +
@@ -139,21 +139,32 @@ export const stressNull: Topology = {
       const t = tempDir('flume-bench-in-');
       input = { path: path.join(t.dir, 'lines.txt'), cleanup: t.cleanup };
       writeLinesFile(input.path, PEER_EVENTS, BODY);
-      stress.peerLabel = `syslog-ng ${tools.version}: file source (${PEER_EVENTS.toLocaleString('en-US')} lines of ${BODY} B + newline, flags(no-parse), ` +
+      stress.peerLabel =
+        `syslog-ng ${tools.version}: file source (${PEER_EVENTS.toLocaleString('en-US')} lines of ${BODY} B + newline, flags(no-parse), ` +
         `log-fetch-limit(${BATCH}), threaded(yes)) → /dev/null file destination, flow-control`;
     }
     try {
       for (let r = 1; r <= ctx.repeat; r++) {
         ctx.log(`stress → memory → null: our agent, run ${r}/${ctx.repeat}`);
-        stress.ours.push(await ctx.measure('throughput', () => runOurs(ctx, 'a1.sources.r1.type = org.apache.flume.source.StressSource\n' +
-          `a1.sources.r1.size = ${BODY}\na1.sources.r1.maxTotalEvents = ${STRESS_EVENTS}`, STRESS_EVENTS, BODY, `stress-${r}`)));
+        stress.ours.push(
+          await ctx.measure('throughput', () =>
+            runOurs(
+              ctx,
+              'a1.sources.r1.type = org.apache.flume.source.StressSource\n' + `a1.sources.r1.size = ${BODY}\na1.sources.r1.maxTotalEvents = ${STRESS_EVENTS}`,
+              STRESS_EVENTS,
+              BODY,
+              `stress-${r}`,
+            ),
+          ),
+        );
         if (tools && input) {
           ctx.log(`stress → memory → null: syslog-ng file → /dev/null, run ${r}/${ctx.repeat}`);
           stress.peer.push(await ctx.measure('throughput', () => runPeer(tools, input.path)));
         }
         ctx.log(`seq → memory → null: our agent, run ${r}/${ctx.repeat}`);
-        seq.ours.push(await ctx.measure('throughput', () => runOurs(ctx, `a1.sources.r1.type = seq\na1.sources.r1.totalEvents = ${SEQ_EVENTS}`,
-          SEQ_EVENTS, seqBodyBytes(SEQ_EVENTS) / SEQ_EVENTS, `seq-${r}`)));
+        seq.ours.push(
+          await ctx.measure('throughput', () => runOurs(ctx, `a1.sources.r1.type = seq\na1.sources.r1.totalEvents = ${SEQ_EVENTS}`, SEQ_EVENTS, seqBodyBytes(SEQ_EVENTS) / SEQ_EVENTS, `seq-${r}`)),
+        );
       }
     } finally {
       input?.cleanup();

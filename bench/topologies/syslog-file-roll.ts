@@ -148,7 +148,7 @@ export const syslogFileRoll: Topology = {
         `(capacity 100000, transactionCapacity 10000) → file_roll (sink.batchSize ${BATCH}, TEXT serializer: the body, i.e. ` +
         '`prg00000[1234]: seq: ...`). Peer: syslog-ng network() tcp source with its default syslog parser → file() with ' +
         'template("${MSGHDR}${MSG}\\n") (the same text), flow-control on. Time: from loggen\'s start to the first 10 ms poll at which ' +
-        'the output holds every line; then every line\'s sequence number is checked (lost, duplicated).',
+        "the output holds every line; then every line's sequence number is checked (lost, duplicated).",
       notes: [],
     };
     if ('unavailable' in ctx.syslogNg) {

@@ -3,14 +3,28 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  AvailabilitySignal, BaseTransaction, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, systemProperty,
-  type Channel, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction,
+  AvailabilitySignal,
+  BaseTransaction,
+  ChannelCounter,
+  ChannelError,
+  ChannelFullError,
+  Deque,
+  ErrorCodes,
+  defineChannel,
+  opt,
+  systemProperty,
+  type Channel,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type Transaction,
 } from '../plugin-api/index.js';
 
 const EMBEDDED_DRIVERS = ['org.apache.derby.jdbc.EmbeddedDriver', 'org.sqlite.JDBC'];
 
 export const options = {
-  'db.type': opt.string('DERBY', 'DERBY (Flume\'s embedded database) or SQLITE: either way events are kept in an embedded SQLite database; other databases are not supported.'),
+  'db.type': opt.string('DERBY', "DERBY (Flume's embedded database) or SQLITE: either way events are kept in an embedded SQLite database; other databases are not supported."),
   'driver.class': opt.string('org.apache.derby.jdbc.EmbeddedDriver', 'Accepted only as the embedded driver (org.apache.derby.jdbc.EmbeddedDriver or org.sqlite.JDBC).'),
   'driver.url': opt.optionalString('jdbc:sqlite:<file> or jdbc:derby:<directory>[;...]: where the database is. Default: ~/.flume/jdbc-channel/<channel>.sqlite.'),
   'db.username': opt.string('sa', 'Accepted for compatibility; the embedded database has no users.'),
@@ -19,8 +33,11 @@ export const options = {
   'create.schema': opt.boolean(true, 'Create the table when it is missing; false refuses to start without it.'),
   'create.index': opt.boolean(true, 'Accepted for compatibility: the table is keyed by its event id.'),
   'create.foreignkey': opt.boolean(true, 'Accepted for compatibility: headers are stored with their event.'),
-  'transaction.isolation': opt.enum(['READ_UNCOMMITTED', 'READ_COMMITTED', 'REPEATABLE_READ', 'SERIALIZABLE'], 'READ_COMMITTED',
-    'Accepted: SQLite transactions are always serializable, which satisfies every level.'),
+  'transaction.isolation': opt.enum(
+    ['READ_UNCOMMITTED', 'READ_COMMITTED', 'REPEATABLE_READ', 'SERIALIZABLE'],
+    'READ_COMMITTED',
+    'Accepted: SQLite transactions are always serializable, which satisfies every level.',
+  ),
   'maximum.connections': opt.integer(10, 'Accepted for compatibility: one connection serves the channel.', { min: 1 }),
   'maximum.capacity': opt.integer(0, 'The maximum number of events stored; 0 means no limit.', { min: 0 }),
 };
@@ -68,7 +85,12 @@ export class JdbcChannel implements Channel {
   private remove!: (ids: readonly number[]) => void;
   readonly file: string;
 
-  constructor(readonly name: string, private readonly o: JdbcOptions, private readonly logger: Logger, home: string) {
+  constructor(
+    readonly name: string,
+    private readonly o: JdbcOptions,
+    private readonly logger: Logger,
+    home: string,
+  ) {
     this.capacity = o['maximum.capacity'];
     this.counter = new ChannelCounter(name, this.capacity);
     this.file = databaseFile(name, o, home);
@@ -95,8 +117,10 @@ export class JdbcChannel implements Channel {
       this.count = (db.prepare('SELECT COUNT(*) AS n FROM flume_events').get() as { n: number }).n;
     } catch (e) {
       const msg = (e as Error).message;
-      throw new ChannelError(/locked|busy/i.test(msg) ? ErrorCodes.CHANNEL_LOCKED : ErrorCodes.CHANNEL_IO,
-        `jdbc channel ${this.name}: cannot open ${this.file}: ${msg}${/locked|busy/i.test(msg) ? ' (another agent is using this database)' : ''}`);
+      throw new ChannelError(
+        /locked|busy/i.test(msg) ? ErrorCodes.CHANNEL_LOCKED : ErrorCodes.CHANNEL_IO,
+        `jdbc channel ${this.name}: cannot open ${this.file}: ${msg}${/locked|busy/i.test(msg) ? ' (another agent is using this database)' : ''}`,
+      );
     }
     this.db = db;
     const ins = db.prepare('INSERT INTO flume_events (headers, body) VALUES (?, ?)');
@@ -244,21 +268,38 @@ export default defineChannel({
     const problems: OptionProblem[] = [];
     const t = o['db.type'].toUpperCase();
     if (t !== 'DERBY' && t !== 'SQLITE') {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'db.type',
-        message: `${ctx.fullKey('db.type')}: "${o['db.type']}" is not supported: this channel keeps events only in its embedded database (SQLite, in place of Flume's embedded Derby); use DERBY or SQLITE` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'db.type',
+        message: `${ctx.fullKey('db.type')}: "${o['db.type']}" is not supported: this channel keeps events only in its embedded database (SQLite, in place of Flume's embedded Derby); use DERBY or SQLITE`,
+      });
     }
     if (!EMBEDDED_DRIVERS.includes(o['driver.class'])) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'driver.class',
-        message: `${ctx.fullKey('driver.class')}: only the embedded database is supported (${EMBEDDED_DRIVERS.join(' or ')}); "${o['driver.class']}" is not` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'driver.class',
+        message: `${ctx.fullKey('driver.class')}: only the embedded database is supported (${EMBEDDED_DRIVERS.join(' or ')}); "${o['driver.class']}" is not`,
+      });
     }
     const url = o['driver.url'];
     if (url !== undefined && !/^jdbc:(sqlite|derby):/.test(url)) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'driver.url',
-        message: `${ctx.fullKey('driver.url')}: only the embedded database is supported: jdbc:sqlite:<file> or jdbc:derby:<directory>` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'driver.url',
+        message: `${ctx.fullKey('driver.url')}: only the embedded database is supported: jdbc:sqlite:<file> or jdbc:derby:<directory>`,
+      });
     }
     for (const k of ctx.keys()) {
       if (k.startsWith('sysprop.') && k !== 'sysprop.user.home') {
-        problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: k, message: `${ctx.fullKey(k)}: only sysprop.user.home is used (Derby's other system properties do not apply to SQLite)` });
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+          key: k,
+          message: `${ctx.fullKey(k)}: only sysprop.user.home is used (Derby's other system properties do not apply to SQLite)`,
+        });
       }
     }
     return problems;

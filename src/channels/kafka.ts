@@ -1,5 +1,23 @@
 import type { EachBatchPayload, Message } from 'kafkajs';
-import { AvailabilitySignal, BaseTransaction, RateLimitedLog, ChannelCounter, ChannelError, Deque, ErrorCodes, defineChannel, opt, sleep, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Transaction } from '../plugin-api/index.js';
+import {
+  AvailabilitySignal,
+  BaseTransaction,
+  RateLimitedLog,
+  ChannelCounter,
+  ChannelError,
+  Deque,
+  ErrorCodes,
+  defineChannel,
+  opt,
+  sleep,
+  type Channel,
+  type Context,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type Transaction,
+} from '../plugin-api/index.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { GroupConsumer } from '../kafka/consumer.js';
 import { KafkaProducer } from '../kafka/producer.js';
@@ -7,10 +25,13 @@ import { decodeFlumeEvent, encodeFlumeEvent } from '../kafka/flume-event.js';
 
 export const options = {
   'kafka.bootstrap.servers': opt.requiredString('Kafka brokers, host:port,host:port.', { aliases: ['brokerList'] }),
-  'kafka.topic': opt.string('flume-channel', 'Topic that holds the channel\'s events.', { aliases: ['topic'] }),
+  'kafka.topic': opt.string('flume-channel', "Topic that holds the channel's events.", { aliases: ['topic'] }),
   groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id (which wins when both are set).'),
-  parseAsFlumeEvent: opt.boolean(true, 'Store events as Avro AvroFlumeEvents (headers kept, readable by Java Flume\'s Kafka channel and sink); false stores the body only and takes come back with the key header alone.'),
-  'kafka.pollTimeout': opt.duration(500, 'Longest wait (ms) of one fetch from Kafka (Flume\'s guide spells it pollTimeout; both work).', { unit: 'ms', min: 1, max: 300_000, aliases: ['pollTimeout'] }),
+  parseAsFlumeEvent: opt.boolean(
+    true,
+    "Store events as Avro AvroFlumeEvents (headers kept, readable by Java Flume's Kafka channel and sink); false stores the body only and takes come back with the key header alone.",
+  ),
+  'kafka.pollTimeout': opt.duration(500, "Longest wait (ms) of one fetch from Kafka (Flume's guide spells it pollTimeout; both work).", { unit: 'ms', min: 1, max: 300_000, aliases: ['pollTimeout'] }),
   defaultPartitionId: opt.optionalInteger('Partition every put goes to (default: the partitioner decides, by the key header when there is one).', { min: 0 }),
   partitionIdHeader: opt.optionalString('Header whose integer value selects the partition of a put (overrides defaultPartitionId).'),
   readSmallestOffset: opt.optionalString('Deprecated: use kafka.consumer.auto.offset.reset.'),
@@ -341,15 +362,31 @@ export default defineChannel({
   validate(o, ctx) {
     const s = settingsFor(o, ctx);
     const problems: OptionProblem[] = [
-      ...deprecatedKeys(ctx, [['brokerList', 'kafka.bootstrap.servers'], ['topic', 'kafka.topic'], ['groupId', 'kafka.consumer.group.id'], ['readSmallestOffset', 'kafka.consumer.auto.offset.reset']]),
+      ...deprecatedKeys(ctx, [
+        ['brokerList', 'kafka.bootstrap.servers'],
+        ['topic', 'kafka.topic'],
+        ['groupId', 'kafka.consumer.group.id'],
+        ['readSmallestOffset', 'kafka.consumer.auto.offset.reset'],
+      ]),
       ...s.producer.problems,
       ...s.consumer.problems,
     ];
     for (const key of [s.producer.partitionerClass && 'kafka.producer.partitioner.class', s.producer.interceptorClasses && 'kafka.producer.interceptor.classes']) {
-      if (key) problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key, message: `${ctx.fullKey(key)}: Kafka client plugins run in the Kafka sink only, not the Kafka channel; ignored` });
+      if (key)
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+          key,
+          message: `${ctx.fullKey(key)}: Kafka client plugins run in the Kafka sink only, not the Kafka channel; ignored`,
+        });
     }
     if (o.zookeeperConnect !== undefined) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'zookeeperConnect', message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers` });
+      problems.push({
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+        key: 'zookeeperConnect',
+        message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers`,
+      });
     }
     return problems;
   },

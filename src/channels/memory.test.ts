@@ -29,10 +29,13 @@ test('puts are invisible until commit, then taken in order', async () => {
 
 test('a rolled-back put leaves nothing behind', async () => {
   const ch = channel();
-  await assert.rejects(withTransaction(ch, async (t) => {
-    await t.put([ev('x')]);
-    throw new Error('boom');
-  }), /boom/);
+  await assert.rejects(
+    withTransaction(ch, async (t) => {
+      await t.put([ev('x')]);
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   assert.equal(ch.size, 0);
 });
 
@@ -118,7 +121,10 @@ test('taken events keep their room until the take commits', async () => {
   const tx = ch.transaction();
   await tx.take(2);
   assert.equal(ch.size, 0);
-  await assert.rejects(withTransaction(ch, (t) => t.put([ev('3')])), ChannelFullError);
+  await assert.rejects(
+    withTransaction(ch, (t) => t.put([ev('3')])),
+    ChannelFullError,
+  );
   await tx.commit();
   await withTransaction(ch, (t) => t.put([ev('3')]));
   assert.equal(ch.size, 1);
@@ -129,10 +135,16 @@ test('byteCapacity bounds the bodies held, in 100-byte slots', async () => {
   const ch = channel({ capacity: '100', transactionCapacity: '100', byteCapacity: '1000', 'keep-alive': '0' });
   const big = createEvent(Buffer.alloc(250)); // 3 slots
   await withTransaction(ch, (t) => t.put([big, big])); // 6 slots
-  await assert.rejects(withTransaction(ch, (t) => t.put([big])), /Byte capacity allocated to store event body 800 reached/);
+  await assert.rejects(
+    withTransaction(ch, (t) => t.put([big])),
+    /Byte capacity allocated to store event body 800 reached/,
+  );
   await withTransaction(ch, (t) => t.put([createEvent(''), createEvent('x')])); // 1 slot each, even empty
   assert.equal(ch.size, 4);
-  await assert.rejects(withTransaction(ch, (t) => t.put([createEvent('y')])), /Byte capacity/);
+  await assert.rejects(
+    withTransaction(ch, (t) => t.put([createEvent('y')])),
+    /Byte capacity/,
+  );
   await withTransaction(ch, (t) => t.take(1));
   await withTransaction(ch, (t) => t.put([big]));
   assert.equal(ch.size, 4);

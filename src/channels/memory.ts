@@ -1,14 +1,26 @@
 import { getHeapStatistics } from 'node:v8';
-import { AvailabilitySignal, BaseTransaction, bodyLength, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt, type Channel, type FlumeEvent, type Options, type Transaction } from '../plugin-api/index.js';
+import {
+  AvailabilitySignal,
+  BaseTransaction,
+  bodyLength,
+  ChannelCounter,
+  ChannelError,
+  ChannelFullError,
+  Deque,
+  ErrorCodes,
+  defineChannel,
+  opt,
+  type Channel,
+  type FlumeEvent,
+  type Options,
+  type Transaction,
+} from '../plugin-api/index.js';
 
 export const options = {
   capacity: opt.integer(100, 'The maximum number of events stored in the channel.', { min: 1, max: 2_147_483_647 }),
   transactionCapacity: opt.integer(100, 'The maximum number of events one transaction may put or take.', { min: 1, max: 2_147_483_647 }),
   'keep-alive': opt.duration(3, 'Seconds a commit waits for free space before failing with a channel-full error.', { unit: 's', min: 0, max: 86_400 }),
-  byteCapacity: opt.optionalInteger(
-    'Bytes of event bodies the channel may hold (counted in 100-byte slots); 0 means no limit. Default: 80% of the V8 heap limit.',
-    { min: 0 },
-  ),
+  byteCapacity: opt.optionalInteger('Bytes of event bodies the channel may hold (counted in 100-byte slots); 0 means no limit. Default: 80% of the V8 heap limit.', { min: 0 }),
   byteCapacityBufferPercentage: opt.integer(20, 'Percent of byteCapacity kept free as headroom.', { min: 0, max: 100 }),
 };
 
@@ -39,7 +51,10 @@ export class MemoryChannel implements Channel {
   private readonly spaceFreed = new AvailabilitySignal();
   private stopped = false;
 
-  constructor(readonly name: string, o: MemoryOptions) {
+  constructor(
+    readonly name: string,
+    o: MemoryOptions,
+  ) {
     this.capacity = o.capacity;
     this.transactionCapacity = o.transactionCapacity;
     this.keepAliveMs = o['keep-alive'] * 1000;
@@ -91,9 +106,11 @@ export class MemoryChannel implements Channel {
         const left = deadline - Date.now();
         if (left <= 0) {
           if (!bytesOk) {
-            throw new ChannelError(ErrorCodes.CHANNEL_BYTES_FULL,
+            throw new ChannelError(
+              ErrorCodes.CHANNEL_BYTES_FULL,
               `Cannot commit transaction. Byte capacity allocated to store event body ${this.slotCapacity * SLOT} reached. ` +
-              'Please increase heap space/byte capacity allocated or consume more events from the channel, or consider using the File Channel');
+                'Please increase heap space/byte capacity allocated or consume more events from the channel, or consider using the File Channel',
+            );
           }
           throw new ChannelFullError("Space for commit to queue couldn't be acquired. Sinks are likely not keeping up with sources, or the buffer size is too tight");
         }
@@ -136,8 +153,10 @@ class MemoryTransaction extends BaseTransaction {
   protected async doPut(events: readonly FlumeEvent[]): Promise<void> {
     this.ch.counter.EventPutAttemptCount += events.length;
     if (this.puts.length + events.length > this.ch.transactionCapacity) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Put queue for MemoryTransaction of capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity or increasing thread count`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Put queue for MemoryTransaction of capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity or increasing thread count`,
+      );
     }
     if (this.puts.length === 0 && Array.isArray(events)) this.puts = events.slice();
     else for (const e of events) this.puts.push(e);
@@ -146,8 +165,10 @@ class MemoryTransaction extends BaseTransaction {
   protected async doTake(max: number): Promise<FlumeEvent[]> {
     const room = this.ch.transactionCapacity - this.takes.length;
     if (room <= 0) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Take list for MemoryTransaction, capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity, or increasing thread count`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Take list for MemoryTransaction, capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity, or increasing thread count`,
+      );
     }
     const want = Math.min(max, room);
     const got = this.ch.takeFromQueue(want);
@@ -176,10 +197,14 @@ export default defineChannel({
   options,
   validate(o, ctx) {
     if (o.transactionCapacity > o.capacity) {
-      return [{
-        severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: ctx.containsKey('transactionCapacity') ? 'transactionCapacity' : 'capacity',
-        message: `${ctx.prefix}transactionCapacity (${o.transactionCapacity}) must not exceed ${ctx.prefix}capacity (${o.capacity})`,
-      }];
+      return [
+        {
+          severity: 'error',
+          code: ErrorCodes.CONFIG_VALUE,
+          key: ctx.containsKey('transactionCapacity') ? 'transactionCapacity' : 'capacity',
+          message: `${ctx.prefix}transactionCapacity (${o.transactionCapacity}) must not exceed ${ctx.prefix}capacity (${o.capacity})`,
+        },
+      ];
     }
     return [];
   },

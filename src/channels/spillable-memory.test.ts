@@ -11,9 +11,15 @@ import { silentLogger } from '../core/logger.js';
 import { SpillableMemoryChannel, options } from './spillable-memory.js';
 
 function channel(base: string, props: Record<string, string> = {}): SpillableMemoryChannel {
-  const { options: o, problems } = resolveOptions(options, new Context({
-    checkpointDir: path.join(base, 'cp'), dataDirs: path.join(base, 'data'), minimumRequiredSpace: '1048576', ...props,
-  }));
+  const { options: o, problems } = resolveOptions(
+    options,
+    new Context({
+      checkpointDir: path.join(base, 'cp'),
+      dataDirs: path.join(base, 'data'),
+      minimumRequiredSpace: '1048576',
+      ...props,
+    }),
+  );
   assert.deepEqual(problems, []);
   return new SpillableMemoryChannel('c1', o, silentLogger);
 }
@@ -41,10 +47,12 @@ test('SPILLABLEMEMORY: a burst of ten times memoryCapacity spills, keeps arrival
       next += 50;
       // a slow sink: takes a little now and then, sometimes rolling back
       if (i % 3 === 0) {
-        await assert.rejects(withTransaction(ch, async (tx) => {
-          await tx.take(30);
-          throw new Error('sink failed');
-        }));
+        await assert.rejects(
+          withTransaction(ch, async (tx) => {
+            await tx.take(30);
+            throw new Error('sink failed');
+          }),
+        );
         const got = await withTransaction(ch, (tx) => tx.take(30));
         for (const e of got) taken.push(e.body.toString());
       }
@@ -85,7 +93,10 @@ test('SPILLABLEMEMORY without overflow is a memory channel: full means a channel
     await withTransaction(ch, (tx) => tx.put(nums(0, 5).map((b) => createEvent(b))));
     assert.equal(fs.existsSync(path.join(base, 'data')), false);
     const started = Date.now();
-    await assert.rejects(withTransaction(ch, (tx) => tx.put([createEvent('x')])), /Space for commit to queue couldn't be acquired/);
+    await assert.rejects(
+      withTransaction(ch, (tx) => tx.put([createEvent('x')])),
+      /Space for commit to queue couldn't be acquired/,
+    );
     assert.ok(Date.now() - started >= 2900);
     await ch.stop();
   } finally {

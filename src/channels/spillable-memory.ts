@@ -1,7 +1,21 @@
 import { getHeapStatistics } from 'node:v8';
 import {
-  AvailabilitySignal, BaseTransaction, bodyLength, ChannelCounter, ChannelError, ChannelFullError, Deque, ErrorCodes, defineChannel, opt,
-  type Channel, type Context, type FlumeEvent, type Logger, type Options, type Transaction,
+  AvailabilitySignal,
+  BaseTransaction,
+  bodyLength,
+  ChannelCounter,
+  ChannelError,
+  ChannelFullError,
+  Deque,
+  ErrorCodes,
+  defineChannel,
+  opt,
+  type Channel,
+  type Context,
+  type FlumeEvent,
+  type Logger,
+  type Options,
+  type Transaction,
 } from '../plugin-api/index.js';
 import { FileChannel, type FileTransaction } from './file/channel.js';
 import { fileChannelConfig, fileOptions, validateFileOptions } from './file/index.js';
@@ -47,7 +61,12 @@ export class SpillableMemoryChannel implements Channel {
   private stopped = true;
   private readonly overflowTimeoutMs: number;
 
-  constructor(readonly name: string, o: SpillOptions, logger: Logger, ctx?: Context) {
+  constructor(
+    readonly name: string,
+    o: SpillOptions,
+    logger: Logger,
+    ctx?: Context,
+  ) {
     const overflowCapacity = o.memoryCapacity === 0 && o.overflowCapacity === 0 ? 100000000 : o.overflowCapacity;
     this.memoryCapacity = o.memoryCapacity;
     this.capacity = o.memoryCapacity + overflowCapacity;
@@ -182,8 +201,10 @@ class SpillTransaction extends BaseTransaction {
   protected async doPut(events: readonly FlumeEvent[]): Promise<void> {
     this.ch.counter.EventPutAttemptCount += events.length;
     if (this.puts.length + events.length > this.ch.transactionCapacity) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Put queue for the transaction of channel ${this.ch.name} (transactionCapacity ${this.ch.transactionCapacity}) full, consider committing more frequently or increasing transactionCapacity`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Put queue for the transaction of channel ${this.ch.name} (transactionCapacity ${this.ch.transactionCapacity}) full, consider committing more frequently or increasing transactionCapacity`,
+      );
     }
     for (const e of events) this.puts.push(e);
   }
@@ -191,8 +212,10 @@ class SpillTransaction extends BaseTransaction {
   protected async doTake(max: number): Promise<FlumeEvent[]> {
     let want = Math.min(max, this.ch.transactionCapacity - this.takeCount);
     if (want <= 0) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Take list for the transaction of channel ${this.ch.name} (transactionCapacity ${this.ch.transactionCapacity}) full, consider committing more frequently`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Take list for the transaction of channel ${this.ch.name} (transactionCapacity ${this.ch.transactionCapacity}) full, consider committing more frequently`,
+      );
     }
     const asked = want;
     const parts: FlumeEvent[][] = [];

@@ -39,8 +39,10 @@ const URI_POLL_SECONDS = 300;
 
 /** Flume's own provider classes, accepted as --conf-provider / --auth-provider (the choice is made by -f/-u/-z here). */
 const FLUME_PROVIDERS = new Set([
-  'org.apache.flume.node.PollingPropertiesFileConfigurationProvider', 'org.apache.flume.node.PropertiesFileConfigurationProvider',
-  'org.apache.flume.node.UriConfigurationProvider', 'org.apache.flume.node.PollingZooKeeperConfigurationProvider',
+  'org.apache.flume.node.PollingPropertiesFileConfigurationProvider',
+  'org.apache.flume.node.PropertiesFileConfigurationProvider',
+  'org.apache.flume.node.UriConfigurationProvider',
+  'org.apache.flume.node.PollingZooKeeperConfigurationProvider',
   'org.apache.flume.node.StaticZooKeeperConfigurationProvider',
 ]);
 const FLUME_AUTH_PROVIDERS = new Set(['org.apache.flume.node.net.BasicAuthorizationProvider']);
@@ -84,13 +86,15 @@ function configSources(o: RunAgentOptions, logger: Logger): ConfigSource[] | str
     let ca: Buffer | undefined;
     const trust = sslGlobal('TRUSTSTORE_PATH');
     if (url.protocol === 'https:' && trust) ca = fs.readFileSync(trust);
-    sources.push(new UriConfigSource(url, {
-      ...(o.confUser !== undefined ? { user: o.confUser } : {}),
-      ...(o.confPassword !== undefined ? { password: o.confPassword } : {}),
-      pollSeconds: poll ?? (url.protocol === 'file:' ? FILE_POLL_SECONDS : URI_POLL_SECONDS),
-      ...(ca ? { ca } : {}),
-      verifyHost: (o.verifyHost ?? 'true').toLowerCase() !== 'false',
-    }));
+    sources.push(
+      new UriConfigSource(url, {
+        ...(o.confUser !== undefined ? { user: o.confUser } : {}),
+        ...(o.confPassword !== undefined ? { password: o.confPassword } : {}),
+        pollSeconds: poll ?? (url.protocol === 'file:' ? FILE_POLL_SECONDS : URI_POLL_SECONDS),
+        ...(ca ? { ca } : {}),
+        verifyHost: (o.verifyHost ?? 'true').toLowerCase() !== 'false',
+      }),
+    );
   }
   if (sources.length === 0) return 'no job file given: use -f <file> (e.g. -f jobs/flume-netcat-logger.conf), -u <uri> or -z <zookeeper>';
   return sources;
@@ -163,8 +167,10 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${errors} error${errors === 1 ? '' : 's'} in ${where}`);
     }
     if (o.dryrun) {
-      process.stdout.write(`agent ${plan.name}: sources ${plan.sources.map((s) => `${s.name}(${s.def.type})`).join(' ') || '-'}; ` +
-        `channels ${plan.channels.map((c) => `${c.name}(${c.def.type})`).join(' ')}; sinks ${plan.sinks.map((k) => `${k.name}(${k.def.type})`).join(' ') || '-'}\n`);
+      process.stdout.write(
+        `agent ${plan.name}: sources ${plan.sources.map((s) => `${s.name}(${s.def.type})`).join(' ') || '-'}; ` +
+          `channels ${plan.channels.map((c) => `${c.name}(${c.def.type})`).join(' ')}; sinks ${plan.sinks.map((k) => `${k.name}(${k.def.type})`).join(' ') || '-'}\n`,
+      );
       return EXIT_OK;
     }
 
@@ -183,7 +189,14 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     if (o.backupDirectory) writeBackup(o.backupDirectory, o.name, texts, logger);
 
     let monitor: Reporter | undefined;
-    const monitored = { name: running.name, counterGroups: () => running.counterGroups(), health: () => running.health(), get graph() { return flowGraph(running.plan); } };
+    const monitored = {
+      name: running.name,
+      counterGroups: () => running.counterGroups(),
+      health: () => running.health(),
+      get graph() {
+        return flowGraph(running.plan);
+      },
+    };
     try {
       monitor = await startMonitoring({ ...settings, ...o.sysProps }, monitored, registry, logger);
     } catch (err) {
@@ -191,9 +204,17 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
       return fail(`agent ${o.name} not started: ${(err as Error).message}`);
     }
 
-    reloader = new ConfigReloader(sources, o.name, registry, logger, async (next) => {
-      await running.reconfigure(next, graceMs);
-    }, texts, o.backupDirectory);
+    reloader = new ConfigReloader(
+      sources,
+      o.name,
+      registry,
+      logger,
+      async (next) => {
+        await running.reconfigure(next, graceMs);
+      },
+      texts,
+      o.backupDirectory,
+    );
     if (o.reloadConf !== false) {
       reloader.start();
       logger.info(`Watching ${where} for changes (SIGHUP reloads at once)`);

@@ -298,12 +298,7 @@ const CR = 0x0d;
  * readLine; a last line without a terminator is sent too. Bodies are the bytes as
  * read (Flume decodes and re-encodes them, which changes only invalid UTF-8).
  */
-export async function sendLines(
-  input: Readable,
-  batchSize: number,
-  send: (events: FlumeEvent[]) => Promise<void>,
-  progress?: { add(n: number): void },
-): Promise<void> {
+export async function sendLines(input: Readable, batchSize: number, send: (events: FlumeEvent[]) => Promise<void>, progress?: { add(n: number): void }): Promise<void> {
   let batch: FlumeEvent[] = [];
   let carry: Buffer | undefined;
   let skipLF = false;

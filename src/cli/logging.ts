@@ -7,7 +7,13 @@ import { parseProperties } from '../config/properties.js';
 
 /** log4j level names as Flume users write them, mapped to winston's. */
 const LEVELS: Record<string, string> = {
-  TRACE: 'silly', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error', OFF: 'off',
+  TRACE: 'silly',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'error',
+  OFF: 'off',
 };
 const ORDER = ['error', 'warn', 'info', 'debug', 'silly'];
 
@@ -91,9 +97,11 @@ export function createLogger(s: LoggingSettings): RootLogger {
   const transports: winston.transport[] = [];
   let file: { stream: Writable; close(): void } | undefined;
   if (s.appender === 'console') {
-    transports.push(new winston.transports.Console({
-      stderrLevels: s.consoleTarget === 'stderr' ? ORDER : [],
-    }));
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: s.consoleTarget === 'stderr' ? ORDER : [],
+      }),
+    );
   } else {
     fs.mkdirSync(s.logDir, { recursive: true });
     file = syncFileStream(path.join(s.logDir, s.logFile));

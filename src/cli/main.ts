@@ -38,30 +38,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showSuggestionAfterError(true)
     .helpCommand(false);
 
-  const agentCmd = (name: string) => program
-    .command(name)
-    .description(name === 'node' ? 'deprecated synonym of agent' : 'run an agent from a job file')
-    .requiredOption('-n, --name <name>', 'the agent to run (the <name>. prefix of the job file keys)')
-    .option('-f, --conf-file <file>', 'job file (repeatable; later files override earlier ones)', collect, [])
-    .option('-c, --conf <dir>', 'configuration directory (logging settings: <dir>/log4j.properties; plugins: <dir>/../plugins.d)')
-    .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
-    .option('--plugin-path <dirs>', 'same as --plugins-path')
-    .option('-u, --conf-uri <uri>', 'job file at an http(s) or file URI (repeatable; merged in order after the -f files)', collect, [])
-    .option('--conf-user <user>', 'user name for the --conf-uri server (HTTP basic authentication)')
-    .option('--conf-password <password>', 'password for the --conf-uri server (never printed)')
-    .option('--conf-provider <class>', "accepted when it names one of Flume's own configuration providers")
-    .option('-a, --auth-provider <class>', "accepted when it names Flume's BasicAuthorizationProvider")
-    .option('--verify-host <bool>', 'check the --conf-uri server host name against its certificate (default true)')
-    .option('-z, --zkConnString <connect>', 'read the job from ZooKeeper (host:port[,host:port...]): the znode <zkBasePath>/<name>')
-    .option('-p, --zkBasePath <path>', 'base path of the agents\' znodes in ZooKeeper (default /flume)')
-    .option('-i, --poll-interval <seconds>', 'seconds between checks for a changed configuration (default 30 for files, 300 for URIs)')
-    .option('-b, --backup-directory <dir>', 'keep the last good configuration here, to start from when the configuration server is down')
-    .option('--no-reload-conf', 'do not apply changes to the configuration while running')
-    .option('-C, --classpath <cp>', 'accepted for compatibility; ignored (plugins are npm packages)')
-    .option('-d, --dryrun', 'check the job file and print what would run, then exit')
-    .action(async (o: AgentCliOptions) => {
-      exitCode = await runAgent({ ...o, sysProps, jvmFlags });
-    });
+  const agentCmd = (name: string) =>
+    program
+      .command(name)
+      .description(name === 'node' ? 'deprecated synonym of agent' : 'run an agent from a job file')
+      .requiredOption('-n, --name <name>', 'the agent to run (the <name>. prefix of the job file keys)')
+      .option('-f, --conf-file <file>', 'job file (repeatable; later files override earlier ones)', collect, [])
+      .option('-c, --conf <dir>', 'configuration directory (logging settings: <dir>/log4j.properties; plugins: <dir>/../plugins.d)')
+      .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
+      .option('--plugin-path <dirs>', 'same as --plugins-path')
+      .option('-u, --conf-uri <uri>', 'job file at an http(s) or file URI (repeatable; merged in order after the -f files)', collect, [])
+      .option('--conf-user <user>', 'user name for the --conf-uri server (HTTP basic authentication)')
+      .option('--conf-password <password>', 'password for the --conf-uri server (never printed)')
+      .option('--conf-provider <class>', "accepted when it names one of Flume's own configuration providers")
+      .option('-a, --auth-provider <class>', "accepted when it names Flume's BasicAuthorizationProvider")
+      .option('--verify-host <bool>', 'check the --conf-uri server host name against its certificate (default true)')
+      .option('-z, --zkConnString <connect>', 'read the job from ZooKeeper (host:port[,host:port...]): the znode <zkBasePath>/<name>')
+      .option('-p, --zkBasePath <path>', "base path of the agents' znodes in ZooKeeper (default /flume)")
+      .option('-i, --poll-interval <seconds>', 'seconds between checks for a changed configuration (default 30 for files, 300 for URIs)')
+      .option('-b, --backup-directory <dir>', 'keep the last good configuration here, to start from when the configuration server is down')
+      .option('--no-reload-conf', 'do not apply changes to the configuration while running')
+      .option('-C, --classpath <cp>', 'accepted for compatibility; ignored (plugins are npm packages)')
+      .option('-d, --dryrun', 'check the job file and print what would run, then exit')
+      .action(async (o: AgentCliOptions) => {
+        exitCode = await runAgent({ ...o, sysProps, jvmFlags });
+      });
   agentCmd('agent');
   agentCmd('node');
 
@@ -70,7 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('publish a job file to ZooKeeper (validated first), or print the one there')
     .argument('<action>', 'put or get')
     .requiredOption('-z, --zkConnString <connect>', 'ZooKeeper to use (host:port[,host:port...])')
-    .option('-p, --zkBasePath <path>', 'base path of the agents\' znodes (default /flume)')
+    .option('-p, --zkBasePath <path>', "base path of the agents' znodes (default /flume)")
     .requiredOption('-n, --name <name>', 'the agent: its znode is <zkBasePath>/<name>')
     .option('-f, --conf-file <file>', 'the job file to publish (put)', collect, [])
     .option('-c, --conf <dir>', 'configuration directory (plugins for validation)')
@@ -113,7 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('help [topic]')
-    .description('help for a command, or a component type\'s keys, defaults, ranges and descriptions (e.g. help memory, help com.example.MySource)')
+    .description("help for a command, or a component type's keys, defaults, ranges and descriptions (e.g. help memory, help com.example.MySource)")
     .option('-c, --conf <dir>', 'configuration directory (plugins: <dir>/../plugins.d)')
     .option('--plugins-path <dirs>', 'colon-separated directories holding plugin packages')
     .action(async (topic: string | undefined, o: { conf?: string; pluginsPath?: string }) => {
@@ -123,9 +124,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   addAvroClientCommand(program, sysProps, (code) => (exitCode = code));
   addToolCommand(program, (code) => (exitCode = code));
 
-  program.command('version').description('print the version').action(() => {
-    process.stdout.write(`flume-ts ${version()} (Flume 1.11-compatible)\n`);
-  });
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      process.stdout.write(`flume-ts ${version()} (Flume 1.11-compatible)\n`);
+    });
 
   try {
     if (rest.length === 0) {

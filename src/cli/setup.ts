@@ -21,7 +21,8 @@ export function pluginSearch(opts: PluginSearchOptions): { pluginDirs: PluginDir
   const seen = new Set<string>();
   const dirs = pluginDirs.filter((d) => !seen.has(d.dir) && seen.add(d.dir));
   const nodeModules = [...new Set([path.resolve('node_modules'), path.join(PACKAGE_ROOT, 'node_modules')])];
-  const where = `plugins are packages with a "flume" field in package.json, looked for in ${dirs.map((d) => d.dir).join(', ')} ` +
+  const where =
+    `plugins are packages with a "flume" field in package.json, looked for in ${dirs.map((d) => d.dir).join(', ')} ` +
     `(plugins.d beside -c <conf>; add directories with --plugins-path) and in ${nodeModules.join(', ')}`;
   return { pluginDirs: dirs, nodeModules, where };
 }
@@ -47,10 +48,7 @@ function jobValues(files: readonly string[]): string[] {
  * found; a plugin's module is imported only when the job files (or -D properties) name
  * it, or when `all` is set.
  */
-export async function buildRegistry(
-  opts: PluginSearchOptions & { confFile?: readonly string[]; values?: readonly string[]; all?: boolean },
-  logger: Logger,
-): Promise<Registry> {
+export async function buildRegistry(opts: PluginSearchOptions & { confFile?: readonly string[]; values?: readonly string[]; all?: boolean }, logger: Logger): Promise<Registry> {
   const registry = builtinRegistry();
   const search = pluginSearch(opts);
   registry.pluginSearch = search.where;

@@ -19,11 +19,17 @@ export function addToolCommand(program: Command, setExit: (code: number) => void
         return setExit(1);
       }
       try {
-        const dirs = o.dataDirs.split(',').map((d) => d.trim()).filter(Boolean);
+        const dirs = o.dataDirs
+          .split(',')
+          .map((d) => d.trim())
+          .filter(Boolean);
         const r = checkDataDirs(dirs, o.remove === true, (line) => process.stdout.write(`${line}\n`));
         const left = o.remove ? r.kept.length : r.damage.length;
-        process.stdout.write(`fcintegritytool: ${r.files} file(s), ${r.records} valid record(s), ${r.damage.length} damaged range(s)` +
-          (o.remove ? `, ${r.removed} removed` : r.damage.length > 0 ? '; run again with --remove to remove them' : '') + '\n');
+        process.stdout.write(
+          `fcintegritytool: ${r.files} file(s), ${r.records} valid record(s), ${r.damage.length} damaged range(s)` +
+            (o.remove ? `, ${r.removed} removed` : r.damage.length > 0 ? '; run again with --remove to remove them' : '') +
+            '\n',
+        );
         setExit(left > 0 ? 1 : 0);
       } catch (e) {
         process.stderr.write(`flume-ng: fcintegritytool: ${(e as Error).message}\n`);

@@ -47,11 +47,13 @@ a1.sinks.k1.channel = c1
 // ---- 5. durations -----------------------------------------------------------
 
 test('a duration above its maximum is an error naming the key, the maximum and its unit', () => {
-  const { plan, lines, file } = load(`${SEQ}a1.sinks.k2.type = file_roll
+  const { plan, lines, file } = load(
+    `${SEQ}a1.sinks.k2.type = file_roll
 a1.sinks.k2.channel = c1
 a1.sinks.k2.sink.directory = /tmp
 a1.sinks.k2.sink.rollInterval = 99999999999
-`.replace('a1.sinks = k1', 'a1.sinks = k1 k2'));
+`.replace('a1.sinks = k1', 'a1.sinks = k1 k2'),
+  );
   assert.equal(plan, undefined);
   has(lines, new RegExp(`^${file}:12: error: a1\\.sinks\\.k2\\.sink\\.rollInterval: expected a value of at most 31536000 s \\(365 days\\), got "99999999999"`));
 });
@@ -96,7 +98,7 @@ test('a channel wait longer than one Node timer neither fires early nor outlives
 
 // ---- 6. batch sizes ------------------------------------------------------------
 
-test('a source batch larger than its channel\'s transactionCapacity is an error with both keys and values', () => {
+test("a source batch larger than its channel's transactionCapacity is an error with both keys and values", () => {
   const { plan, lines, file } = load(`${SEQ}a1.sources.r1.batchSize = 500\n`);
   assert.equal(plan, undefined);
   has(lines, new RegExp(`^${file}:9: error: a1\\.sources\\.r1\\.batchSize \\(500\\) is larger than a1\\.channels\\.c1\\.transactionCapacity \\(100\\)`));
@@ -132,7 +134,9 @@ a1.sinks.k2.channel = c1
 });
 
 test('a channel without transactionCapacity (Kafka) is not checked', () => {
-  const { plan, diags } = load(`${SEQ.replace('a1.channels.c1.type = memory', 'a1.channels.c1.type = org.apache.flume.channel.kafka.KafkaChannel\na1.channels.c1.kafka.bootstrap.servers = localhost:9092')}a1.sources.r1.batchSize = 5000\n`);
+  const { plan, diags } = load(
+    `${SEQ.replace('a1.channels.c1.type = memory', 'a1.channels.c1.type = org.apache.flume.channel.kafka.KafkaChannel\na1.channels.c1.kafka.bootstrap.servers = localhost:9092')}a1.sources.r1.batchSize = 5000\n`,
+  );
   assert.ok(plan, diags.map(formatDiagnostic).join('\n'));
 });
 
@@ -171,7 +175,7 @@ test('a key set twice is a warning naming both lines; the later value wins', () 
   assert.equal(plan.channels[0]!.options.capacity, 700);
 });
 
-test('syntax notes about other agents\' keys are not reported for this agent', () => {
+test("syntax notes about other agents' keys are not reported for this agent", () => {
   const { plan, diags } = load(`${SEQ}a2.sources.x.command = tail -F f //note\na2.sources.x.command = again\n`);
   assert.ok(plan);
   assert.deepEqual(diags, []);
@@ -188,13 +192,17 @@ a1.channels.c1.type = memory
 a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
 `;
-const src = (name: string, type: string, bind: string, port: number): string =>
-  `a1.sources.${name}.type = ${type}\na1.sources.${name}.bind = ${bind}\na1.sources.${name}.port = ${port}`;
+const src = (name: string, type: string, bind: string, port: number): string => `a1.sources.${name}.type = ${type}\na1.sources.${name}.bind = ${bind}\na1.sources.${name}.port = ${port}`;
 
 test('two sources on one port are an error naming both; tcp and udp, other addresses and port 0 do not clash', () => {
   const clash = load(TWO_SOURCES(src('r1', 'netcat', 'localhost', 5140), src('r2', 'avro', '0.0.0.0', 5140)));
   assert.equal(clash.plan, undefined);
-  has(clash.lines, new RegExp(`^${clash.file}:10: error: a1\\.sources\\.r2\\.port: tcp port 5140 on 0\\.0\\.0\\.0 is also where source "r1" listens \\(a1\\.sources\\.r1\\.port at ${clash.file}:6, bind localhost\\)`));
+  has(
+    clash.lines,
+    new RegExp(
+      `^${clash.file}:10: error: a1\\.sources\\.r2\\.port: tcp port 5140 on 0\\.0\\.0\\.0 is also where source "r1" listens \\(a1\\.sources\\.r1\\.port at ${clash.file}:6, bind localhost\\)`,
+    ),
+  );
   assert.ok(load(TWO_SOURCES(src('r1', 'thrift', '127.0.0.1', 5140), src('r2', 'netcat', '127.0.0.1', 5140))).lines.some((l) => /tcp port 5140/.test(l)));
   for (const [a, b] of [
     [src('r1', 'netcat', '127.0.0.1', 5140), src('r2', 'netcatudp', '127.0.0.1', 5140)],
@@ -226,7 +234,12 @@ a1.sinks.k1.channel = c1
   has(lines, /:7: error: a1\.sources\.r1\.encoding: expected a character set Node\.js can decode .*, got "nosuch"/);
   has(lines, /:11: error: a1\.sources\.r2\.charset: expected a character set/);
   for (const cs of ['GBK', 'Shift_JIS', 'ISO-8859-1', 'ISO_8859_1', 'UTF-16LE', 'utf8']) {
-    const r = load(`${SEQ}a1.sources.r2.type = netcat\na1.sources.r2.bind = localhost\na1.sources.r2.port = 1\na1.sources.r2.encoding = ${cs}\na1.sources.r2.channels = c1\n`.replace('a1.sources = r1', 'a1.sources = r1 r2'));
+    const r = load(
+      `${SEQ}a1.sources.r2.type = netcat\na1.sources.r2.bind = localhost\na1.sources.r2.port = 1\na1.sources.r2.encoding = ${cs}\na1.sources.r2.channels = c1\n`.replace(
+        'a1.sources = r1',
+        'a1.sources = r1 r2',
+      ),
+    );
     assert.ok(r.plan, `${cs}: ${r.lines.join('\n')}`);
   }
 });
@@ -269,7 +282,8 @@ a1.sources.r2.ipFilterRules = allow:ip:127.*,deny:ip:::1
 });
 
 test('an avro_event compressionCodec other than null or deflate is refused at validation', () => {
-  const job = (codec: string): string => `${SEQ.replace('a1.sinks.k1.type = null', 'a1.sinks.k1.type = file_roll\na1.sinks.k1.sink.directory = /tmp\na1.sinks.k1.sink.serializer = avro_event')}a1.sinks.k1.sink.serializer.compressionCodec = ${codec}\n`;
+  const job = (codec: string): string =>
+    `${SEQ.replace('a1.sinks.k1.type = null', 'a1.sinks.k1.type = file_roll\na1.sinks.k1.sink.directory = /tmp\na1.sinks.k1.sink.serializer = avro_event')}a1.sinks.k1.sink.serializer.compressionCodec = ${codec}\n`;
   const { plan, lines } = load(job('snappy'));
   assert.equal(plan, undefined);
   has(lines, /:11: error: a1\.sinks\.k1\.sink\.serializer\.compressionCodec: expected one of null, deflate, got "snappy"/);
@@ -277,7 +291,8 @@ test('an avro_event compressionCodec other than null or deflate is refused at va
 });
 
 test('Kafka bootstrap servers that do not parse are an error', () => {
-  const job = (servers: string): string => SEQ.replace('a1.sinks.k1.type = null', `a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink\na1.sinks.k1.kafka.topic = t\na1.sinks.k1.kafka.bootstrap.servers = ${servers}`);
+  const job = (servers: string): string =>
+    SEQ.replace('a1.sinks.k1.type = null', `a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink\na1.sinks.k1.kafka.topic = t\na1.sinks.k1.kafka.bootstrap.servers = ${servers}`);
   for (const bad of ['localhost', 'host:99999', 'a:1,,b', 'a:1 b:2', 'http://x:9092']) {
     const { plan, lines } = load(job(bad));
     assert.equal(plan, undefined, bad);
@@ -300,7 +315,11 @@ test('a missing required key points at the line that lists the component', () =>
 
 test('a Flume type flume-ts does not have is named as such, with what to use, and no look-alike suggestion', () => {
   const cases: [string, string, RegExp][] = [
-    ['a1.sources.r1.type = seq', 'a1.sources.r1.type = org.apache.flume.source.twitter.TwitterSource', /a1\.sources\.r1\.type: "org\.apache\.flume\.source\.twitter\.TwitterSource" is a Flume source type not supported by flume-ts \(the Twitter streaming API/],
+    [
+      'a1.sources.r1.type = seq',
+      'a1.sources.r1.type = org.apache.flume.source.twitter.TwitterSource',
+      /a1\.sources\.r1\.type: "org\.apache\.flume\.source\.twitter\.TwitterSource" is a Flume source type not supported by flume-ts \(the Twitter streaming API/,
+    ],
     ['a1.sources.r1.type = seq', 'a1.sources.r1.type = TwitterSource', /"TwitterSource" \(Flume's org\.apache\.flume\.source\.twitter\.TwitterSource\) is a Flume source type not supported/],
     ['a1.sinks.k1.type = null', 'a1.sinks.k1.type = hbase', /a1\.sinks\.k1\.type: "hbase" is a Flume sink type not supported by flume-ts \(send to Kafka/],
     ['a1.sinks.k1.type = null', 'a1.sinks.k1.type = HDFS', /"HDFS" is a Flume sink type not supported by flume-ts \(planned; meanwhile file_roll/],
@@ -321,9 +340,14 @@ test('a Flume type flume-ts does not have is named as such, with what to use, an
 });
 
 test('the registry is consulted first: once a Flume type is registered, the table is not used', () => {
-  const hdfs = defineSink({ type: 'hdfs', description: 'test stand-in', options: { 'hdfs.path': opt.requiredString('path') }, create: () => {
-    throw new Error('not built in this test');
-  } });
+  const hdfs = defineSink({
+    type: 'hdfs',
+    description: 'test stand-in',
+    options: { 'hdfs.path': opt.requiredString('path') },
+    create: () => {
+      throw new Error('not built in this test');
+    },
+  });
   const { plan, lines } = load(SEQ.replace('a1.sinks.k1.type = null', 'a1.sinks.k1.type = hdfs\na1.sinks.k1.hdfs.path = /x'), builtinRegistry().with(hdfs));
   assert.ok(plan, lines.join('\n'));
   assert.equal(plan.sinks[0]!.def.type, 'hdfs');

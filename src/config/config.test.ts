@@ -50,7 +50,10 @@ test('a value of the wrong kind is an error naming file, line and key', () => {
 test('an unknown key is a warning with the nearest key suggested', () => {
   const { plan, lines, file } = load(GOOD + 'a1.channels.c1.capcity = 1000\n');
   assert.ok(plan, 'a warning does not stop the agent');
-  assert.ok(lines.some((l) => l.startsWith(`${file}:11: warning: a1.channels.c1.capcity: unknown key`) && l.includes('did you mean "capacity"?')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.startsWith(`${file}:11: warning: a1.channels.c1.capcity: unknown key`) && l.includes('did you mean "capacity"?')),
+    lines.join('\n'),
+  );
 });
 
 test('an unknown type is an error with a suggestion and the known types', () => {
@@ -77,7 +80,11 @@ a1.sinks.k2.channel = c2
 `;
   const { plan, diags, lines } = load(text);
   assert.equal(plan, undefined);
-  const has = (re: RegExp): void => assert.ok(lines.some((l) => re.test(l)), `${re} not in:\n${lines.join('\n')}`);
+  const has = (re: RegExp): void =>
+    assert.ok(
+      lines.some((l) => re.test(l)),
+      `${re} not in:\n${lines.join('\n')}`,
+    );
   has(/:1: error: a1\.sources lists "r2" but no a1\.sources\.r2\.\* property configures it/);
   has(/:7: error: a1\.sources\.r1\.channels: channel "c9" is not declared in a1\.channels/);
   has(/:9: error: a1\.channels\.c1\.capacity: expected an integer, got "lots"/);
@@ -89,19 +96,28 @@ a1.sinks.k2.channel = c2
 test('a source without channels is an error', () => {
   const { plan, lines } = load(GOOD.replace('a1.sources.r1.channels = c1\n', ''));
   assert.equal(plan, undefined);
-  assert.ok(lines.some((l) => /a1\.sources\.r1\.channels is missing/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /a1\.sources\.r1\.channels is missing/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('a required key that is missing is an error', () => {
   const { plan, lines } = load(GOOD.replace('a1.sources.r1.port = 44444\n', ''));
   assert.equal(plan, undefined);
-  assert.ok(lines.some((l) => /a1\.sources\.r1\.port is required/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /a1\.sources\.r1\.port is required/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('transactionCapacity above capacity is an error', () => {
   const { plan, lines } = load(GOOD + 'a1.channels.c1.capacity = 10\na1.channels.c1.transactionCapacity = 100\n');
   assert.equal(plan, undefined);
-  assert.ok(lines.some((l) => /:12: error: a1\.channels\.c1\.transactionCapacity \(100\) must not exceed a1\.channels\.c1\.capacity \(10\)/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /:12: error: a1\.channels\.c1\.transactionCapacity \(100\) must not exceed a1\.channels\.c1\.capacity \(10\)/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('an agent the file does not define is one clear error naming the agents it does define', () => {
@@ -120,7 +136,10 @@ test('other agents in the same file are ignored', () => {
 test('a component configured but not listed is a warning', () => {
   const { plan, lines } = load(GOOD + 'a1.sinks.k9.type = logger\n');
   assert.ok(plan);
-  assert.ok(lines.some((l) => /warning: a1\.sinks\.k9\.type: sink "k9" is configured but not listed in a1\.sinks/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /warning: a1\.sinks\.k9\.type: sink "k9" is configured but not listed in a1\.sinks/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('a missing file is an error', () => {
@@ -130,17 +149,9 @@ test('a missing file is an error', () => {
 });
 
 test('properties syntax: continuations, escapes, separators, comments, line numbers', () => {
-  const text = [
-    '# comment',
-    '! another comment',
-    'a.b = one \\',
-    '    two',
-    'a.c: colon',
-    'a.d space separated',
-    'a.e = tab\\there \\u0041 \\\\d{3}',
-    '  a.f   =   trimmed   ',
-    'a.b = three',
-  ].join('\n');
+  const text = ['# comment', '! another comment', 'a.b = one \\', '    two', 'a.c: colon', 'a.d space separated', 'a.e = tab\\there \\u0041 \\\\d{3}', '  a.f   =   trimmed   ', 'a.b = three'].join(
+    '\n',
+  );
   const { props } = parseProperties(text, 'x.conf');
   const get = (k: string) => props.find((p) => p.key === k);
   assert.equal(get('a.b')?.value, 'three');
@@ -154,5 +165,12 @@ test('properties syntax: continuations, escapes, separators, comments, line numb
 
 test('a continued value keeps the line where its key starts', () => {
   const { props } = parseProperties('x.a = 1\nx.b = one \\\n  two\nx.c = 3\n', 'f');
-  assert.deepEqual(props.map((p) => [p.key, p.value, p.line]), [['x.a', '1', 1], ['x.b', 'one two', 2], ['x.c', '3', 4]]);
+  assert.deepEqual(
+    props.map((p) => [p.key, p.value, p.line]),
+    [
+      ['x.a', '1', 1],
+      ['x.b', 'one two', 2],
+      ['x.c', '3', 4],
+    ],
+  );
 });

@@ -21,6 +21,5 @@ export function hasErrors(ds: readonly Diagnostic[]): boolean {
 
 /** Errors first, then by file and line, so the output reads top to bottom. */
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
-  return ds.sort((a, b) =>
-    (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || a.severity.localeCompare(b.severity));
+  return ds.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || a.severity.localeCompare(b.severity));
 }

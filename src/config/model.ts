@@ -42,8 +42,8 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
       severity: 'error',
       code: ErrorCodes.CONFIG_NO_AGENT,
       file: files[0],
-      message: `agent "${agent}" is not defined in ${files.join(', ') || 'the configuration'}` +
-        (agents.length ? `; it defines ${agents.map((a) => `"${a}"`).join(', ')}${didYouMean(agent, agents)}` : ''),
+      message:
+        `agent "${agent}" is not defined in ${files.join(', ') || 'the configuration'}` + (agents.length ? `; it defines ${agents.map((a) => `"${a}"`).join(', ')}${didYouMean(agent, agents)}` : ''),
     });
     return { config: undefined, diagnostics };
   }
@@ -58,7 +58,11 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
     if (head === 'configfilters') continue;
     if (!SECTIONS.includes(head as SectionKind)) {
       diagnostics.push({
-        severity: 'error', code: ErrorCodes.CONFIG_UNKNOWN_KEY, file: p.file, line: p.line, key: p.key,
+        severity: 'error',
+        code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+        file: p.file,
+        line: p.line,
+        key: p.key,
         message: `${p.key}: "${head}" is not a section of an agent (expected sources, channels, sinks or sinkgroups)${didYouMean(head, SECTIONS)}`,
       });
       continue;
@@ -69,7 +73,11 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
       const names = [...new Set(written)];
       for (const twice of names.filter((n) => written.indexOf(n) !== written.lastIndexOf(n))) {
         diagnostics.push({
-          severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file: p.file, line: p.line, key: p.key,
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_SYNTAX,
+          file: p.file,
+          line: p.line,
+          key: p.key,
           message: `${p.key} lists "${twice}" more than once; it is one ${section.slice(0, -1)} (a typo for another name?)`,
         });
       }
@@ -80,7 +88,11 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
     const dot2 = after.indexOf('.');
     if (dot2 <= 0 || dot2 === after.length - 1) {
       diagnostics.push({
-        severity: 'error', code: ErrorCodes.CONFIG_SYNTAX, file: p.file, line: p.line, key: p.key,
+        severity: 'error',
+        code: ErrorCodes.CONFIG_SYNTAX,
+        file: p.file,
+        line: p.line,
+        key: p.key,
         message: `${p.key}: expected ${agent}.${section}.<name>.<key>`,
       });
       continue;
@@ -100,7 +112,11 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
       if (!m || m.size === 0) {
         const configured = [...compProps.keys()].filter((k) => k.startsWith(section + '.')).map((k) => k.slice(section.length + 1));
         diagnostics.push({
-          severity: 'error', code: ErrorCodes.CONFIG_UNCONFIGURED, file: listedAt?.file, line: listedAt?.line, key: listedAt?.key,
+          severity: 'error',
+          code: ErrorCodes.CONFIG_UNCONFIGURED,
+          file: listedAt?.file,
+          line: listedAt?.line,
+          key: listedAt?.key,
           message: `${agent}.${section} lists "${name}" but no ${agent}.${section}.${name}.* property configures it${didYouMean(name, configured)}`,
         });
         continue;
@@ -124,7 +140,11 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
       if (list?.names.includes(name)) continue;
       const first = [...compProps.get(id)!.values()][0]!;
       diagnostics.push({
-        severity: 'warning', code: ErrorCodes.CONFIG_UNCONFIGURED, file: first.file, line: first.line, key: first.key,
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_UNCONFIGURED,
+        file: first.file,
+        line: first.line,
+        key: first.key,
         message: `${first.key}: ${section.slice(0, -1)} "${name}" is configured but not listed in ${agent}.${section}, so it is not used${didYouMean(name, list?.names ?? [])}`,
       });
     }
@@ -132,7 +152,13 @@ export function buildAgentConfig(props: readonly Property[], agent: string): { c
 
   const channelsList = lists.get('channels');
   if (!channelsList || channelsList.names.length === 0) {
-    diagnostics.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, file: mine[0]!.file, key: `${agent}.channels`, message: `${agent}.channels is missing: an agent needs at least one channel` });
+    diagnostics.push({
+      severity: 'error',
+      code: ErrorCodes.CONFIG_REQUIRED,
+      file: mine[0]!.file,
+      key: `${agent}.channels`,
+      message: `${agent}.channels is missing: an agent needs at least one channel`,
+    });
   }
   if (!lists.get('sources')?.names.length && !lists.get('sinks')?.names.length) {
     diagnostics.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, file: mine[0]!.file, key: `${agent}.sources`, message: `${agent} has neither sources nor sinks` });

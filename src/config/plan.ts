@@ -2,8 +2,17 @@ import type { Context } from '../core/context.js';
 import { ErrorCodes } from '../core/errors.js';
 import { resolveOptions, specKeys, type OptionProblem, type OptionsSpec } from '../core/options.js';
 import type {
-  ComponentKind, DefinitionOf, ListenAddress, SourceDefinition, ChannelDefinition, SinkDefinition,
-  SinkProcessorDefinition, SelectorDefinition, InterceptorDefinition, ValidationScope, ComponentLookup,
+  ComponentKind,
+  DefinitionOf,
+  ListenAddress,
+  SourceDefinition,
+  ChannelDefinition,
+  SinkDefinition,
+  SinkProcessorDefinition,
+  SelectorDefinition,
+  InterceptorDefinition,
+  ValidationScope,
+  ComponentLookup,
 } from '../core/component.js';
 import type { Registry } from '../registry/registry.js';
 import { flumeType, unsupportedTypeMessage } from '../registry/flume-types.js';
@@ -41,9 +50,17 @@ export interface AgentPlan {
 }
 
 const KIND_LABEL: Record<ComponentKind, string> = {
-  source: 'source', channel: 'channel', sink: 'sink', sinkProcessor: 'sink processor', sinkSelector: 'sink selector',
-  selector: 'channel selector', interceptor: 'interceptor', serializer: 'serializer', reporter: 'monitoring reporter',
-  kafkaPartitioner: 'Kafka partitioner', kafkaInterceptor: 'Kafka producer interceptor',
+  source: 'source',
+  channel: 'channel',
+  sink: 'sink',
+  sinkProcessor: 'sink processor',
+  sinkSelector: 'sink selector',
+  selector: 'channel selector',
+  interceptor: 'interceptor',
+  serializer: 'serializer',
+  reporter: 'monitoring reporter',
+  kafkaPartitioner: 'Kafka partitioner',
+  kafkaInterceptor: 'Kafka producer interceptor',
 };
 
 /**
@@ -80,7 +97,7 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
           boundChannels.add(ch);
         }
       }
-      if (ctx.containsKey('channel') ) {
+      if (ctx.containsKey('channel')) {
         push(diagnostics, ctx, 'channel', ErrorCodes.CONFIG_UNKNOWN_KEY, `${ctx.fullKey('channel')}: a source uses "channels" (plural)`, undefined, 'warning');
       }
     }
@@ -116,8 +133,14 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
     const ch = ctx.getString('channel');
     const def = resolveComponent('sink', ctx, k, registry, diagnostics, ['type', 'channel'], []);
     if (!ch) {
-      push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_BINDING,
-        `${ctx.prefix}channel is missing: sink "${k.name}" must name the one channel it takes from` + (ctx.containsKey('channels') ? ' (a sink uses "channel", singular)' : ''), k);
+      push(
+        diagnostics,
+        ctx,
+        'type',
+        ErrorCodes.CONFIG_BINDING,
+        `${ctx.prefix}channel is missing: sink "${k.name}" must name the one channel it takes from` + (ctx.containsKey('channels') ? ' (a sink uses "channel", singular)' : ''),
+        k,
+      );
       continue;
     }
     if (!channelNames.has(ch)) {
@@ -141,7 +164,16 @@ export function planAgent(config: AgentConfig, registry: Registry): { plan: Agen
     const sinks: string[] = [];
     for (const m of members) {
       if (!config.sinks.some((k) => k.name === m)) {
-        push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_BINDING, `${ctx.fullKey('sinks')}: sink "${m}" is not declared in ${config.name}.sinks${didYouMean(m, config.sinks.map((k) => k.name))}`);
+        push(
+          diagnostics,
+          ctx,
+          'sinks',
+          ErrorCodes.CONFIG_BINDING,
+          `${ctx.fullKey('sinks')}: sink "${m}" is not declared in ${config.name}.sinks${didYouMean(
+            m,
+            config.sinks.map((k) => k.name),
+          )}`,
+        );
       } else if (grouped.get(m) === g.name) {
         push(diagnostics, ctx, 'sinks', ErrorCodes.CONFIG_SYNTAX, `${ctx.fullKey('sinks')} lists "${m}" more than once; it is one sink`, undefined, 'warning');
       } else if (grouped.has(m)) {
@@ -205,9 +237,14 @@ function resolveComponent<K extends ComponentKind>(
     return undefined;
   }
   if (!def) {
-    push(diagnostics, ctx, 'type', ErrorCodes.CONFIG_UNKNOWN_TYPE,
-      `${ctx.fullKey('type')}: unknown ${KIND_LABEL[kind]} type "${type}"${didYouMean(type, registry.names(kind))}; known types: ${registry.types(kind).join(', ')}` +
-      pluginHint(type, registry), owner);
+    push(
+      diagnostics,
+      ctx,
+      'type',
+      ErrorCodes.CONFIG_UNKNOWN_TYPE,
+      `${ctx.fullKey('type')}: unknown ${KIND_LABEL[kind]} type "${type}"${didYouMean(type, registry.names(kind))}; known types: ${registry.types(kind).join(', ')}` + pluginHint(type, registry),
+      owner,
+    );
     return undefined;
   }
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);
@@ -225,8 +262,7 @@ function resolveComponent<K extends ComponentKind>(
   const prefixes = [...frameworkPrefixes, ...(def.prefixes ?? [])];
   for (const k of ctx.keys()) {
     if (known.has(k) || prefixes.some((p) => k.startsWith(p))) continue;
-    push(diagnostics, ctx, k, ErrorCodes.CONFIG_UNKNOWN_KEY,
-      `${ctx.fullKey(k)}: unknown key for ${KIND_LABEL[kind]} type ${def.type}, ignored${didYouMean(k, known)}`, undefined, 'warning');
+    push(diagnostics, ctx, k, ErrorCodes.CONFIG_UNKNOWN_KEY, `${ctx.fullKey(k)}: unknown key for ${KIND_LABEL[kind]} type ${def.type}, ignored${didYouMean(k, known)}`, undefined, 'warning');
   }
   return { name: owner.name, def: def as DefinitionOf<K>, options: options as Record<string, unknown>, context: ctx };
 }
@@ -237,15 +273,7 @@ function pushProblem(diagnostics: Diagnostic[], ctx: Context, p: OptionProblem, 
   diagnostics.push({ severity: p.severity, code: p.code, message: p.message, file: o?.file, line: o?.line, key: o?.key ?? ctx.fullKey(p.key) });
 }
 
-function push(
-  diagnostics: Diagnostic[],
-  ctx: Context,
-  key: string,
-  code: string,
-  message: string,
-  fallback?: ComponentConfig,
-  severity: 'error' | 'warning' = 'error',
-): void {
+function push(diagnostics: Diagnostic[], ctx: Context, key: string, code: string, message: string, fallback?: ComponentConfig, severity: 'error' | 'warning' = 'error'): void {
   const o = ctx.origin(key) ?? fallback?.origin ?? firstOrigin(ctx);
   diagnostics.push({ severity, code, message, file: o?.file, line: o?.line, key: ctx.origin(key)?.key ?? ctx.fullKey(key) });
 }
@@ -257,7 +285,6 @@ function firstOrigin(ctx: Context) {
   }
   return undefined;
 }
-
 
 /** The key of `option` the context actually sets (the option's name or one of its aliases). */
 function keySet(ctx: Context, spec: OptionsSpec, option: string): string | undefined {
@@ -286,8 +313,13 @@ function checkBatchSizes(plan: AgentPlan, diagnostics: Diagnostic[]): void {
       if (typeof cap !== 'number' || batch <= cap) continue;
       const o = p.context.origin(batchKey) ?? ch.context.origin('transactionCapacity') ?? p.context.origin('type');
       diagnostics.push({
-        severity: 'error', code: ErrorCodes.CONFIG_VALUE, file: o?.file, line: o?.line, key: p.context.fullKey(batchKey),
-        message: `${p.context.fullKey(batchKey)} (${batch}) is larger than ${ch.context.fullKey('transactionCapacity')} (${cap}): ` +
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        file: o?.file,
+        line: o?.line,
+        key: p.context.fullKey(batchKey),
+        message:
+          `${p.context.fullKey(batchKey)} (${batch}) is larger than ${ch.context.fullKey('transactionCapacity')} (${cap}): ` +
           `every ${label === 'source' ? 'put' : 'take'} of a full batch would fail; lower the batch size or raise the channel's transactionCapacity (Flume refuses this too)`,
       });
     }
@@ -324,10 +356,15 @@ function checkPorts(plan: AgentPlan, config: AgentConfig, diagnostics: Diagnosti
       if (other) {
         const ctx = s.context;
         const where = other.source.context.origin('port');
-        push(diagnostics, ctx, 'port', ErrorCodes.CONFIG_BINDING,
+        push(
+          diagnostics,
+          ctx,
+          'port',
+          ErrorCodes.CONFIG_BINDING,
           `${ctx.fullKey('port')}: ${addr.protocol} port ${addr.port} on ${addr.host} is also where source "${other.source.name}" listens ` +
-          `(${other.source.context.fullKey('port')}${where ? ` at ${where.file}:${where.line}` : ''}, bind ${other.addr.host}); two sources cannot listen on one port`,
-          config.sources.find((c) => c.name === s.name));
+            `(${other.source.context.fullKey('port')}${where ? ` at ${where.file}:${where.line}` : ''}, bind ${other.addr.host}); two sources cannot listen on one port`,
+          config.sources.find((c) => c.name === s.name),
+        );
       }
       taken.push({ addr, source: s });
     }
@@ -337,6 +374,8 @@ function checkPorts(plan: AgentPlan, config: AgentConfig, diagnostics: Diagnosti
 /** A type that looks like a Java class name is probably a plugin: say where plugins are looked for. */
 export function pluginHint(type: string, registry: ComponentLookup & { pluginSearch?: string }): string {
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/.test(type.trim())) return '';
-  return `; "${type}" looks like a class name: custom components are npm packages (see docs/plugins.md); ` +
-    (registry.pluginSearch ?? 'plugins are looked for in plugins.d beside -c <conf>, in --plugins-path directories and in node_modules');
+  return (
+    `; "${type}" looks like a class name: custom components are npm packages (see docs/plugins.md); ` +
+    (registry.pluginSearch ?? 'plugins are looked for in plugins.d beside -c <conf>, in --plugins-path directories and in node_modules')
+  );
 }

@@ -54,7 +54,11 @@ export function parseProperties(text: string, file: string): { props: Property[]
     const earlier = byKey.get(key);
     if (earlier) {
       diagnostics.push({
-        severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file, line, key,
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_SYNTAX,
+        file,
+        line,
+        key,
         message: `${key} is set again (first at line ${earlier.line}); the later value, at line ${line}, is used`,
       });
     }
@@ -62,7 +66,11 @@ export function parseProperties(text: string, file: string): { props: Property[]
     if (comment) {
       const shown = SECRET_KEY.test(key) ? '' : ` ("${value.slice(comment.index).trim()}")`;
       diagnostics.push({
-        severity: 'warning', code: ErrorCodes.CONFIG_SYNTAX, file, line, key,
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_SYNTAX,
+        file,
+        line,
+        key,
         message: `${key}: the value ends with what looks like a comment${shown}; properties files have no trailing comments, so it is part of the value (as in Flume). Put comments on a line of their own starting with #`,
       });
     }

@@ -9,9 +9,12 @@ const EXTERNAL_MAX_OUTPUT = 64 * 1024;
 
 /** Flume's config filter types; hadoop's credential store needs a JVM and is refused. */
 const FILTER_TYPES: Record<string, 'env' | 'external' | 'hadoop'> = {
-  env: 'env', 'org.apache.flume.configfilter.environmentvariableconfigfilter': 'env',
-  external: 'external', 'org.apache.flume.configfilter.externalprocessconfigfilter': 'external',
-  hadoop: 'hadoop', 'org.apache.flume.configfilter.hadoopcredentialstoreconfigfilter': 'hadoop',
+  env: 'env',
+  'org.apache.flume.configfilter.environmentvariableconfigfilter': 'env',
+  external: 'external',
+  'org.apache.flume.configfilter.externalprocessconfigfilter': 'external',
+  hadoop: 'hadoop',
+  'org.apache.flume.configfilter.hadoopcredentialstoreconfigfilter': 'hadoop',
 };
 
 type Filter = (key: string) => { value?: string; error?: string };
@@ -99,11 +102,21 @@ function buildFilters(props: readonly Property[], agent: string, diagnostics: Di
         continue;
       }
       const charset = byKey.get(`${listKey}.${name}.charset`)?.value.trim() ?? 'UTF-8';
-      if (!Buffer.isEncoding(charset.toLowerCase().replace(/^iso-8859-1$/, 'latin1').replace(/^us-ascii$/, 'ascii'))) {
+      if (
+        !Buffer.isEncoding(
+          charset
+            .toLowerCase()
+            .replace(/^iso-8859-1$/, 'latin1')
+            .replace(/^us-ascii$/, 'ascii'),
+        )
+      ) {
         err(byKey.get(`${listKey}.${name}.charset`)!, `${listKey}.${name}.charset: unsupported charset "${charset}"`);
         continue;
       }
-      const encoding = charset.toLowerCase().replace(/^iso-8859-1$/, 'latin1').replace(/^us-ascii$/, 'ascii') as BufferEncoding;
+      const encoding = charset
+        .toLowerCase()
+        .replace(/^iso-8859-1$/, 'latin1')
+        .replace(/^us-ascii$/, 'ascii') as BufferEncoding;
       const [cmd, ...args] = cmdProp.value.trim().split(/\s+/);
       const cache = new Map<string, { value?: string; error?: string }>();
       filters.set(name, (key) => {

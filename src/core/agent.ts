@@ -82,7 +82,11 @@ interface RunnerUnit {
 
 /** A component's effective configuration: its type and every key it was given. */
 function fingerprintOf(type: string, ctx: Context): string {
-  return `${type}\n${ctx.keys().sort().map((k) => `${k}=${ctx.getString(k)}`).join('\n')}`;
+  return `${type}\n${ctx
+    .keys()
+    .sort()
+    .map((k) => `${k}=${ctx.getString(k)}`)
+    .join('\n')}`;
 }
 
 /**
@@ -180,7 +184,10 @@ export class Agent {
   }
 
   /** The runners a plan needs: each sink group, and each sink in no group; with the fingerprint that decides whether a running one is kept. */
-  private runnerPlans(plan: AgentPlan, channelFp: (name: string) => string | undefined = (n) => this.channelUnits.get(n)?.fp): { name: string; fp: string; group?: AgentPlan['sinkgroups'][number]; sinks: SinkPlan[] }[] {
+  private runnerPlans(
+    plan: AgentPlan,
+    channelFp: (name: string) => string | undefined = (n) => this.channelUnits.get(n)?.fp,
+  ): { name: string; fp: string; group?: AgentPlan['sinkgroups'][number]; sinks: SinkPlan[] }[] {
     const sinkFp = (k: SinkPlan): string => `${fingerprintOf(k.def.type, k.context)}\n[${k.channel}] ${channelFp(k.channel)}`;
     const out: { name: string; fp: string; group?: AgentPlan['sinkgroups'][number]; sinks: SinkPlan[] }[] = [];
     const grouped = new Set<string>();
@@ -228,7 +235,11 @@ export class Agent {
     }
     for (const r of runners) {
       for (const k of r.sinks) k.counter.start();
-      await this.startOne(`sink runner ${r.name}`, () => r.runner.start(), r.sinks.map((k) => k.plan));
+      await this.startOne(
+        `sink runner ${r.name}`,
+        () => r.runner.start(),
+        r.sinks.map((k) => k.plan),
+      );
     }
     for (const s of sources) {
       s.counter.start();
@@ -319,9 +330,11 @@ export class Agent {
         this.runnerUnits.delete(name);
         note(u.sinks.length > 1 || nextRunners.get(name)?.group ? 'sink group' : 'sink', name, n ? 'restarted' : 'removed');
         const drain = u.sinks.some((k) => !keepChannel(k.plan.channel));
-        stopRunners.push(safely(this.logger, `sink runner ${name}`, () => u.runner.stop(abort.signal, drain)).then(() => {
-          for (const k of u.sinks) k.counter.stop();
-        }));
+        stopRunners.push(
+          safely(this.logger, `sink runner ${name}`, () => u.runner.stop(abort.signal, drain)).then(() => {
+            for (const k of u.sinks) k.counter.stop();
+          }),
+        );
       }
       await Promise.all(stopRunners);
 
@@ -380,9 +393,24 @@ export class Agent {
       this.sourceUnits.set(s.name, u);
       newSources.push(u);
     }
-    for (const u of newChannels) await this.startOrDrop(`channel ${u.plan.name}`, () => this.startUnits([u], [], []), () => this.channelUnits.delete(u.plan.name));
-    for (const u of newRunners) await this.startOrDrop(`sink runner ${u.name}`, () => this.startUnits([], [u], []), () => this.runnerUnits.delete(u.name));
-    for (const u of newSources) await this.startOrDrop(`source ${u.plan.name}`, () => this.startUnits([], [], [u]), () => this.sourceUnits.delete(u.plan.name));
+    for (const u of newChannels)
+      await this.startOrDrop(
+        `channel ${u.plan.name}`,
+        () => this.startUnits([u], [], []),
+        () => this.channelUnits.delete(u.plan.name),
+      );
+    for (const u of newRunners)
+      await this.startOrDrop(
+        `sink runner ${u.name}`,
+        () => this.startUnits([], [u], []),
+        () => this.runnerUnits.delete(u.name),
+      );
+    for (const u of newSources)
+      await this.startOrDrop(
+        `source ${u.plan.name}`,
+        () => this.startUnits([], [], [u]),
+        () => this.sourceUnits.delete(u.plan.name),
+      );
 
     const list = (xs: string[]): string => (xs.length ? xs.join(', ') : 'none');
     this.logger.info(`Agent ${this.name} reconfigured: restarted ${list(report.restarted)}; added ${list(report.added)}; removed ${list(report.removed)}; kept ${list(report.kept)}`);
@@ -431,11 +459,15 @@ export class Agent {
     const grace = setLongTimeout(() => abort.abort(), graceMs);
     let hardTimer: NodeJS.Timeout | undefined;
     const hard = new Promise<void>((resolve) => {
-      signal.addEventListener('abort', () => {
-        this.logger.warn(`Agent ${this.name}: shutdown grace period of ${graceMs} ms ended; abandoning what is still in flight`);
-        void this.stopChannels();
-        hardTimer = setTimeout(resolve, ABANDON_MS);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.logger.warn(`Agent ${this.name}: shutdown grace period of ${graceMs} ms ended; abandoning what is still in flight`);
+          void this.stopChannels();
+          hardTimer = setTimeout(resolve, ABANDON_MS);
+        },
+        { once: true },
+      );
     });
     // Each step ends when it is done or ABANDON_MS after the deadline, whichever comes first.
     const bounded = (p: Promise<unknown>): Promise<void> => Promise.race([p.then(() => undefined), hard]);
@@ -459,7 +491,9 @@ export class Agent {
     for (const c of this.counterGroups()) {
       c.stop();
       // As Flume's MonitoredCounterGroup.stop: what each component did, for the record.
-      const counts = Object.entries(c.snapshot()).map(([k, v]) => `${k} == ${v}`).join(', ');
+      const counts = Object.entries(c.snapshot())
+        .map(([k, v]) => `${k} == ${v}`)
+        .join(', ');
       this.logger.info(`Shutdown Metric for type: ${c.Type}, name: ${c.name}. ${counts}`);
     }
     this.logger.info(`Agent ${this.name} stopped`);
@@ -475,9 +509,7 @@ export class Agent {
   }
 
   private stopChannels(): Promise<void> {
-    this.channelsStopped ??= Promise.all(
-      [...this.channelUnits].map(([name, u]) => safely(this.logger, `channel ${name}`, () => u.channel.stop())),
-    ).then(() => undefined);
+    this.channelsStopped ??= Promise.all([...this.channelUnits].map(([name, u]) => safely(this.logger, `channel ${name}`, () => u.channel.stop()))).then(() => undefined);
     return this.channelsStopped;
   }
 

@@ -7,7 +7,6 @@ import { withTransaction } from './transaction.js';
 import { ChannelError, ErrorCodes } from './errors.js';
 import { ChannelProcessorCounter } from './counters.js';
 
-
 /**
  * Runs the interceptor chain, asks the selector where each event goes, and puts
  * each batch into each required channel in one transaction per channel. The call

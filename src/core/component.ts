@@ -25,8 +25,7 @@ export interface ListenAddress {
   protocol: 'tcp' | 'udp';
 }
 
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter'
-  | 'kafkaPartitioner' | 'kafkaInterceptor';
+export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter' | 'kafkaPartitioner' | 'kafkaInterceptor';
 
 /** What every component is handed when it is built. */
 export interface InitBase<S extends OptionsSpec> {

@@ -22,11 +22,7 @@ export class Context {
   /** The prefix of the full key, for keys without a recorded origin (e.g. `a1.sinks.k1.`). */
   readonly prefix: string;
 
-  constructor(
-    props: ReadonlyMap<string, string> | Record<string, string> = new Map(),
-    origins: ReadonlyMap<string, PropertyOrigin> = new Map(),
-    prefix = '',
-  ) {
+  constructor(props: ReadonlyMap<string, string> | Record<string, string> = new Map(), origins: ReadonlyMap<string, PropertyOrigin> = new Map(), prefix = '') {
     this.props = props instanceof Map ? props : new Map(Object.entries(props));
     this.origins = origins;
     this.prefix = prefix;

@@ -10,7 +10,10 @@ export abstract class CounterGroup {
   StopTime = 0;
   /** Counters a component added beyond its kind's (the Kafka timers). */
   private extra: string[] = [];
-  constructor(readonly Type: CounterType, readonly name: string) {}
+  constructor(
+    readonly Type: CounterType,
+    readonly name: string,
+  ) {}
 
   /**
    * Adds counters this component keeps beyond its kind's (Flume's Kafka source adds
@@ -55,9 +58,16 @@ export abstract class CounterGroup {
 }
 
 const SOURCE_COUNTERS = [
-  'EventReceivedCount', 'EventAcceptedCount', 'AppendReceivedCount', 'AppendAcceptedCount',
-  'AppendBatchReceivedCount', 'AppendBatchAcceptedCount', 'OpenConnectionCount',
-  'EventReadFail', 'ChannelWriteFail', 'GenericProcessingFail',
+  'EventReceivedCount',
+  'EventAcceptedCount',
+  'AppendReceivedCount',
+  'AppendAcceptedCount',
+  'AppendBatchReceivedCount',
+  'AppendBatchAcceptedCount',
+  'OpenConnectionCount',
+  'EventReadFail',
+  'ChannelWriteFail',
+  'GenericProcessingFail',
 ] as const;
 
 export class SourceCounter extends CounterGroup {
@@ -80,10 +90,7 @@ export class SourceCounter extends CounterGroup {
   }
 }
 
-const CHANNEL_COUNTERS = [
-  'ChannelSize', 'ChannelCapacity', 'EventPutAttemptCount', 'EventPutSuccessCount',
-  'EventTakeAttemptCount', 'EventTakeSuccessCount',
-] as const;
+const CHANNEL_COUNTERS = ['ChannelSize', 'ChannelCapacity', 'EventPutAttemptCount', 'EventPutSuccessCount', 'EventTakeAttemptCount', 'EventTakeSuccessCount'] as const;
 
 export class ChannelCounter extends CounterGroup {
   ChannelSize = 0;
@@ -117,9 +124,16 @@ export class ChannelCounter extends CounterGroup {
 }
 
 const SINK_COUNTERS = [
-  'ConnectionCreatedCount', 'ConnectionClosedCount', 'ConnectionFailedCount', 'BatchEmptyCount',
-  'BatchUnderflowCount', 'BatchCompleteCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount',
-  'EventWriteFail', 'ChannelReadFail',
+  'ConnectionCreatedCount',
+  'ConnectionClosedCount',
+  'ConnectionFailedCount',
+  'BatchEmptyCount',
+  'BatchUnderflowCount',
+  'BatchCompleteCount',
+  'EventDrainAttemptCount',
+  'EventDrainSuccessCount',
+  'EventWriteFail',
+  'ChannelReadFail',
 ] as const;
 
 export class SinkCounter extends CounterGroup {

@@ -50,4 +50,3 @@ export interface FlowGraph {
   nodes: FlowNode[];
   edges: FlowEdge[];
 }
-

@@ -5,10 +5,7 @@ import { createEvent } from './event.js';
 
 test('a short body is dumped as Flume prints it', () => {
   assert.equal(dumpEvent(createEvent('aa\r'), 16), '{ headers:{} body: 61 61 0D                                        aa. }');
-  assert.equal(
-    dumpEvent(createEvent('Hello world!\r', { k1: 'v1', k2: 'v2' }), 16),
-    '{ headers:{k1=v1, k2=v2} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }',
-  );
+  assert.equal(dumpEvent(createEvent('Hello world!\r', { k1: 'v1', k2: 'v2' }), 16), '{ headers:{k1=v1, k2=v2} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }');
 });
 
 test('only maxBytes bytes are shown; further lines keep their offset', () => {

@@ -31,7 +31,10 @@ export function yieldToLoop(): Promise<void> {
 /** Resolves when `p` settles or `signal` aborts, whichever comes first. */
 export function raceAbort(p: Promise<unknown> | undefined, signal?: AbortSignal): Promise<void> {
   if (!p) return Promise.resolve();
-  const settled = p.then(() => undefined, () => undefined);
+  const settled = p.then(
+    () => undefined,
+    () => undefined,
+  );
   if (!signal) return settled;
   if (signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {

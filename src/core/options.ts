@@ -80,8 +80,7 @@ function durationUnit(unit: 'ms' | 's'): UnitText {
   return (n) => {
     const ms = unit === 's' ? n * 1000 : n;
     const count = (n: number, unit: string): string => `${+n.toFixed(2)} ${unit}${+n.toFixed(2) === 1 ? '' : 's'}`;
-    const human = ms >= 86_400_000 ? count(ms / 86_400_000, 'day') : ms >= 3_600_000 ? count(ms / 3_600_000, 'hour')
-      : ms >= 60_000 ? count(ms / 60_000, 'minute') : undefined;
+    const human = ms >= 86_400_000 ? count(ms / 86_400_000, 'day') : ms >= 3_600_000 ? count(ms / 3_600_000, 'hour') : ms >= 60_000 ? count(ms / 60_000, 'minute') : undefined;
     return ` ${unit}${human ? ` (${human})` : ''}`;
   };
 }
@@ -118,25 +117,38 @@ export const opt = {
   },
   integer(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
     return {
-      kind: 'integer', description, default: def, ...b,
+      kind: 'integer',
+      description,
+      default: def,
+      ...b,
       parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   optionalInteger(description: string, b?: NumberBounds): OptionSpec<number | undefined> {
     return {
-      kind: 'integer', description, default: undefined, ...b,
+      kind: 'integer',
+      description,
+      default: undefined,
+      ...b,
       parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   requiredInteger(description: string, b?: NumberBounds): OptionSpec<number> {
     return {
-      kind: 'integer', description, default: 0, required: true, ...b,
+      kind: 'integer',
+      description,
+      default: 0,
+      required: true,
+      ...b,
       parse: (raw) => integer(raw, 'an integer', b),
     };
   },
   number(def: number, description: string, b?: NumberBounds): OptionSpec<number> {
     return {
-      kind: 'number', description, default: def, ...b,
+      kind: 'number',
+      description,
+      default: def,
+      ...b,
       parse(raw) {
         if (!NUM_RE.test(raw) || !Number.isFinite(Number(raw))) throw new Error('a number');
         return bounded(Number(raw), b);
@@ -154,7 +166,10 @@ export const opt = {
     const bounds = { ...b, min, max };
     const unitText = durationUnit(b.unit);
     return {
-      kind: 'duration', description, default: def, ...bounds,
+      kind: 'duration',
+      description,
+      default: def,
+      ...bounds,
       parse(raw) {
         return integer(raw, `an integer number of ${b.unit === 's' ? 'seconds' : 'milliseconds'}`, bounds, unitText);
       },
@@ -173,7 +188,10 @@ export const opt = {
    */
   charset(def: string, description: string, c?: Common): OptionSpec<string> {
     return {
-      kind: 'string', description, default: def, ...c,
+      kind: 'string',
+      description,
+      default: def,
+      ...c,
       parse(raw) {
         const label = charsetLabel(raw);
         if (label === undefined) throw new Error('a character set Node.js can decode (e.g. UTF-8, ISO-8859-1, UTF-16LE, GBK, Shift_JIS)');
@@ -187,7 +205,10 @@ export const opt = {
   },
   boolean(def: boolean, description: string, c?: Common): OptionSpec<boolean> {
     return {
-      kind: 'boolean', description, default: def, ...c,
+      kind: 'boolean',
+      description,
+      default: def,
+      ...c,
       parse(raw) {
         const l = raw.toLowerCase();
         if (l === 'true') return true;
@@ -199,7 +220,11 @@ export const opt = {
   /** One of `values`, matched case-insensitively as Flume does; the value is returned as declared. */
   enum<V extends string>(values: readonly V[], def: V, description: string, c?: Common): OptionSpec<V> {
     return {
-      kind: 'enum', description, default: def, values, ...c,
+      kind: 'enum',
+      description,
+      default: def,
+      values,
+      ...c,
       parse(raw) {
         const l = raw.toLowerCase();
         const hit = values.find((v) => v.toLowerCase() === l);
@@ -227,10 +252,7 @@ export interface OptionProblem {
  * Reads `spec` from `ctx`. Values of the wrong kind and missing required keys are
  * errors; a deprecated spelling is a warning. All problems are returned together.
  */
-export function resolveOptions<S extends OptionsSpec>(
-  spec: S,
-  ctx: Context,
-): { options: Options<S>; problems: OptionProblem[] } {
+export function resolveOptions<S extends OptionsSpec>(spec: S, ctx: Context): { options: Options<S>; problems: OptionProblem[] } {
   const out: Record<string, unknown> = {};
   const problems: OptionProblem[] = [];
   for (const [name, o] of Object.entries(spec)) {

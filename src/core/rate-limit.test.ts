@@ -6,8 +6,12 @@ import type { Logger } from './logger.js';
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const logger: Logger = {
-    error: (m) => lines.push(`E ${m}`), warn: (m) => lines.push(`W ${m}`), info: () => {}, debug: () => {},
-    isDebugEnabled: false, child: () => logger,
+    error: (m) => lines.push(`E ${m}`),
+    warn: (m) => lines.push(`W ${m}`),
+    info: () => {},
+    debug: () => {},
+    isDebugEnabled: false,
+    child: () => logger,
   };
   return { logger, lines };
 }

@@ -71,10 +71,7 @@ export abstract class BaseTransaction implements Transaction {
  * The one transaction idiom: commit when `fn` resolves, roll back when it throws.
  * A rollback failure is attached as the cause and never hides the original error.
  */
-export async function withTransaction<T>(
-  channel: { transaction(): Transaction },
-  fn: (tx: Transaction) => Promise<T>,
-): Promise<T> {
+export async function withTransaction<T>(channel: { transaction(): Transaction }, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   const tx = channel.transaction();
   let result: T;
   try {

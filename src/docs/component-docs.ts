@@ -7,9 +7,17 @@ import type { ComponentDefinition, ComponentKind } from '../core/component.js';
 import type { OptionSpec, OptionsSpec } from '../core/options.js';
 
 export const KIND_TITLE: Record<ComponentKind, string> = {
-  source: 'Sources', channel: 'Channels', sink: 'Sinks', sinkProcessor: 'Sink processors', sinkSelector: 'Sink selectors',
-  selector: 'Channel selectors', interceptor: 'Interceptors', serializer: 'Serializers', reporter: 'Monitoring reporters',
-  kafkaPartitioner: 'Kafka partitioners', kafkaInterceptor: 'Kafka producer interceptors',
+  source: 'Sources',
+  channel: 'Channels',
+  sink: 'Sinks',
+  sinkProcessor: 'Sink processors',
+  sinkSelector: 'Sink selectors',
+  selector: 'Channel selectors',
+  interceptor: 'Interceptors',
+  serializer: 'Serializers',
+  reporter: 'Monitoring reporters',
+  kafkaPartitioner: 'Kafka partitioners',
+  kafkaInterceptor: 'Kafka producer interceptors',
 };
 const KIND_ORDER = Object.keys(KIND_TITLE) as ComponentKind[];
 
@@ -79,7 +87,7 @@ export function componentMarkdown(def: ComponentDefinition): string {
 export function docsPages(defs: readonly ComponentDefinition[]): Map<string, string> {
   const pages = new Map<string, string>();
   const sorted = [...defs].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.type.localeCompare(b.type));
-  const index = ['# Components', '', 'Generated from the components\' declarations by `npm run docs`; `flume-ng help <type>` prints the same.', ''];
+  const index = ['# Components', '', "Generated from the components' declarations by `npm run docs`; `flume-ng help <type>` prints the same.", ''];
   let kind: ComponentKind | undefined;
   for (const d of sorted) {
     if (d.kind !== kind) {

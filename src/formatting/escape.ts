@@ -30,7 +30,10 @@ export class EscapedString {
   /** The shortest time span the pattern tells apart (1 s for %S, 1 h for %H ...), in ms. */
   readonly finestTimeUnitMs: number;
 
-  constructor(readonly pattern: string, private readonly opts: EscapeOptions = {}) {
+  constructor(
+    readonly pattern: string,
+    private readonly opts: EscapeOptions = {},
+  ) {
     let last = 0;
     for (const m of pattern.matchAll(TOKEN)) {
       if (m.index! > last) this.parts.push({ kind: 'text', text: pattern.slice(last, m.index) });
@@ -71,7 +74,10 @@ export class EscapedString {
             } else {
               rawTs = event.headers.timestamp;
               if (rawTs === undefined) {
-                throw new FlumeError('FTS_ERR_ESCAPE_TIMESTAMP', `Expected timestamp in the Flume event headers, but it was null (pattern "${this.pattern}"; add a timestamp interceptor or set useLocalTimeStamp)`);
+                throw new FlumeError(
+                  'FTS_ERR_ESCAPE_TIMESTAMP',
+                  `Expected timestamp in the Flume event headers, but it was null (pattern "${this.pattern}"; add a timestamp interceptor or set useLocalTimeStamp)`,
+                );
               }
               ts = Number(rawTs);
               if (!/^\d+$/.test(rawTs.trim())) throw new FlumeError('FTS_ERR_ESCAPE_TIMESTAMP', `timestamp header "${rawTs}" is not a number (pattern "${this.pattern}")`);
@@ -89,7 +95,16 @@ export class EscapedString {
 }
 
 const UNIT_MS: Record<string, number> = {
-  s: 1000, S: 1000, c: 1000, t: 1, M: 60_000, H: 3_600_000, k: 3_600_000, I: 3_600_000, l: 3_600_000, p: 3_600_000,
+  s: 1000,
+  S: 1000,
+  c: 1000,
+  t: 1,
+  M: 60_000,
+  H: 3_600_000,
+  k: 3_600_000,
+  I: 3_600_000,
+  l: 3_600_000,
+  p: 3_600_000,
 };
 
 function hostValue(name: string): string {
@@ -106,7 +121,15 @@ function hostValue(name: string): string {
 }
 
 interface TimeFields {
-  year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number; dayOfYear: number; offsetMinutes: number;
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  weekday: number;
+  dayOfYear: number;
+  offsetMinutes: number;
 }
 
 const dtfCache = new Map<string, Intl.DateTimeFormat>();
@@ -115,8 +138,15 @@ function timeFields(ms: number, timeZone?: string): TimeFields {
     const d = new Date(ms);
     const start = new Date(d.getFullYear(), 0, 1);
     return {
-      year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds(),
-      weekday: d.getDay(), dayOfYear: Math.floor((d.getTime() - start.getTime()) / 86400000) + 1, offsetMinutes: -d.getTimezoneOffset(),
+      year: d.getFullYear(),
+      month: d.getMonth() + 1,
+      day: d.getDate(),
+      hour: d.getHours(),
+      minute: d.getMinutes(),
+      second: d.getSeconds(),
+      weekday: d.getDay(),
+      dayOfYear: Math.floor((d.getTime() - start.getTime()) / 86400000) + 1,
+      offsetMinutes: -d.getTimezoneOffset(),
     };
   }
   let dtf = dtfCache.get(timeZone);
@@ -130,8 +160,15 @@ function timeFields(ms: number, timeZone?: string): TimeFields {
   const offsetMinutes = Math.round((asUtc - (ms - (ms % 1000))) / 60000);
   const local = new Date(asUtc);
   return {
-    year: get.year!, month: get.month!, day: get.day!, hour: get.hour!, minute: get.minute!, second: get.second!,
-    weekday: local.getUTCDay(), dayOfYear: Math.floor((asUtc - Date.UTC(get.year!, 0, 1)) / 86400000) + 1, offsetMinutes,
+    year: get.year!,
+    month: get.month!,
+    day: get.day!,
+    hour: get.hour!,
+    minute: get.minute!,
+    second: get.second!,
+    weekday: local.getUTCDay(),
+    dayOfYear: Math.floor((asUtc - Date.UTC(get.year!, 0, 1)) / 86400000) + 1,
+    offsetMinutes,
   };
 }
 
@@ -151,33 +188,56 @@ const p2 = (n: number): string => String(n).padStart(2, '0');
 
 function formatLetter(letter: string, f: TimeFields, ts: number): string {
   switch (letter) {
-    case 's': return String(Math.floor(ts / 1000));
-    case 'a': return DAYS[f.weekday]!.slice(0, 3);
-    case 'A': return DAYS[f.weekday]!;
-    case 'b': return MONTHS[f.month - 1]!.slice(0, 3);
-    case 'B': return MONTHS[f.month - 1]!;
-    case 'c': return `${DAYS[f.weekday]!.slice(0, 3)} ${MONTHS[f.month - 1]!.slice(0, 3)} ${f.day} ${p2(f.hour)}:${p2(f.minute)}:${p2(f.second)} ${f.year}`;
-    case 'd': return p2(f.day);
-    case 'e': return String(f.day);
-    case 'D': return `${p2(f.month)}/${p2(f.day)}/${p2(f.year % 100)}`;
-    case 'H': return p2(f.hour);
-    case 'I': return p2(((f.hour + 11) % 12) + 1);
-    case 'j': return String(f.dayOfYear).padStart(3, '0');
-    case 'k': return String(f.hour);
-    case 'l': return String(((f.hour + 11) % 12) + 1);
-    case 'm': return p2(f.month);
-    case 'n': return String(f.month);
-    case 'M': return p2(f.minute);
-    case 'p': return f.hour < 12 ? 'AM' : 'PM';
-    case 'S': return p2(f.second);
-    case 'y': return p2(f.year % 100);
-    case 'Y': return String(f.year);
+    case 's':
+      return String(Math.floor(ts / 1000));
+    case 'a':
+      return DAYS[f.weekday]!.slice(0, 3);
+    case 'A':
+      return DAYS[f.weekday]!;
+    case 'b':
+      return MONTHS[f.month - 1]!.slice(0, 3);
+    case 'B':
+      return MONTHS[f.month - 1]!;
+    case 'c':
+      return `${DAYS[f.weekday]!.slice(0, 3)} ${MONTHS[f.month - 1]!.slice(0, 3)} ${f.day} ${p2(f.hour)}:${p2(f.minute)}:${p2(f.second)} ${f.year}`;
+    case 'd':
+      return p2(f.day);
+    case 'e':
+      return String(f.day);
+    case 'D':
+      return `${p2(f.month)}/${p2(f.day)}/${p2(f.year % 100)}`;
+    case 'H':
+      return p2(f.hour);
+    case 'I':
+      return p2(((f.hour + 11) % 12) + 1);
+    case 'j':
+      return String(f.dayOfYear).padStart(3, '0');
+    case 'k':
+      return String(f.hour);
+    case 'l':
+      return String(((f.hour + 11) % 12) + 1);
+    case 'm':
+      return p2(f.month);
+    case 'n':
+      return String(f.month);
+    case 'M':
+      return p2(f.minute);
+    case 'p':
+      return f.hour < 12 ? 'AM' : 'PM';
+    case 'S':
+      return p2(f.second);
+    case 'y':
+      return p2(f.year % 100);
+    case 'Y':
+      return String(f.year);
     case 'z': {
       const o = f.offsetMinutes;
       const a = Math.abs(o);
       return `${o < 0 ? '-' : '+'}${p2(Math.floor(a / 60))}${p2(a % 60)}`;
     }
-    case '%': return '%';
-    default: return '';
+    case '%':
+      return '%';
+    default:
+      return '';
   }
 }

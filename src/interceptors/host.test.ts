@@ -14,7 +14,10 @@ function build(def: InterceptorDefinition, props: Record<string, string> = {}): 
   const { options, problems } = resolveOptions(def.options, ctx);
   const registry = builtinRegistry();
   problems.push(...(def.validate?.(options, ctx, registry) ?? []));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.create({ name: 'i1', options, context: ctx, logger: silentLogger, registry });
 }
 
@@ -25,7 +28,10 @@ test('host puts the local address (looked up once at initialize) in "host"', asy
   await i.initialize?.();
   const events = [createEvent('a'), createEvent('b', { host: 'other' })];
   i.intercept(events);
-  assert.deepEqual(events.map((e) => e.headers.host), [expected, expected]);
+  assert.deepEqual(
+    events.map((e) => e.headers.host),
+    [expected, expected],
+  );
 });
 
 test('host with useIP=false, hostHeader and preserveExisting', async () => {
@@ -34,5 +40,8 @@ test('host with useIP=false, hostHeader and preserveExisting', async () => {
   await i.initialize?.();
   const events = [createEvent('a'), createEvent('b', { h: 'other' })];
   i.intercept(events);
-  assert.deepEqual(events.map((e) => e.headers.h), [name, 'other']);
+  assert.deepEqual(
+    events.map((e) => e.headers.h),
+    [name, 'other'],
+  );
 });

@@ -63,7 +63,7 @@ class HostInterceptor {
 export default defineInterceptor({
   type: 'host',
   aliases: ['org.apache.flume.interceptor.HostInterceptor', 'org.apache.flume.interceptor.HostInterceptor$Builder'],
-  description: 'Adds the IP address (or host name) of the agent\'s host as a header.',
+  description: "Adds the IP address (or host name) of the agent's host as a header.",
   options,
   create: ({ options: o, logger }) => new HostInterceptor(o.hostHeader, o.useIP, o.preserveExisting, logger),
 });

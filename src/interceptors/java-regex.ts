@@ -32,9 +32,19 @@ const V_SPACE = '\\n\\x0B\\f\\r\\x85\\u2028\\u2029';
 
 /** Java's POSIX classes (US-ASCII by default), as members of a JS class. */
 const POSIX: Record<string, string> = {
-  Lower: 'a-z', Upper: 'A-Z', ASCII: '\\x00-\\x7F', Alpha: 'a-zA-Z', Digit: '0-9', Alnum: 'a-zA-Z0-9',
-  Punct: '!-\\/:-@\\[-`{-~', Graph: '!-~', Print: ' -~', Blank: ' \\t', Cntrl: '\\x00-\\x1F\\x7F',
-  XDigit: '0-9a-fA-F', Space: ' \\t\\n\\x0B\\f\\r',
+  Lower: 'a-z',
+  Upper: 'A-Z',
+  ASCII: '\\x00-\\x7F',
+  Alpha: 'a-zA-Z',
+  Digit: '0-9',
+  Alnum: 'a-zA-Z0-9',
+  Punct: '!-\\/:-@\\[-`{-~',
+  Graph: '!-~',
+  Print: ' -~',
+  Blank: ' \\t',
+  Cntrl: '\\x00-\\x1F\\x7F',
+  XDigit: '0-9a-fA-F',
+  Space: ' \\t\\n\\x0B\\f\\r',
 };
 
 /** Characters JS (u mode) lets us escape outside a class. */
@@ -170,7 +180,18 @@ class Translator {
         this.i++;
         return;
       }
-      case 't': case 'n': case 'r': case 'f': case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'b': case 'B':
+      case 't':
+      case 'n':
+      case 'r':
+      case 'f':
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+      case 's':
+      case 'S':
+      case 'b':
+      case 'B':
         this.out += '\\' + c;
         return;
       case 'k': {
@@ -180,16 +201,36 @@ class Translator {
         this.i += m[0].length;
         return;
       }
-      case 'a': this.out += '\\x07'; return;
-      case 'e': this.out += '\\x1B'; return;
-      case 'A': this.out += '(?<![\\s\\S])'; return;
-      case 'z': this.out += END_OF_INPUT; return;
-      case 'Z': this.out += `(?=${LINE_END}?${END_OF_INPUT})`; return;
-      case 'h': this.out += `[${H_SPACE}]`; return;
-      case 'H': this.out += `[^${H_SPACE}]`; return;
-      case 'v': this.out += `[${V_SPACE}]`; return;
-      case 'V': this.out += `[^${V_SPACE}]`; return;
-      case 'R': this.out += `(?:\\r\\n|[${V_SPACE}])`; return;
+      case 'a':
+        this.out += '\\x07';
+        return;
+      case 'e':
+        this.out += '\\x1B';
+        return;
+      case 'A':
+        this.out += '(?<![\\s\\S])';
+        return;
+      case 'z':
+        this.out += END_OF_INPUT;
+        return;
+      case 'Z':
+        this.out += `(?=${LINE_END}?${END_OF_INPUT})`;
+        return;
+      case 'h':
+        this.out += `[${H_SPACE}]`;
+        return;
+      case 'H':
+        this.out += `[^${H_SPACE}]`;
+        return;
+      case 'v':
+        this.out += `[${V_SPACE}]`;
+        return;
+      case 'V':
+        this.out += `[^${V_SPACE}]`;
+        return;
+      case 'R':
+        this.out += `(?:\\r\\n|[${V_SPACE}])`;
+        return;
       case 'p':
       case 'P':
         this.out += this.property(c === 'P', false);
@@ -243,7 +284,10 @@ class Translator {
     }
     if (name.startsWith('java')) this.fail(`\\p{${name}} (a java.lang.Character property) is not supported`);
     if (name.startsWith('In') || /^(blk|block)=/i.test(name)) this.fail(`Unicode blocks (\\p{${name}}) are not supported`);
-    const base = name.replace(/^Is/, '').replace(/^(sc|script)=/i, 'Script=').replace(/^(gc|general_category)=/i, 'General_Category=');
+    const base = name
+      .replace(/^Is/, '')
+      .replace(/^(sc|script)=/i, 'Script=')
+      .replace(/^(gc|general_category)=/i, 'General_Category=');
     const esc = negated ? '\\P' : '\\p';
     for (const candidate of [base, `Script=${base}`]) {
       try {

@@ -9,7 +9,7 @@ const local = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): 
   return dt.getTime();
 };
 
-test('the guide\'s pattern parses to local epoch millis', () => {
+test("the guide's pattern parses to local epoch millis", () => {
   assert.equal(compileJodaPattern('yyyy-MM-dd HH:mm')('2012-10-17 14:34'), local(2012, 10, 17, 14, 34));
 });
 
@@ -26,7 +26,7 @@ test('month names, 12-hour clock, quoted text and offsets', () => {
   assert.equal(compileJodaPattern("yyyy-MM-dd'T'HH:mm:ssZZ")('2020-01-01T00:00:00+01:00'), Date.UTC(2019, 11, 31, 23));
   assert.equal(compileJodaPattern("yyyy-MM-dd'T'HH:mmZ")('2020-01-01T00:00-0130'), Date.UTC(2020, 0, 1, 1, 30));
   assert.equal(compileJodaPattern("yyyy-MM-dd'T'HH:mmZ")('2020-01-01T00:00Z'), Date.UTC(2020, 0, 1));
-  assert.equal(compileJodaPattern("'at' HH 'o''clock'")('AT 05 o\'clock'), local(1970, 1, 1, 5));
+  assert.equal(compileJodaPattern("'at' HH 'o''clock'")("AT 05 o'clock"), local(1970, 1, 1, 5));
 });
 
 test('two-digit years pivot around the current year', () => {

@@ -32,7 +32,7 @@ export function compileJodaPattern(pattern: string): (text: string) => number {
 
 function tokenize(pattern: string): Token[] {
   const raw: Array<{ letter: string; count: number } | { literal: string }> = [];
-  for (let i = 0; i < pattern.length;) {
+  for (let i = 0; i < pattern.length; ) {
     const c = pattern[i]!;
     if (c === "'") {
       if (pattern[i + 1] === "'") {
@@ -84,15 +84,33 @@ function tokenize(pattern: string): Token[] {
       case 'M':
         tokens.push(n >= 3 ? { field: 'monthText', min: 0, max: 0 } : { field: 'month', min: 1, max: two });
         break;
-      case 'd': tokens.push({ field: 'day', min: 1, max: two }); break;
-      case 'H': tokens.push({ field: 'hour', min: 1, max: two }); break;
-      case 'k': tokens.push({ field: 'clockhour', min: 1, max: two }); break;
-      case 'h': tokens.push({ field: 'hour12', min: 1, max: two }); break;
-      case 'K': tokens.push({ field: 'hour11', min: 1, max: two }); break;
-      case 'm': tokens.push({ field: 'minute', min: 1, max: two }); break;
-      case 's': tokens.push({ field: 'second', min: 1, max: two }); break;
-      case 'S': tokens.push({ field: 'fraction', min: 1, max: nextNumeric ? n : 9 }); break;
-      case 'a': tokens.push({ field: 'ampm', min: 0, max: 0 }); break;
+      case 'd':
+        tokens.push({ field: 'day', min: 1, max: two });
+        break;
+      case 'H':
+        tokens.push({ field: 'hour', min: 1, max: two });
+        break;
+      case 'k':
+        tokens.push({ field: 'clockhour', min: 1, max: two });
+        break;
+      case 'h':
+        tokens.push({ field: 'hour12', min: 1, max: two });
+        break;
+      case 'K':
+        tokens.push({ field: 'hour11', min: 1, max: two });
+        break;
+      case 'm':
+        tokens.push({ field: 'minute', min: 1, max: two });
+        break;
+      case 's':
+        tokens.push({ field: 'second', min: 1, max: two });
+        break;
+      case 'S':
+        tokens.push({ field: 'fraction', min: 1, max: nextNumeric ? n : 9 });
+        break;
+      case 'a':
+        tokens.push({ field: 'ampm', min: 0, max: 0 });
+        break;
       case 'Z':
         if (n > 2) throw new Error(`time zone ids (${'Z'.repeat(n)}) are not supported in "${pattern}"`);
         tokens.push({ field: 'offset', min: 0, max: 0 });
@@ -136,14 +154,18 @@ function parse(tokens: Token[], text: string): number {
       continue;
     }
     switch (t.field) {
-      case 'year': year = Number(digits(t.min, t.max)); break;
+      case 'year':
+        year = Number(digits(t.min, t.max));
+        break;
       case 'year2': {
         const yy = Number(digits(2, 2));
         const low = new Date().getFullYear() - 80;
         year = low + ((((yy - low) % 100) + 100) % 100);
         break;
       }
-      case 'month': month = range(Number(digits(t.min, t.max)), 1, 12, 'month'); break;
+      case 'month':
+        month = range(Number(digits(t.min, t.max)), 1, 12, 'month');
+        break;
       case 'monthText': {
         const rest = text.slice(pos).toLowerCase();
         let hit = -1;
@@ -161,11 +183,21 @@ function parse(tokens: Token[], text: string): number {
         pos += len;
         break;
       }
-      case 'day': day = range(Number(digits(t.min, t.max)), 1, 31, 'day of month'); break;
-      case 'hour': hour = range(Number(digits(t.min, t.max)), 0, 23, 'hour of day'); break;
-      case 'clockhour': hour = range(Number(digits(t.min, t.max)), 1, 24, 'clock hour of day') % 24; break;
-      case 'hour12': hour12 = range(Number(digits(t.min, t.max)), 1, 12, 'clock hour of half day') % 12; break;
-      case 'hour11': hour12 = range(Number(digits(t.min, t.max)), 0, 11, 'hour of half day'); break;
+      case 'day':
+        day = range(Number(digits(t.min, t.max)), 1, 31, 'day of month');
+        break;
+      case 'hour':
+        hour = range(Number(digits(t.min, t.max)), 0, 23, 'hour of day');
+        break;
+      case 'clockhour':
+        hour = range(Number(digits(t.min, t.max)), 1, 24, 'clock hour of day') % 24;
+        break;
+      case 'hour12':
+        hour12 = range(Number(digits(t.min, t.max)), 1, 12, 'clock hour of half day') % 12;
+        break;
+      case 'hour11':
+        hour12 = range(Number(digits(t.min, t.max)), 0, 11, 'hour of half day');
+        break;
       case 'ampm': {
         const s = text.slice(pos, pos + 2).toLowerCase();
         if (s !== 'am' && s !== 'pm') throw bad('expects AM or PM');
@@ -173,8 +205,12 @@ function parse(tokens: Token[], text: string): number {
         pos += 2;
         break;
       }
-      case 'minute': minute = range(Number(digits(t.min, t.max)), 0, 59, 'minute of hour'); break;
-      case 'second': second = range(Number(digits(t.min, t.max)), 0, 59, 'second of minute'); break;
+      case 'minute':
+        minute = range(Number(digits(t.min, t.max)), 0, 59, 'minute of hour');
+        break;
+      case 'second':
+        second = range(Number(digits(t.min, t.max)), 0, 59, 'second of minute');
+        break;
       case 'fraction': {
         const f = digits(t.min, t.max);
         millis = Math.floor(Number(`0.${f}`) * 1000 + 1e-9);

@@ -14,7 +14,10 @@ function build(def: InterceptorDefinition, props: Record<string, string> = {}): 
   const { options, problems } = resolveOptions(def.options, ctx);
   const registry = builtinRegistry();
   problems.push(...(def.validate?.(options, ctx, registry) ?? []));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.create({ name: 'i1', options, context: ctx, logger: silentLogger, registry });
 }
 
@@ -30,7 +33,10 @@ test('groups go to the headers of the serializers, in order; no match changes no
   });
   const events = [createEvent('x 1:2:3 y 4:5:6'), createEvent('nothing', { one: 'kept' })];
   assert.equal(i.intercept(events), events);
-  assert.deepEqual(events.map((e) => e.headers), [{ one: '1', two: '2' }, { one: 'kept' }]);
+  assert.deepEqual(
+    events.map((e) => e.headers),
+    [{ one: '1', two: '2' }, { one: 'kept' }],
+  );
 });
 
 test('the millis serializer turns the group into epoch millis (local time zone)', async () => {
@@ -56,13 +62,24 @@ test('a group that did not take part sets no header', () => {
 });
 
 test('serializer problems name their keys', () => {
-  const ctx = new Context({
-    'serializers.s1.type': 'com.example.Nope', 'serializers.s2.type': MILLIS, 'serializers.s3.pattern': 'x', 'serializers.s4.name': 'n',
-    'serializers.s4.bogus': '1', 'serializers.s5.name': 'unused',
-  }, new Map(), 'a1.sources.r1.interceptors.i1.');
+  const ctx = new Context(
+    {
+      'serializers.s1.type': 'com.example.Nope',
+      'serializers.s2.type': MILLIS,
+      'serializers.s3.pattern': 'x',
+      'serializers.s4.name': 'n',
+      'serializers.s4.bogus': '1',
+      'serializers.s5.name': 'unused',
+    },
+    new Map(),
+    'a1.sources.r1.interceptors.i1.',
+  );
   const { problems } = readSerializers(['s1', 's2', 's3', 's4'], ctx);
   const msgs = problems.map((p) => `${p.severity} ${p.message}`);
-  assert.ok(msgs.some((m) => m.startsWith('error a1.sources.r1.interceptors.i1.serializers.s1.name is required')), msgs.join('\n'));
+  assert.ok(
+    msgs.some((m) => m.startsWith('error a1.sources.r1.interceptors.i1.serializers.s1.name is required')),
+    msgs.join('\n'),
+  );
   assert.ok(msgs.some((m) => /^error a1\.sources\.r1\.interceptors\.i1\.serializers\.s1\.type: unknown serializer type "com\.example\.Nope"/.test(m)));
   assert.ok(msgs.some((m) => m.startsWith('error a1.sources.r1.interceptors.i1.serializers.s2.pattern is required')));
   assert.ok(msgs.some((m) => m.startsWith('warning a1.sources.r1.interceptors.i1.serializers.s3.pattern: unknown key')));

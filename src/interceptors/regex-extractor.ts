@@ -43,7 +43,12 @@ export function readSerializers(names: readonly string[], ctx: Context): { seria
       known.push(`${p}pattern`);
       const pattern = ctx.getString(`${p}pattern`);
       if (!pattern) {
-        problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: `${p}pattern`, message: `${ctx.prefix}${p}pattern is required for the millis serializer (a Joda-Time pattern such as yyyy-MM-dd HH:mm)` });
+        problems.push({
+          severity: 'error',
+          code: ErrorCodes.CONFIG_REQUIRED,
+          key: `${p}pattern`,
+          message: `${ctx.prefix}${p}pattern is required for the millis serializer (a Joda-Time pattern such as yyyy-MM-dd HH:mm)`,
+        });
       } else {
         try {
           const parse = compileJodaPattern(pattern);
@@ -124,6 +129,5 @@ export default defineInterceptor({
   options,
   prefixes: ['serializers.'],
   validate: (o, ctx) => readSerializers(o.serializers, ctx).problems,
-  create: ({ name, options: o, context, logger }) =>
-    new RegexExtractor(compileJavaRegex(o.regex), readSerializers(o.serializers, context).serializers, name, logger),
+  create: ({ name, options: o, context, logger }) => new RegexExtractor(compileJavaRegex(o.regex), readSerializers(o.serializers, context).serializers, name, logger),
 });

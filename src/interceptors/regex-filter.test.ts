@@ -18,7 +18,10 @@ function build(def: InterceptorDefinition, props: Record<string, string> = {}): 
   const { options, problems } = resolveOptions(def.options, ctx);
   const registry = builtinRegistry();
   problems.push(...(def.validate?.(options, ctx, registry) ?? []));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.create({ name: 'i1', options, context: ctx, logger: silentLogger, registry });
 }
 
@@ -52,7 +55,11 @@ test('a literal pattern is searched in the bytes, with the same answers as the r
   assert.deepEqual(literalAlternatives('日志 错误')?.map(String), ['日志 错误']);
   for (const p of ['a.b', '(?i)x', 'x|', 'a\\d', '^x', 'x$', 'a+', 'a{2}', '[ab]']) assert.equal(literalAlternatives(p), undefined, p);
   const bodies = ['INFO ok', 'a DEBUG line', 'TRACE', 'déjà vu 日志 错误 here', 'debug lower', '', 'x'.repeat(100) + 'TRACE', 'y'.repeat(100) + '日志 错误', 'z'.repeat(100)];
-  for (const [regex, exclude] of [['DEBUG|TRACE', false], ['DEBUG|TRACE', true], ['日志 错误', false]] as const) {
+  for (const [regex, exclude] of [
+    ['DEBUG|TRACE', false],
+    ['DEBUG|TRACE', true],
+    ['日志 错误', false],
+  ] as const) {
     const viaLiteral = build(regexFilter, { regex, excludeEvents: String(exclude) });
     const viaRegex = build(regexFilter, { regex: `(?:${regex})`, excludeEvents: String(exclude) });
     const run = (i: Interceptor) => i.intercept(bodies.map((b) => createEvent(b))).map((e) => e.body.toString());
@@ -62,7 +69,14 @@ test('a literal pattern is searched in the bytes, with the same answers as the r
 
 test('lines kept from a batch of sliced lines reach the channel as copies, not as views of the whole read', async () => {
   const ch = new MemoryChannel('c1', resolveOptions(memoryOptions, new Context({})).options);
-  const selector = replicating.create({ name: 'r1', options: resolveOptions(replicating.options, new Context({})).options, context: new Context({}), logger: silentLogger, registry: builtinRegistry(), channels: [ch] });
+  const selector = replicating.create({
+    name: 'r1',
+    options: resolveOptions(replicating.options, new Context({})).options,
+    context: new Context({}),
+    logger: silentLogger,
+    registry: builtinRegistry(),
+    channels: [ch],
+  });
   const p = new ChannelProcessor(selector, [build(regexFilter, { regex: 'ERROR' })], silentLogger);
   const read = Buffer.from(Array.from({ length: 300 }, (_, i) => (i === 150 ? 'ERROR the one' : `INFO line ${i}`)).join('\n') + '\n');
   const lines: SlicedEvent[] = [];

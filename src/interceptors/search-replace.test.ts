@@ -14,7 +14,10 @@ function build(def: InterceptorDefinition, props: Record<string, string> = {}): 
   const { options, problems } = resolveOptions(def.options, ctx);
   const registry = builtinRegistry();
   problems.push(...(def.validate?.(options, ctx, registry) ?? []));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.create({ name: 'i1', options, context: ctx, logger: silentLogger, registry });
 }
 

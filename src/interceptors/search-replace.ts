@@ -3,10 +3,16 @@ import { compileJavaRegex, groupsOf, regexOpt } from './java-regex.js';
 
 /** Java charset names the body may be decoded with, and Node's encoding for each. */
 const CHARSETS: Record<string, BufferEncoding> = {
-  'utf-8': 'utf8', utf8: 'utf8',
-  'iso-8859-1': 'latin1', 'iso8859_1': 'latin1', 'iso_8859_1': 'latin1', latin1: 'latin1',
-  'us-ascii': 'ascii', ascii: 'ascii',
-  'utf-16le': 'utf16le', utf_16le: 'utf16le',
+  'utf-8': 'utf8',
+  utf8: 'utf8',
+  'iso-8859-1': 'latin1',
+  iso8859_1: 'latin1',
+  iso_8859_1: 'latin1',
+  latin1: 'latin1',
+  'us-ascii': 'ascii',
+  ascii: 'ascii',
+  'utf-16le': 'utf16le',
+  utf_16le: 'utf16le',
 };
 
 const charset: OptionSpec<string> = {
@@ -102,7 +108,14 @@ export default defineInterceptor({
       compileReplacement(o.replaceString, groupsOf(compileJavaRegex(o.searchPattern)));
       return [];
     } catch (err) {
-      return [{ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'replaceString', message: `${context.fullKey('replaceString')}: ${(err as Error).message} in "${o.replaceString}" (searchPattern "${o.searchPattern}")` }];
+      return [
+        {
+          severity: 'error',
+          code: ErrorCodes.CONFIG_VALUE,
+          key: 'replaceString',
+          message: `${context.fullKey('replaceString')}: ${(err as Error).message} in "${o.replaceString}" (searchPattern "${o.searchPattern}")`,
+        },
+      ];
     }
   },
   create: ({ options: o }) => {

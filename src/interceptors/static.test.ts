@@ -14,20 +14,29 @@ function build(def: InterceptorDefinition, props: Record<string, string> = {}): 
   const { options, problems } = resolveOptions(def.options, ctx);
   const registry = builtinRegistry();
   problems.push(...(def.validate?.(options, ctx, registry) ?? []));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.create({ name: 'i1', options, context: ctx, logger: silentLogger, registry });
 }
 
 test('static defaults to key=value and preserves an existing header', () => {
   const events = [createEvent('a'), createEvent('b', { key: 'mine' })];
   build(staticInterceptor).intercept(events);
-  assert.deepEqual(events.map((e) => e.headers), [{ key: 'value' }, { key: 'mine' }]);
+  assert.deepEqual(
+    events.map((e) => e.headers),
+    [{ key: 'value' }, { key: 'mine' }],
+  );
 });
 
 test('static with preserveExisting=false overwrites; a header named like an Object property is fine', () => {
   const events = [createEvent('a', { constructor: 'x' }), createEvent('b')];
   build(staticInterceptor, { key: 'constructor', value: 'NYC', preserveExisting: 'false' }).intercept(events);
-  assert.deepEqual(events.map((e) => e.headers.constructor), ['NYC', 'NYC']);
+  assert.deepEqual(
+    events.map((e) => e.headers.constructor),
+    ['NYC', 'NYC'],
+  );
   const kept = [createEvent('c')];
   build(staticInterceptor, { key: 'constructor', value: 'NYC' }).intercept(kept);
   assert.equal(kept[0]!.headers.constructor, 'NYC');

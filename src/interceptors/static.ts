@@ -3,7 +3,7 @@ import { defineInterceptor, opt, type FlumeEvent } from '../plugin-api/index.js'
 export const options = {
   key: opt.string('key', 'Header name.'),
   value: opt.string('value', 'Header value.'),
-  preserveExisting: opt.boolean(true, 'Leave the header alone when the event already has it (Flume\'s default: true).'),
+  preserveExisting: opt.boolean(true, "Leave the header alone when the event already has it (Flume's default: true)."),
 };
 
 /** Flume's StaticInterceptor: one constant header; chain several for several headers. */

@@ -33,7 +33,10 @@ export const RangeAssigner: PartitionAssigner = ({ cluster }) => ({
     const assignment = new Map<string, Record<string, number[]>>();
     for (const m of members) assignment.set(m.memberId, {});
     for (const [topic, ids] of subscribers) {
-      const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) => a - b);
+      const partitions = cluster
+        .findTopicPartitionMetadata(topic)
+        .map((p) => p.partitionId)
+        .sort((a, b) => a - b);
       ids.sort();
       const each = Math.floor(partitions.length / ids.length);
       const extra = partitions.length % ids.length;

@@ -20,14 +20,18 @@ function requireTools(): void {
 
 function makeChannel(bootstrap: string, topic: string, group: string): Channel {
   const def = kafkaChannel as ChannelDefinition;
-  const ctx = new Context({
-    'kafka.bootstrap.servers': bootstrap,
-    'kafka.topic': topic,
-    'kafka.consumer.group.id': group,
-    'kafka.consumer.session.timeout.ms': '6000',
-    'kafka.consumer.heartbeat.interval.ms': '500',
-    'kafka.consumer.fetch.max.wait.ms': '500',
-  }, new Map(), 'a1.channels.c1.');
+  const ctx = new Context(
+    {
+      'kafka.bootstrap.servers': bootstrap,
+      'kafka.topic': topic,
+      'kafka.consumer.group.id': group,
+      'kafka.consumer.session.timeout.ms': '6000',
+      'kafka.consumer.heartbeat.interval.ms': '500',
+      'kafka.consumer.fetch.max.wait.ms': '500',
+    },
+    new Map(),
+    'a1.channels.c1.',
+  );
   const { options, problems } = resolveOptions(def.options, ctx);
   assert.deepEqual(problems, []);
   assert.deepEqual(def.validate?.(options, ctx, { lookup: () => undefined }) ?? [], []);

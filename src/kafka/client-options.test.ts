@@ -11,8 +11,7 @@ import { setSystemProperties } from '../core/system-properties.js';
 const ctxOf = (props: Record<string, string>): Context => new Context(props, new Map(), 'a1.sinks.k1.');
 const producer = (props: Record<string, string>) => kafkaSettings(ctxOf(props), { bootstrap: 'h1:9092, h2:9093', role: 'producer' });
 const consumer = (props: Record<string, string>) => kafkaSettings(ctxOf(props), { bootstrap: 'h1:9092', role: 'consumer', groupId: 'flume' });
-const messages = (s: { problems: { severity: string; message: string }[] }, severity: string): string[] =>
-  s.problems.filter((p) => p.severity === severity).map((p) => p.message);
+const messages = (s: { problems: { severity: string; message: string }[] }, severity: string): string[] => s.problems.filter((p) => p.severity === severity).map((p) => p.message);
 
 test('producer properties map onto kafkajs: brokers, acks, compression, client.id, timeouts, retries, in-flight, idempotence', () => {
   const s = producer({
@@ -39,7 +38,13 @@ test('producer properties map onto kafkajs: brokers, acks, compression, client.i
   assert.deepEqual(s.client.retry, { retries: 7, initialRetryTime: 150 });
   assert.deepEqual(s.producer, { maxInFlightRequests: 1, idempotent: false, metadataMaxAge: 60000 });
   assert.equal(s.sendTimeout, 9000);
-  for (const [v, acks] of [['0', 0], ['1', 1], ['-1', -1], ['ALL', -1]] as const) assert.equal(producer({ 'kafka.producer.acks': v }).acks, acks);
+  for (const [v, acks] of [
+    ['0', 0],
+    ['1', 1],
+    ['-1', -1],
+    ['ALL', -1],
+  ] as const)
+    assert.equal(producer({ 'kafka.producer.acks': v }).acks, acks);
 });
 
 test('producer properties kafkajs cannot honour are warnings that say why; bad values are errors naming the key', () => {
@@ -52,7 +57,7 @@ test('producer properties kafkajs cannot honour are warnings that say why; bad v
   });
   assert.deepEqual(messages(s, 'error'), []);
   assert.deepEqual(messages(s, 'warning'), [
-    'a1.sinks.k1.kafka.producer.linger.ms: kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too); ignored',
+    "a1.sinks.k1.kafka.producer.linger.ms: kafkajs does not linger; each transaction's events go out in one request when the transaction has them (Flume flushes the producer per transaction too); ignored",
     'a1.sinks.k1.kafka.producer.batch.size: kafkajs does not size batches; one request carries the whole transaction (flumeBatchSize events); ignored',
     'a1.sinks.k1.kafka.producer.buffer.memory: kafkajs does not buffer; the channel is the buffer; ignored',
     'a1.sinks.k1.kafka.producer.auto.offset.reset: Kafka producer property "auto.offset.reset" has no kafkajs equivalent (it is a consumer property); ignored',
@@ -60,16 +65,21 @@ test('producer properties kafkajs cannot honour are warnings that say why; bad v
   ]);
   assert.deepEqual(s.client.brokers, ['h1:9092', 'h2:9093']);
   assert.equal(s.compression, CompressionTypes.None);
-  for (const [v, c] of [['snappy', CompressionTypes.Snappy], ['LZ4', CompressionTypes.LZ4], ['zstd', CompressionTypes.ZSTD], ['none', CompressionTypes.None]] as const) {
+  for (const [v, c] of [
+    ['snappy', CompressionTypes.Snappy],
+    ['LZ4', CompressionTypes.LZ4],
+    ['zstd', CompressionTypes.ZSTD],
+    ['none', CompressionTypes.None],
+  ] as const) {
     assert.equal(producer({ 'kafka.producer.compression.type': v }).compression, c);
   }
 
   const bad = producer({ 'kafka.producer.acks': '2', 'kafka.producer.retries': 'many', 'kafka.producer.constructor': 'x' });
-  assert.deepEqual(messages(bad, 'error'), [
-    'a1.sinks.k1.kafka.producer.acks: expected all, -1, 0 or 1, got "2"',
-    'a1.sinks.k1.kafka.producer.retries: expected an integer, got "many"',
-  ]);
-  assert.deepEqual(bad.problems.map((p) => p.key), ['kafka.producer.acks', 'kafka.producer.retries', 'kafka.producer.constructor']);
+  assert.deepEqual(messages(bad, 'error'), ['a1.sinks.k1.kafka.producer.acks: expected all, -1, 0 or 1, got "2"', 'a1.sinks.k1.kafka.producer.retries: expected an integer, got "many"']);
+  assert.deepEqual(
+    bad.problems.map((p) => p.key),
+    ['kafka.producer.acks', 'kafka.producer.retries', 'kafka.producer.constructor'],
+  );
 });
 
 test('consumer properties: group, offset reset, session/heartbeat/poll timings, fetch sizes; auto commit stays off', () => {
@@ -89,8 +99,15 @@ test('consumer properties: group, offset reset, session/heartbeat/poll timings, 
   });
   assert.equal(s.fromBeginning, false);
   assert.deepEqual(s.consumer, {
-    groupId: 'g4', sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 90000, maxWaitTimeInMs: 500,
-    minBytes: 1, maxBytes: 1048576, maxBytesPerPartition: 65536, readUncommitted: true,
+    groupId: 'g4',
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    rebalanceTimeout: 90000,
+    maxWaitTimeInMs: 500,
+    minBytes: 1,
+    maxBytes: 1048576,
+    maxBytesPerPartition: 65536,
+    readUncommitted: true,
   });
   assert.deepEqual(messages(s, 'warning'), [
     'a1.sinks.k1.kafka.consumer.enable.auto.commit: true: offsets are committed only after the channel commit (at-least-once); auto commit stays off',
@@ -136,10 +153,19 @@ test('security: SASL (PLAIN, SCRAM) from sasl.jaas.config, TLS from PEM files; s
 
     const errors = messages(producer({ 'kafka.producer.security.protocol': 'SASL_PLAINTEXT', 'kafka.producer.sasl.mechanism': 'GSSAPI', 'kafka.producer.ssl.keystore.location': jks }), 'error');
     assert.equal(errors.length, 3);
-    assert.match(errors[0]!, /^a1\.sinks\.k1\.kafka\.producer\.sasl\.mechanism: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 \(kafkajs has no Kerberos \(GSSAPI\) login from a job file\), got "GSSAPI"$/);
-    assert.match(errors[1]!, /^a1\.sinks\.k1\.kafka\.producer\.ssl\.keystore\.location: expected a PEM or PKCS12 file \(.*store\.jks is a Java KeyStore, which Node cannot read; convert it with: keytool -importkeystore/);
+    assert.match(
+      errors[0]!,
+      /^a1\.sinks\.k1\.kafka\.producer\.sasl\.mechanism: expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 \(kafkajs has no Kerberos \(GSSAPI\) login from a job file\), got "GSSAPI"$/,
+    );
+    assert.match(
+      errors[1]!,
+      /^a1\.sinks\.k1\.kafka\.producer\.ssl\.keystore\.location: expected a PEM or PKCS12 file \(.*store\.jks is a Java KeyStore, which Node cannot read; convert it with: keytool -importkeystore/,
+    );
     assert.match(errors[2]!, /^a1\.sinks\.k1\.kafka\.producer\.security\.protocol = SASL_PLAINTEXT needs a1\.sinks\.k1\.kafka\.producer\.sasl\.mechanism/);
-    assert.match(messages(producer({ 'kafka.producer.security.protocol': 'SASL_SSL', 'kafka.producer.sasl.mechanism': 'PLAIN' }), 'error')[0]!, /needs a1\.sinks\.k1\.kafka\.producer\.sasl\.jaas\.config with username/);
+    assert.match(
+      messages(producer({ 'kafka.producer.security.protocol': 'SASL_SSL', 'kafka.producer.sasl.mechanism': 'PLAIN' }), 'error')[0]!,
+      /needs a1\.sinks\.k1\.kafka\.producer\.sasl\.jaas\.config with username/,
+    );
     assert.match(messages(producer({ 'kafka.producer.ssl.truststore.location': path.join(dir, 'missing.pem') }), 'error')[0]!, /ssl\.truststore\.location: expected a readable file \(ENOENT/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -148,10 +174,17 @@ test('security: SASL (PLAIN, SCRAM) from sasl.jaas.config, TLS from PEM files; s
 
 test('deprecated key names warn with the key that replaces them, and say when the new key wins', () => {
   const ctx = ctxOf({ brokerList: 'h:1', topic: 't', 'kafka.topic': 'u' });
-  assert.deepEqual(deprecatedKeys(ctx, [['brokerList', 'kafka.bootstrap.servers'], ['topic', 'kafka.topic'], ['batchSize', 'flumeBatchSize']]).map((p) => [p.severity, p.key, p.message]), [
-    ['warning', 'brokerList', 'a1.sinks.k1.brokerList is deprecated; use a1.sinks.k1.kafka.bootstrap.servers'],
-    ['warning', 'topic', 'a1.sinks.k1.topic is deprecated; use a1.sinks.k1.kafka.topic (ignored: a1.sinks.k1.kafka.topic is set)'],
-  ]);
+  assert.deepEqual(
+    deprecatedKeys(ctx, [
+      ['brokerList', 'kafka.bootstrap.servers'],
+      ['topic', 'kafka.topic'],
+      ['batchSize', 'flumeBatchSize'],
+    ]).map((p) => [p.severity, p.key, p.message]),
+    [
+      ['warning', 'brokerList', 'a1.sinks.k1.brokerList is deprecated; use a1.sinks.k1.kafka.bootstrap.servers'],
+      ['warning', 'topic', 'a1.sinks.k1.topic is deprecated; use a1.sinks.k1.kafka.topic (ignored: a1.sinks.k1.kafka.topic is set)'],
+    ],
+  );
 });
 
 test('with TLS on, stores the component does not set come from -Djavax.net.ssl.* (over FLUME_SSL_*), as Flume injects them', () => {
@@ -182,8 +215,10 @@ test('with TLS on, stores the component does not set come from -Djavax.net.ssl.*
     assert.match(ca(producer({ 'kafka.producer.security.protocol': 'SSL', 'kafka.producer.ssl.truststore.location': own })), /T1dO/, 'the component key wins');
     assert.equal(producer({}).client.ssl, undefined, 'global settings never turn TLS on');
     setSystemProperties({ 'javax.net.ssl.trustStore': path.join(dir, 'missing.pem') });
-    assert.match(messages(producer({ 'kafka.producer.security.protocol': 'SSL' }), 'error')[0]!,
-      /a1\.sinks\.k1\.kafka\.producer\.security\.protocol: the global -Djavax\.net\.ssl\.trustStore or FLUME_SSL_TRUSTSTORE_PATH = ".*missing\.pem" cannot be used: expected a readable file/);
+    assert.match(
+      messages(producer({ 'kafka.producer.security.protocol': 'SSL' }), 'error')[0]!,
+      /a1\.sinks\.k1\.kafka\.producer\.security\.protocol: the global -Djavax\.net\.ssl\.trustStore or FLUME_SSL_TRUSTSTORE_PATH = ".*missing\.pem" cannot be used: expected a readable file/,
+    );
   } finally {
     setSystemProperties({});
     if (saved === undefined) delete process.env.FLUME_SSL_TRUSTSTORE_PATH;

@@ -115,20 +115,22 @@ function readFile(file: string): Buffer {
  * Kafka client properties whose values are secrets (passwords, JAAS lines, private
  * keys): a problem with one says what is wrong, never the value.
  */
-export const SECRET_KAFKA_PROPERTIES: ReadonlySet<string> = new Set([
-  'sasl.jaas.config', 'ssl.truststore.password', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key',
-]);
+export const SECRET_KAFKA_PROPERTIES: ReadonlySet<string> = new Set(['sasl.jaas.config', 'ssl.truststore.password', 'ssl.keystore.password', 'ssl.key.password', 'ssl.keystore.key']);
 const NOT_SHOWN = 'a value not shown here (it is secret)';
 
 const COMMON: Record<string, Handler> = {
-  'bootstrap.servers': (v, s) => (s.client.brokers = v.split(',').map((b) => b.trim()).filter(Boolean)),
+  'bootstrap.servers': (v, s) =>
+    (s.client.brokers = v
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean)),
   'client.id': (v, s) => (s.client.clientId = v),
   'request.timeout.ms': (v, s) => (s.client.requestTimeout = ms(v)),
   'socket.connection.setup.timeout.ms': (v, s) => (s.client.connectionTimeout = ms(v)),
   'connections.max.idle.ms': ignored('kafkajs keeps its connections open'),
-  'send.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
-  'receive.buffer.bytes': ignored('kafkajs uses the operating system\'s socket buffers'),
-  'retries': (v, s) => retry(s, { retries: num(v) }),
+  'send.buffer.bytes': ignored("kafkajs uses the operating system's socket buffers"),
+  'receive.buffer.bytes': ignored("kafkajs uses the operating system's socket buffers"),
+  retries: (v, s) => retry(s, { retries: num(v) }),
   'retry.backoff.ms': (v, s) => retry(s, { initialRetryTime: ms(v) }),
   'reconnect.backoff.max.ms': (v, s) => retry(s, { maxRetryTime: ms(v) }),
   'reconnect.backoff.ms': ignored('kafkajs has one back-off; retry.backoff.ms sets its first delay'),
@@ -192,7 +194,7 @@ const COMMON: Record<string, Handler> = {
   },
   'ssl.protocol': ignored('Node negotiates the TLS version (1.2 or 1.3)'),
   'ssl.enabled.protocols': ignored('Node negotiates the TLS version (1.2 or 1.3)'),
-  'ssl.cipher.suites': ignored('Node uses OpenSSL\'s cipher list, whose names differ from Java\'s'),
+  'ssl.cipher.suites': ignored("Node uses OpenSSL's cipher list, whose names differ from Java's"),
 };
 
 const PRODUCER: Record<string, Handler> = {
@@ -210,7 +212,7 @@ const PRODUCER: Record<string, Handler> = {
     else if (c === 'zstd') s.compression = CompressionTypes.ZSTD;
     else throw new Error('none, gzip, snappy, lz4 or zstd');
   },
-  'linger.ms': ignored('kafkajs does not linger; each transaction\'s events go out in one request when the transaction has them (Flume flushes the producer per transaction too)'),
+  'linger.ms': ignored("kafkajs does not linger; each transaction's events go out in one request when the transaction has them (Flume flushes the producer per transaction too)"),
   'batch.size': ignored('kafkajs does not size batches; one request carries the whole transaction (flumeBatchSize events)'),
   'buffer.memory': ignored('kafkajs does not buffer; the channel is the buffer'),
   'max.block.ms': ignored('kafkajs does not block; a send fails after its retries'),
@@ -224,7 +226,11 @@ const PRODUCER: Record<string, Handler> = {
   'key.serializer': accepted,
   'value.serializer': accepted,
   'partitioner.class': (v, s) => (s.partitionerClass = v.trim()),
-  'interceptor.classes': (v, s) => (s.interceptorClasses = v.split(',').map((c) => c.trim()).filter(Boolean)),
+  'interceptor.classes': (v, s) =>
+    (s.interceptorClasses = v
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean)),
 };
 
 const CONSUMER: Record<string, Handler> = {
@@ -257,7 +263,10 @@ const CONSUMER: Record<string, Handler> = {
   'max.poll.records': ignored('kafkajs hands over what one fetch returned; batchSize bounds each channel batch'),
   'group.instance.id': ignored('kafkajs has no static group membership'),
   'partition.assignment.strategy': (v, s, key) => {
-    const others = v.split(',').map((c) => c.trim()).filter((c) => c !== '' && !/(^|\.)RangeAssignor$|^range$/i.test(c));
+    const others = v
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '' && !/(^|\.)RangeAssignor$|^range$/i.test(c));
     if (others.length > 0) warn(s, key, `only the range assignor (Java's RangeAssignor, its default) is available; ${others.join(', ')} ignored`, ErrorCodes.CONFIG_UNKNOWN_KEY);
   },
   'key.deserializer': accepted,
@@ -273,13 +282,14 @@ const RETRY_NOISE = /^(Connection error|Failed to connect to seed broker)/;
 
 /** kafkajs logs through our logger: errors and warnings at WARN, the rest at DEBUG. */
 export function kafkaLogCreator(logger: Logger): logCreator {
-  return () => ({ level, log }) => {
-    const loud = level <= logLevel.WARN && !RETRY_NOISE.test(String(log.message));
-    if (!loud && !logger.isDebugEnabled) return;
-    const msg = `${log.message}${log.broker ? ` (broker ${String(log.broker)})` : ''}${log.error ? `: ${String(log.error)}` : ''}`;
-    if (loud) logger.warn(`kafka: ${msg}`);
-    else logger.debug(`kafka: ${msg}`);
-  };
+  return () =>
+    ({ level, log }) => {
+      const loud = level <= logLevel.WARN && !RETRY_NOISE.test(String(log.message));
+      if (!loud && !logger.isDebugEnabled) return;
+      const msg = `${log.message}${log.broker ? ` (broker ${String(log.broker)})` : ''}${log.error ? `: ${String(log.error)}` : ''}`;
+      if (loud) logger.warn(`kafka: ${msg}`);
+      else logger.debug(`kafka: ${msg}`);
+    };
 }
 
 /**
@@ -290,8 +300,18 @@ export function kafkaLogCreator(logger: Logger): logCreator {
  */
 export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'producer' | 'consumer'; groupId?: string }): KafkaSettings {
   const s: Draft = {
-    client: { brokers: [] }, producer: {}, consumer: {}, acks: 1, compression: CompressionTypes.None, fromBeginning: true, problems: [],
-    ctx, protocol: 'PLAINTEXT', ssl: {}, retry: {}, hasRetry: false,
+    client: { brokers: [] },
+    producer: {},
+    consumer: {},
+    acks: 1,
+    compression: CompressionTypes.None,
+    fromBeginning: true,
+    problems: [],
+    ctx,
+    protocol: 'PLAINTEXT',
+    ssl: {},
+    retry: {},
+    hasRetry: false,
   };
   COMMON['bootstrap.servers']!(opts.bootstrap, s, 'kafka.bootstrap.servers');
   const badBrokers = brokerProblem(s.client.brokers as string[]);
@@ -327,9 +347,16 @@ export function kafkaSettings(ctx: Context, opts: { bootstrap: string; role: 'pr
   settleSecurity(s, ctx, prefix);
   if (s.hasRetry) s.client.retry = s.retry;
   return {
-    client: s.client, producer: s.producer, consumer: s.consumer, acks: s.acks, compression: s.compression,
-    sendTimeout: s.sendTimeout, fromBeginning: s.fromBeginning, problems: s.problems,
-    partitionerClass: s.partitionerClass, interceptorClasses: s.interceptorClasses,
+    client: s.client,
+    producer: s.producer,
+    consumer: s.consumer,
+    acks: s.acks,
+    compression: s.compression,
+    sendTimeout: s.sendTimeout,
+    fromBeginning: s.fromBeginning,
+    problems: s.problems,
+    partitionerClass: s.partitionerClass,
+    interceptorClasses: s.interceptorClasses,
   };
 }
 
@@ -344,7 +371,12 @@ function globalStores(s: Draft, ctx: Context, prefix: string): void {
       COMMON[key]!(value, s, `${prefix}${key}`);
     } catch (e) {
       const shown = SECRET_KAFKA_PROPERTIES.has(key) ? '' : ` = "${value}"`;
-      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: `${prefix}security.protocol`, message: `${ctx.fullKey(`${prefix}security.protocol`)}: the global ${sslGlobalNames(name)}${shown} cannot be used: expected ${(e as Error).message}` });
+      s.problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: `${prefix}security.protocol`,
+        message: `${ctx.fullKey(`${prefix}security.protocol`)}: the global ${sslGlobalNames(name)}${shown} cannot be used: expected ${(e as Error).message}`,
+      });
     }
   };
   const trust = s.ssl.ca === undefined ? sslGlobal('TRUSTSTORE_PATH') : undefined;
@@ -364,14 +396,23 @@ function settleSecurity(s: Draft, ctx: Context, prefix: string): void {
   if (tlsOn) {
     globalStores(s, ctx, prefix);
     s.client.ssl = Object.keys(s.ssl).length > 0 ? s.ssl : true;
-  }
-  else if (s.sslKey) warn(s, s.sslKey, `ssl settings apply only with ${prefix}security.protocol = SSL or SASL_SSL (it is ${s.protocol}); ignored`);
+  } else if (s.sslKey) warn(s, s.sslKey, `ssl settings apply only with ${prefix}security.protocol = SSL or SASL_SSL (it is ${s.protocol}); ignored`);
   if (saslOn) {
     const key = s.protocolKey ?? `${prefix}security.protocol`;
     if (!s.saslMechanism) {
-      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key, message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.mechanism = PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (the Java default, GSSAPI, is not available in kafkajs)` });
+      s.problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_REQUIRED,
+        key,
+        message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.mechanism = PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (the Java default, GSSAPI, is not available in kafkajs)`,
+      });
     } else if (s.saslUser === undefined) {
-      s.problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key, message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.jaas.config with username="..." password="..."` });
+      s.problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_REQUIRED,
+        key,
+        message: `${ctx.fullKey(key)} = ${s.protocol} needs ${ctx.prefix}${prefix}sasl.jaas.config with username="..." password="..."`,
+      });
     } else {
       s.client.sasl = { mechanism: s.saslMechanism, username: s.saslUser, password: s.saslPassword } as SASLOptions;
     }

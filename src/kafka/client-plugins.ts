@@ -7,8 +7,18 @@
  */
 import type { PartitionerArgs } from 'kafkajs';
 import {
-  ErrorCodes, FlumeError, resolveOptions, throwOnErrors,
-  type ComponentLookup, type Context, type KafkaPartitioner, type KafkaProducerInterceptor, type KafkaRecord, type Logger, type OptionProblem, type OptionsSpec,
+  ErrorCodes,
+  FlumeError,
+  resolveOptions,
+  throwOnErrors,
+  type ComponentLookup,
+  type Context,
+  type KafkaPartitioner,
+  type KafkaProducerInterceptor,
+  type KafkaRecord,
+  type Logger,
+  type OptionProblem,
+  type OptionsSpec,
 } from '../plugin-api/index.js';
 import type { KafkaSettings } from './client-options.js';
 
@@ -64,13 +74,14 @@ export function createClientPlugins(s: KafkaSettings, ctx: Context, registry: Co
 
 /** A kafkajs partitioner that asks the plugin, checking its answer. */
 export function kafkajsPartitioner(p: KafkaPartitioner): () => (args: PartitionerArgs) => number {
-  return () => ({ topic, partitionMetadata, message }) => {
-    const count = partitionMetadata.length;
-    const record: KafkaRecord = { topic, key: message.key ?? null, value: message.value ?? null };
-    const n = p.partition(record, count);
-    if (!Number.isInteger(n) || n < 0 || n >= count) {
-      throw new FlumeError(ErrorCodes.SINK_DELIVERY, `the Kafka partitioner chose partition ${n} of topic ${topic}, which has partitions 0..${count - 1}`);
-    }
-    return n;
-  };
+  return () =>
+    ({ topic, partitionMetadata, message }) => {
+      const count = partitionMetadata.length;
+      const record: KafkaRecord = { topic, key: message.key ?? null, value: message.value ?? null };
+      const n = p.partition(record, count);
+      if (!Number.isInteger(n) || n < 0 || n >= count) {
+        throw new FlumeError(ErrorCodes.SINK_DELIVERY, `the Kafka partitioner chose partition ${n} of topic ${topic}, which has partitions 0..${count - 1}`);
+      }
+      return n;
+    };
 }

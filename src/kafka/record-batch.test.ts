@@ -17,16 +17,23 @@ async function same(opts: ProduceV3Options): Promise<void> {
 test('the fast Produce encoder writes exactly the bytes kafkajs writes', async () => {
   const big = Buffer.alloc(300, 0x61);
   await same({
-    acks: 1, timeout: 30000, producerId: Long.fromInt(-1), producerEpoch: 0,
+    acks: 1,
+    timeout: 30000,
+    producerId: Long.fromInt(-1),
+    producerEpoch: 0,
     topicData: [
       {
         topic: 'logs',
         partitions: [
-          { partition: 0, firstSequence: 0, messages: [
-            { key: null, value: Buffer.from('plain'), timestamp: '1700000000000' },
-            { key: 'k1', value: big, timestamp: '1700000000005', headers: { h: 'v', 'ü': Buffer.from('ß') } },
-            { key: Buffer.from('k2'), value: null, timestamp: '1700000000001', headers: { multi: ['a', 'b'] } },
-          ] },
+          {
+            partition: 0,
+            firstSequence: 0,
+            messages: [
+              { key: null, value: Buffer.from('plain'), timestamp: '1700000000000' },
+              { key: 'k1', value: big, timestamp: '1700000000005', headers: { h: 'v', ü: Buffer.from('ß') } },
+              { key: Buffer.from('k2'), value: null, timestamp: '1700000000001', headers: { multi: ['a', 'b'] } },
+            ],
+          },
           { partition: 3, firstSequence: 0, messages: Array.from({ length: 200 }, (_, i) => ({ key: null, value: Buffer.from(`event ${i}`), timestamp: String(1700000000000 + i) })) },
         ],
       },

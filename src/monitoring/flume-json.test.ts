@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { javaDouble } from './flume-json.js';
 import { promName } from './prometheus.js';
 
-test('javaDouble prints doubles as Java\'s Double.toString does', () => {
+test("javaDouble prints doubles as Java's Double.toString does", () => {
   assert.equal(javaDouble(0), '0.0');
   assert.equal(javaDouble(50), '50.0');
   assert.equal(javaDouble(100 / 3), '33.333333333333336');

@@ -89,8 +89,7 @@ const DMAX = 0;
 
 export function ganglia31Messages(host: string, name: string, value: string): [Buffer, Buffer] {
   const type = isFloat(value) ? 'float' : 'string';
-  const meta = new Xdr().int(128).string(host).string(name).int(0).string(type).string(name).string(UNITS)
-    .int(SLOPE).int(TMAX).int(DMAX).int(1).string('GROUP').string('flume').done();
+  const meta = new Xdr().int(128).string(host).string(name).int(0).string(type).string(name).string(UNITS).int(SLOPE).int(TMAX).int(DMAX).int(1).string('GROUP').string('flume').done();
   const val = new Xdr().int(133).string(host).string(name).int(0).string('%s').string(value).done();
   return [meta, val];
 }
@@ -108,12 +107,16 @@ const options = {
 
 /** `host:port,host:port` → addresses; throws naming the bad entry. */
 export function gangliaHosts(raw: string): { host: string; port: number }[] {
-  const hosts = raw.split(',').map((h) => h.trim()).filter(Boolean).map((h) => {
-    const m = /^(.+):(\d+)$/.exec(h);
-    const port = m ? Number(m[2]) : NaN;
-    if (!m || port < 1 || port > 65535) throw new Error(`"${h}" is not host:port`);
-    return { host: m[1]!, port };
-  });
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map((h) => {
+      const m = /^(.+):(\d+)$/.exec(h);
+      const port = m ? Number(m[2]) : NaN;
+      if (!m || port < 1 || port > 65535) throw new Error(`"${h}" is not host:port`);
+      return { host: m[1]!, port };
+    });
   if (hosts.length === 0) throw new Error('no host given');
   return hosts;
 }

@@ -55,7 +55,9 @@ export function flowGraph(plan: AgentPlan): FlowGraph {
 
 function label(n: FlowNode): string {
   const head = `${n.name} (${n.type})`;
-  const lines = Object.entries(n.settings).slice(0, 6).map(([k, v]) => `${k} = ${v.length > 40 ? v.slice(0, 37) + '...' : v}`);
+  const lines = Object.entries(n.settings)
+    .slice(0, 6)
+    .map(([k, v]) => `${k} = ${v.length > 40 ? v.slice(0, 37) + '...' : v}`);
   return [head, ...lines].join('\n');
 }
 
@@ -65,7 +67,12 @@ const mermaidText = (s: string): string => s.replace(/"/g, '#quot;').replace(/\n
 /** The graph in Mermaid's flowchart syntax (renders on GitHub and in most wikis). */
 export function toMermaid(g: FlowGraph): string {
   const shape: Record<FlowNode['kind'], [string, string]> = {
-    source: ['([', '])'], interceptor: ['[/', '/]'], selector: ['{{', '}}'], channel: ['[(', ')]'], sink: ['[', ']'], sinkgroup: ['[', ']'],
+    source: ['([', '])'],
+    interceptor: ['[/', '/]'],
+    selector: ['{{', '}}'],
+    channel: ['[(', ')]'],
+    sink: ['[', ']'],
+    sinkgroup: ['[', ']'],
   };
   const out = [`flowchart LR`, `  %% agent ${g.agent}`];
   const grouped = new Map<string, FlowNode[]>();
@@ -95,7 +102,12 @@ const dotText = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\
 /** The graph in Graphviz dot (`dot -Tsvg`). */
 export function toDot(g: FlowGraph): string {
   const shape: Record<FlowNode['kind'], string> = {
-    source: 'ellipse', interceptor: 'parallelogram', selector: 'hexagon', channel: 'cylinder', sink: 'box', sinkgroup: 'box',
+    source: 'ellipse',
+    interceptor: 'parallelogram',
+    selector: 'hexagon',
+    channel: 'cylinder',
+    sink: 'box',
+    sinkgroup: 'box',
   };
   const out = [`digraph "${dotText(g.agent)}" {`, '  rankdir=LR;', '  node [fontname="sans-serif", fontsize=10];'];
   for (const n of g.nodes) {

@@ -66,9 +66,12 @@ export class MonitoringHttpServer {
     if (method === 'TRACE' || method === 'OPTIONS') return send(res, 403, 'text/plain;charset=utf-8', 'Forbidden\n');
     const path = (req.url ?? '/').split('?')[0]!.toLowerCase();
     if (path === '/') {
-      return send(res, 200, 'text/html;charset=utf-8',
-        'For Flume metrics please click <a href = "./metrics"> here</a>. ' +
-        'Also: <a href="./prometheus">Prometheus</a>, <a href="./health">health</a>, <a href="./flow">the flow</a>.');
+      return send(
+        res,
+        200,
+        'text/html;charset=utf-8',
+        'For Flume metrics please click <a href = "./metrics"> here</a>. ' + 'Also: <a href="./prometheus">Prometheus</a>, <a href="./health">health</a>, <a href="./flow">the flow</a>.',
+      );
     }
     if (path === '/metrics' && this.metricsFormat === 'json') {
       return send(res, 200, 'application/json;charset=utf-8', JSON.stringify(flumeMetrics(this.agent.counterGroups())));

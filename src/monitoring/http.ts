@@ -24,7 +24,10 @@ function define(type: 'http' | 'prometheus', klass: string, format: 'json' | 'pr
   });
 }
 
-export const http = define('http', 'org.apache.flume.instrumentation.http.HTTPMetricsServer', 'json',
-  "Flume's JSON metrics at /metrics, plus /prometheus, /health and /flow.");
-export const prometheus = define('prometheus', 'org.apache.flume.instrumentation.http.PrometheusHTTPMetricsServer', 'prometheus',
-  'Prometheus text at /metrics (and /prometheus), plus /health and /flow.');
+export const http = define('http', 'org.apache.flume.instrumentation.http.HTTPMetricsServer', 'json', "Flume's JSON metrics at /metrics, plus /prometheus, /health and /flow.");
+export const prometheus = define(
+  'prometheus',
+  'org.apache.flume.instrumentation.http.PrometheusHTTPMetricsServer',
+  'prometheus',
+  'Prometheus text at /metrics (and /prometheus), plus /health and /flow.',
+);

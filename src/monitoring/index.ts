@@ -30,8 +30,15 @@ export async function startMonitoring(
   props.delete('type');
   const def = registry.lookup('reporter', type);
   if (!def) {
-    throw new ConfigError(ErrorCodes.CONFIG_UNKNOWN_TYPE, `flume.monitoring.type: unknown reporter "${type}"${didYouMean(type, registry.names('reporter'))}; ` +
-      `known: ${registry.names('reporter').filter((n) => !n.includes('.')).join(', ')} (or a plugin's)`, 'flume.monitoring.type');
+    throw new ConfigError(
+      ErrorCodes.CONFIG_UNKNOWN_TYPE,
+      `flume.monitoring.type: unknown reporter "${type}"${didYouMean(type, registry.names('reporter'))}; ` +
+        `known: ${registry
+          .names('reporter')
+          .filter((n) => !n.includes('.'))
+          .join(', ')} (or a plugin's)`,
+      'flume.monitoring.type',
+    );
   }
   const ctx = new Context(props, new Map(), 'flume.monitoring.');
   const { options, problems } = resolveOptions(def.options as OptionsSpec, ctx);

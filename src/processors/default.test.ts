@@ -12,7 +12,10 @@ const sink = (name: string): Sink => ({ name, channel: {} as Channel, start: asy
 test('the default processor runs its one sink', async () => {
   const p = defaultProcessor.create({ name: 'g1', options: {}, context: new Context(), logger: silentLogger, registry: builtinRegistry(), sinks: [sink('k1')] });
   assert.equal(await p.process(), 'READY');
-  assert.deepEqual(p.sinks.map((s) => s.name), ['k1']);
+  assert.deepEqual(
+    p.sinks.map((s) => s.name),
+    ['k1'],
+  );
 });
 
 test('a default group with two sinks is refused, as Flume does', () => {

@@ -9,7 +9,14 @@ export default defineSinkProcessor({
   // As Flume's AbstractSingleSinkProcessor: exactly one sink.
   validate: (_o, ctx, _registry, scope?: { sinks?: readonly string[] }) =>
     scope?.sinks !== undefined && scope.sinks.length > 1
-      ? [{ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'type', message: `${ctx.fullKey('type')}: a default sink group runs exactly one sink (it lists ${scope.sinks.join(' ')}); use failover or load_balance for several` }]
+      ? [
+          {
+            severity: 'error',
+            code: ErrorCodes.CONFIG_VALUE,
+            key: 'type',
+            message: `${ctx.fullKey('type')}: a default sink group runs exactly one sink (it lists ${scope.sinks.join(' ')}); use failover or load_balance for several`,
+          },
+        ]
       : [],
   create: ({ name, sinks, context }) => {
     if (sinks.length !== 1) {

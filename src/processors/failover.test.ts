@@ -47,7 +47,17 @@ test('the highest priority sink works; on failure the same call moves to the nex
   const k1 = new FakeSink('k1');
   const k2 = new FakeSink('k2');
   const k3 = new FakeSink('k3');
-  const p = new FailoverSinkProcessor([k1, k2, k3], new Map([['k1', 5], ['k2', 10], ['k3', 1]]), 30000, silentLogger, c.now);
+  const p = new FailoverSinkProcessor(
+    [k1, k2, k3],
+    new Map([
+      ['k1', 5],
+      ['k2', 10],
+      ['k3', 1],
+    ]),
+    30000,
+    silentLogger,
+    c.now,
+  );
   await p.start();
   assert.ok(k1.started && k2.started && k3.started);
   assert.equal(await who(p, [k1, k2, k3]), 'k2');
@@ -61,7 +71,16 @@ test('a failed sink is retried after min(maxpenalty, 2^n s) and work moves back 
   const c = clock();
   const k1 = new FakeSink('k1');
   const k2 = new FakeSink('k2');
-  const p = new FailoverSinkProcessor([k1, k2], new Map([['k1', 10], ['k2', 5]]), 10000, silentLogger, c.now);
+  const p = new FailoverSinkProcessor(
+    [k1, k2],
+    new Map([
+      ['k1', 10],
+      ['k2', 5],
+    ]),
+    10000,
+    silentLogger,
+    c.now,
+  );
   k1.failing = true;
   await p.process(); // k1 fails: 2 s penalty, k2 takes the call
   const retries: number[] = [];
@@ -96,7 +115,16 @@ test('a retried sink that returns BACKOFF stays on the fail list and is tried fi
   const c = clock();
   const k1 = new FakeSink('k1');
   const k2 = new FakeSink('k2');
-  const p = new FailoverSinkProcessor([k1, k2], new Map([['k1', 10], ['k2', 5]]), 30000, silentLogger, c.now);
+  const p = new FailoverSinkProcessor(
+    [k1, k2],
+    new Map([
+      ['k1', 10],
+      ['k2', 5],
+    ]),
+    30000,
+    silentLogger,
+    c.now,
+  );
   k1.failing = true;
   await p.process();
   k1.failing = false;
@@ -132,7 +160,15 @@ test('implicit priorities follow Java HashMap order of the names; a duplicate pr
   assert.equal(p.activeSink, a, 'Flume hands -1 to the first name in hash order');
   const x = new FakeSink('x');
   const y = new FakeSink('y');
-  const q = new FailoverSinkProcessor([x, y], new Map([['x', 3], ['y', 3]]), 30000, silentLogger);
+  const q = new FailoverSinkProcessor(
+    [x, y],
+    new Map([
+      ['x', 3],
+      ['y', 3],
+    ]),
+    30000,
+    silentLogger,
+  );
   x.failing = true;
   await assert.rejects(q.process(), /All sinks failed/);
   assert.equal(y.calls, 0);
@@ -150,11 +186,12 @@ test('options: maxpenalty and priority.<sink> are checked, naming the key', () =
   assert.match(bad.problems[0]!.message, /p\.maxpenalty: expected an integer/);
 });
 
-test('given the group\'s sinks, a priority for another sink is warned about', () => {
+test("given the group's sinks, a priority for another sink is warned about", () => {
   const ctx = new Context({ 'priority.k1': '1', 'priority.k9': '2' }, new Map(), 'a1.sinkgroups.g1.processor.');
   const { options } = resolveOptions(failover.options, ctx);
   const validate = failover.validate as (o: unknown, c: Context, r: unknown, scope?: { sinks?: readonly string[] }) => { severity: string; message: string }[];
-  assert.deepEqual(validate(options, ctx, builtinRegistry(), { sinks: ['k1', 'k2'] }).map((p) => `${p.severity} ${p.message}`), [
-    'warning a1.sinkgroups.g1.processor.priority.k9: sink "k9" is not in this sink group (k1 k2); ignored',
-  ]);
+  assert.deepEqual(
+    validate(options, ctx, builtinRegistry(), { sinks: ['k1', 'k2'] }).map((p) => `${p.severity} ${p.message}`),
+    ['warning a1.sinkgroups.g1.processor.priority.k9: sink "k9" is not in this sink group (k1 k2); ignored'],
+  );
 });

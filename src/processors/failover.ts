@@ -26,7 +26,10 @@ export function javaHashMapOrder(keys: readonly string[]): string[] {
     const h = javaHash(k);
     return (h ^ (h >>> 16)) & (cap - 1);
   };
-  return keys.map((k, i) => ({ k, i, b: bucket(k) })).sort((x, y) => x.b - y.b || x.i - y.i).map((e) => e.k);
+  return keys
+    .map((k, i) => ({ k, i, b: bucket(k) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((e) => e.k);
 }
 
 /** `priority.<sink>` keys, checked: each must be an integer. */
@@ -175,7 +178,12 @@ export default defineSinkProcessor({
     const { priorities, problems } = readPriorities(ctx);
     for (const s of priorities.keys()) {
       if (scope?.sinks !== undefined && !scope.sinks.includes(s)) {
-        problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: `priority.${s}`, message: `${ctx.fullKey(`priority.${s}`)}: sink "${s}" is not in this sink group (${scope.sinks.join(' ')}); ignored` });
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+          key: `priority.${s}`,
+          message: `${ctx.fullKey(`priority.${s}`)}: sink "${s}" is not in this sink group (${scope.sinks.join(' ')}); ignored`,
+        });
       }
     }
     return problems;

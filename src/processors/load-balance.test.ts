@@ -103,7 +103,10 @@ test('random spreads calls over the sinks', async () => {
   await served(p, ks, 2000);
   assert.ok(ks[0]!.ok > 850 && ks[1]!.ok > 850, `${ks[0]!.ok} / ${ks[1]!.ok}`);
   const order = new RandomSelector(ks, false, 30000, undefined, () => 0).order();
-  assert.deepEqual(order.map((s) => s.name), ['k2', 'k1']);
+  assert.deepEqual(
+    order.map((s) => s.name),
+    ['k2', 'k1'],
+  );
 });
 
 test('selector.maxTimeOut (and maxTimeout) are read; unknown selector keys warn; an unknown selector is an error', () => {

@@ -1,4 +1,21 @@
-import { ErrorCodes, FlumeError, RateLimitedLog, defineSinkProcessor, opt, resolveOptions, specKeys, throwOnErrors, type ComponentLookup, type Context, type Logger, type OptionProblem, type OptionsSpec, type Sink, type SinkProcessor, type Status } from '../plugin-api/index.js';
+import {
+  ErrorCodes,
+  FlumeError,
+  RateLimitedLog,
+  defineSinkProcessor,
+  opt,
+  resolveOptions,
+  specKeys,
+  throwOnErrors,
+  type ComponentLookup,
+  type Context,
+  type Logger,
+  type OptionProblem,
+  type OptionsSpec,
+  type Sink,
+  type SinkProcessor,
+  type Status,
+} from '../plugin-api/index.js';
 import { DEFAULT_MAX_TIMEOUT_MS, RandomSelector, RoundRobinSelector, lookupSinkSelector, type SinkSelector } from './sink-selector.js';
 
 export const options = {
@@ -22,14 +39,24 @@ function checkSelector(selector: string, ctx: Context, registry: ComponentLookup
   if (BUILTIN.includes(selector.toLowerCase())) {
     for (const k of ctx.keys()) {
       if (k.startsWith('selector.') && !SELECTOR_KEYS.includes(k)) {
-        problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: k, message: `${ctx.fullKey(k)}: unknown key for the ${selector} sink selector, ignored (known: selector.maxTimeOut)` });
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+          key: k,
+          message: `${ctx.fullKey(k)}: unknown key for the ${selector} sink selector, ignored (known: selector.maxTimeOut)`,
+        });
       }
     }
     return problems;
   }
   const def = lookupSinkSelector(registry, selector);
   if (!def) {
-    problems.push({ severity: 'error', code: ErrorCodes.CONFIG_UNKNOWN_TYPE, key: 'selector', message: `${ctx.fullKey('selector')}: unknown sink selector "${selector}"; use round_robin, random, or the type of a sink selector plugin` });
+    problems.push({
+      severity: 'error',
+      code: ErrorCodes.CONFIG_UNKNOWN_TYPE,
+      key: 'selector',
+      message: `${ctx.fullKey('selector')}: unknown sink selector "${selector}"; use round_robin, random, or the type of a sink selector plugin`,
+    });
     return problems;
   }
   const { options: so, problems: sp } = resolveOptions(def.options, sub);
@@ -37,7 +64,8 @@ function checkSelector(selector: string, ctx: Context, registry: ComponentLookup
   if (sp.length === 0 && def.validate) problems.push(...def.validate(so, sub, registry).map((p) => ({ ...p, key: `selector.${p.key}` })));
   const known = new Set([...specKeys(def.options), 'maxTimeOut', 'maxTimeout']);
   for (const k of sub.keys()) {
-    if (!known.has(k)) problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: `selector.${k}`, message: `${sub.fullKey(k)}: unknown key for sink selector ${def.type}, ignored` });
+    if (!known.has(k))
+      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: `selector.${k}`, message: `${sub.fullKey(k)}: unknown key for sink selector ${def.type}, ignored` });
   }
   return problems;
 }

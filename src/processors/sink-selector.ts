@@ -84,7 +84,13 @@ export class RoundRobinSelector extends OrderSelector {
 
 /** A uniformly random order of the active sinks for each call. */
 export class RandomSelector extends OrderSelector {
-  constructor(sinks: readonly Sink[], backoff: boolean, maxTimeout: number, now?: () => number, private readonly random: () => number = Math.random) {
+  constructor(
+    sinks: readonly Sink[],
+    backoff: boolean,
+    maxTimeout: number,
+    now?: () => number,
+    private readonly random: () => number = Math.random,
+  ) {
     super(sinks, backoff, maxTimeout, now);
   }
 

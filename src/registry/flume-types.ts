@@ -35,9 +35,19 @@ export const FLUME_TYPES: readonly FlumeType[] = [
   { kind: 'source', alias: 'jms', className: 'org.apache.flume.source.jms.JMSSource', status: 'unsupported', instead: 'bridge the queue into Kafka and use the Kafka source' },
   { kind: 'source', className: 'org.apache.flume.source.twitter.TwitterSource', status: 'unsupported', instead: 'the Twitter streaming API it used no longer exists' },
   { kind: 'source', className: 'org.apache.flume.source.scribe.ScribeSource', status: 'unsupported', instead: RPC },
-  { kind: 'source', className: 'org.apache.flume.source.avroLegacy.AvroLegacySource', status: 'unsupported', instead: 'Flume 0.9 senders are not supported; upgrade the sender and use the avro source' },
-  { kind: 'source', className: 'org.apache.flume.source.thriftLegacy.ThriftLegacySource', status: 'unsupported', instead: 'Flume 0.9 senders are not supported; upgrade the sender and use the thrift source' },
-  { kind: 'source', className: 'org.apache.flume.agent.embedded.EmbeddedSource', status: 'unsupported', instead: 'it exists only inside Flume\'s embedded agent' },
+  {
+    kind: 'source',
+    className: 'org.apache.flume.source.avroLegacy.AvroLegacySource',
+    status: 'unsupported',
+    instead: 'Flume 0.9 senders are not supported; upgrade the sender and use the avro source',
+  },
+  {
+    kind: 'source',
+    className: 'org.apache.flume.source.thriftLegacy.ThriftLegacySource',
+    status: 'unsupported',
+    instead: 'Flume 0.9 senders are not supported; upgrade the sender and use the thrift source',
+  },
+  { kind: 'source', className: 'org.apache.flume.agent.embedded.EmbeddedSource', status: 'unsupported', instead: "it exists only inside Flume's embedded agent" },
   // Channels
   { kind: 'channel', alias: 'file', className: 'org.apache.flume.channel.file.FileChannel', status: 'planned', instead: 'meanwhile the Kafka channel is durable' },
   { kind: 'channel', alias: 'SPILLABLEMEMORY', className: 'org.apache.flume.channel.SpillableMemoryChannel', status: 'planned' },
@@ -50,7 +60,13 @@ export const FLUME_TYPES: readonly FlumeType[] = [
   { kind: 'sink', alias: 'hbase', className: 'org.apache.flume.sink.hbase.HBaseSink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
   { kind: 'sink', alias: 'asynchbase', className: 'org.apache.flume.sink.hbase.AsyncHBaseSink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
   { kind: 'sink', alias: 'hbase2', className: 'org.apache.flume.sink.hbase2.HBase2Sink', status: 'unsupported', instead: 'send to Kafka with the Kafka sink and load HBase from there' },
-  { kind: 'sink', alias: 'elasticsearch', className: 'org.apache.flume.sink.elasticsearch.ElasticSearchSink', status: 'unsupported', instead: 'send to Kafka, or post to Elasticsearch with the http sink' },
+  {
+    kind: 'sink',
+    alias: 'elasticsearch',
+    className: 'org.apache.flume.sink.elasticsearch.ElasticSearchSink',
+    status: 'unsupported',
+    instead: 'send to Kafka, or post to Elasticsearch with the http sink',
+  },
   { kind: 'sink', alias: 'morphline_solr', className: 'org.apache.flume.sink.solr.morphline.MorphlineSolrSink', status: 'unsupported', instead: 'send to Kafka and index into Solr from there' },
   { kind: 'sink', className: 'org.apache.flume.sink.solr.morphline.MorphlineSink', status: 'unsupported', instead: 'send to Kafka and transform from there' },
   { kind: 'sink', className: 'org.apache.flume.sink.kite.DatasetSink', status: 'unsupported', instead: 'the Kite SDK is retired; write files with hdfs or file_roll' },
@@ -58,13 +74,20 @@ export const FLUME_TYPES: readonly FlumeType[] = [
   { kind: 'sink', alias: 'irc', className: 'org.apache.flume.sink.irc.IRCSink', status: 'unsupported' },
   // Interceptors
   {
-    kind: 'interceptor', className: 'org.apache.flume.sink.solr.morphline.MorphlineInterceptor$Builder', status: 'unsupported',
+    kind: 'interceptor',
+    className: 'org.apache.flume.sink.solr.morphline.MorphlineInterceptor$Builder',
+    status: 'unsupported',
     instead: 'regex_extractor, search_replace and regex_filter cover the common morphline commands',
   },
 ];
 
 const KIND_LABEL: Partial<Record<ComponentKind, string>> = {
-  source: 'source', channel: 'channel', sink: 'sink', interceptor: 'interceptor', selector: 'channel selector', sinkProcessor: 'sink processor',
+  source: 'source',
+  channel: 'channel',
+  sink: 'sink',
+  interceptor: 'interceptor',
+  selector: 'channel selector',
+  sinkProcessor: 'sink processor',
 };
 
 /**
@@ -73,17 +96,22 @@ const KIND_LABEL: Partial<Record<ComponentKind, string>> = {
  */
 export function flumeType(kind: ComponentKind, type: string): FlumeType | undefined {
   const t = type.trim().toLowerCase();
-  const simple = (c: string): string => c.slice(c.lastIndexOf('.') + 1).replace(/\$builder$/i, '').toLowerCase();
-  return FLUME_TYPES.find((f) => f.kind === kind && (f.alias?.toLowerCase() === t || f.className.toLowerCase() === t))
-    ?? FLUME_TYPES.find((f) => f.kind === kind && simple(f.className) === t.replace(/\$builder$/, ''));
+  const simple = (c: string): string =>
+    c
+      .slice(c.lastIndexOf('.') + 1)
+      .replace(/\$builder$/i, '')
+      .toLowerCase();
+  return (
+    FLUME_TYPES.find((f) => f.kind === kind && (f.alias?.toLowerCase() === t || f.className.toLowerCase() === t)) ??
+    FLUME_TYPES.find((f) => f.kind === kind && simple(f.className) === t.replace(/\$builder$/, ''))
+  );
 }
 
 /** `"hdfs" is a Flume sink type not supported by flume-ts (planned; meanwhile file_roll writes local files)` */
 export function unsupportedTypeMessage(f: FlumeType, written: string): string {
   const label = KIND_LABEL[f.kind] ?? f.kind;
   const name = f.alias ?? f.className;
-  const which = written.trim().toLowerCase() === name.toLowerCase() || written.trim().toLowerCase() === f.className.toLowerCase()
-    ? `"${written}"` : `"${written}" (Flume's ${f.className})`;
-  const what = f.status === 'planned' ? `planned${f.instead ? `; ${f.instead}` : ''}` : f.instead ?? 'no replacement';
+  const which = written.trim().toLowerCase() === name.toLowerCase() || written.trim().toLowerCase() === f.className.toLowerCase() ? `"${written}"` : `"${written}" (Flume's ${f.className})`;
+  const what = f.status === 'planned' ? `planned${f.instead ? `; ${f.instead}` : ''}` : (f.instead ?? 'no replacement');
   return `${which} is a Flume ${label} type not supported by flume-ts (${what})`;
 }

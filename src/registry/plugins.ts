@@ -27,9 +27,17 @@ export interface PluginManifest {
 }
 
 export const SECTIONS = {
-  sources: 'source', channels: 'channel', sinks: 'sink', interceptors: 'interceptor',
-  selectors: 'selector', sinkProcessors: 'sinkProcessor', sinkSelectors: 'sinkSelector', serializers: 'serializer', reporters: 'reporter',
-  kafkaPartitioners: 'kafkaPartitioner', kafkaInterceptors: 'kafkaInterceptor',
+  sources: 'source',
+  channels: 'channel',
+  sinks: 'sink',
+  interceptors: 'interceptor',
+  selectors: 'selector',
+  sinkProcessors: 'sinkProcessor',
+  sinkSelectors: 'sinkSelector',
+  serializers: 'serializer',
+  reporters: 'reporter',
+  kafkaPartitioners: 'kafkaPartitioner',
+  kafkaInterceptors: 'kafkaInterceptor',
 } as const satisfies Record<Exclude<keyof PluginManifest, 'replaces'>, ComponentKind>;
 type Section = keyof typeof SECTIONS;
 
@@ -141,8 +149,10 @@ async function importEntry(e: PluginEntry): Promise<ComponentDefinition> {
     const def = definitionOf(mod) as ComponentDefinition | undefined;
     if (!def || typeof def !== 'object' || def.kind !== kind) {
       const what = def && typeof def === 'object' && 'kind' in def ? `a ${String((def as { kind: unknown }).kind)} definition` : 'no component definition';
-      throw new Error(`it exports ${what}, not a ${kind} definition: export one made with define${kind[0]!.toUpperCase()}${kind.slice(1)} from flume-ts/plugin ` +
-        '(as `export default` in an ES module, or `module.exports =` in CommonJS)');
+      throw new Error(
+        `it exports ${what}, not a ${kind} definition: export one made with define${kind[0]!.toUpperCase()}${kind.slice(1)} from flume-ts/plugin ` +
+          '(as `export default` in an ES module, or `module.exports =` in CommonJS)',
+      );
     }
     return def;
   } catch (err) {
@@ -171,9 +181,11 @@ export async function loadEntries(registry: Registry, entries: readonly PluginEn
       if (!existing || replaced.has(existing)) continue;
       const builtinNames = [existing.type, ...(existing.aliases ?? [])];
       if (!builtinNames.some((b) => replaces.has(b.toLowerCase()))) {
-        throw new FlumeError(ErrorCodes.PLUGIN_LOAD,
+        throw new FlumeError(
+          ErrorCodes.PLUGIN_LOAD,
           `plugin ${e.plugin.name}: ${e.kind} type "${n}" from ${e.file} is already the type of ${registry.isBuiltin(existing) ? 'the built-in' : 'another'} ${e.kind} "${existing.type}"; ` +
-          `to replace it, add "replaces": ["${existing.type}"] to the "flume" field of ${path.join(e.plugin.dir, 'package.json')}, or rename the plugin's type`);
+            `to replace it, add "replaces": ["${existing.type}"] to the "flume" field of ${path.join(e.plugin.dir, 'package.json')}, or rename the plugin's type`,
+        );
       }
       replaced.add(existing);
       registry.remove(existing);

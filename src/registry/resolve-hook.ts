@@ -15,11 +15,7 @@ interface ResolveResult {
   format?: string | null;
 }
 
-export async function resolve(
-  specifier: string,
-  context: unknown,
-  next: (specifier: string, context: unknown) => Promise<ResolveResult>,
-): Promise<ResolveResult> {
+export async function resolve(specifier: string, context: unknown, next: (specifier: string, context: unknown) => Promise<ResolveResult>): Promise<ResolveResult> {
   const target = TARGETS[specifier];
   if (target) return { url: target, shortCircuit: true, format: 'module' };
   return next(specifier, context);

@@ -40,9 +40,7 @@ export class CallTooLargeError extends FlumeError {
   ) {
     super(
       CALL_TOO_LARGE,
-      limit === 'events'
-        ? `the call carries ${events} or more events, more than ${max}`
-        : `the call would take about ${mib(bytes)} once decoded, more than ${mib(max)} (max-call-bytes)`,
+      limit === 'events' ? `the call carries ${events} or more events, more than ${max}` : `the call would take about ${mib(bytes)} once decoded, more than ${mib(max)} (max-call-bytes)`,
     );
     this.name = 'CallTooLargeError';
   }

@@ -1,5 +1,21 @@
 import { CLIENT_TLS_OPTIONS, sslGlobal, storeProblems, tlsKeyProblems } from './tls.js';
-import { ChannelError, ErrorCodes, FlumeError, RateLimitedLog, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import {
+  ChannelError,
+  ErrorCodes,
+  FlumeError,
+  RateLimitedLog,
+  opt,
+  withTransaction,
+  type Channel,
+  type Context,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type Sink,
+  type SinkCounter,
+  type Status,
+} from '../plugin-api/index.js';
 
 /** Flume replaces a timeout below one second by the default (with a warning). */
 const MIN_TIMEOUT_MS = 1000;
@@ -9,9 +25,16 @@ export const RPC_SINK_OPTIONS = {
   hostname: opt.requiredString('Host of the downstream source.'),
   port: opt.requiredInteger('Port of the downstream source.', { min: 1, max: 65535 }),
   'batch-size': opt.integer(100, 'Events per transaction, sent in one appendBatch call.', { min: 1 }),
-  'connect-timeout': opt.duration(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for the connection (TCP, TLS) and the first call; below 1000 the default is used, as in Flume.', { unit: 'ms', min: 0, max: 86_400_000 }),
+  'connect-timeout': opt.duration(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for the connection (TCP, TLS) and the first call; below 1000 the default is used, as in Flume.', {
+    unit: 'ms',
+    min: 0,
+    max: 86_400_000,
+  }),
   'request-timeout': opt.duration(DEFAULT_TIMEOUT_MS, 'Milliseconds allowed for each later call; below 1000 the default is used, as in Flume.', { unit: 'ms', min: 0, max: 86_400_000 }),
-  'reset-connection-interval': opt.duration(0, 'Seconds after which the connection is closed and opened again before the next batch (to rebalance behind a load balancer); 0 never.', { unit: 's', min: 0 }),
+  'reset-connection-interval': opt.duration(0, 'Seconds after which the connection is closed and opened again before the next batch (to rebalance behind a load balancer); 0 never.', {
+    unit: 's',
+    min: 0,
+  }),
   ...CLIENT_TLS_OPTIONS,
 };
 
@@ -148,7 +171,12 @@ export class RpcSink<C extends RpcClientLike> implements Sink {
 export function rpcSinkProblems(ctx: Context, o: Options<typeof RPC_SINK_OPTIONS>, problems: OptionProblem[]): void {
   for (const key of ['connect-timeout', 'request-timeout'] as const) {
     if (ctx.containsKey(key) && o[key] < MIN_TIMEOUT_MS) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)} = ${o[key]} is below ${MIN_TIMEOUT_MS} ms; the default ${DEFAULT_TIMEOUT_MS} ms is used (as Flume does)` });
+      problems.push({
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_VALUE,
+        key,
+        message: `${ctx.fullKey(key)} = ${o[key]} is below ${MIN_TIMEOUT_MS} ms; the default ${DEFAULT_TIMEOUT_MS} ms is used (as Flume does)`,
+      });
     }
   }
   if (o.ssl) {

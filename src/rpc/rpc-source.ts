@@ -143,7 +143,10 @@ export class RpcSource<S extends RpcServerLike> implements EventDrivenSource {
       else c.GenericProcessingFail++;
       const max = this.processor.maxBatchSize;
       const hint = n > max ? ` (the batch of ${n} events exceeds the channels' transactionCapacity ${max}: lower the sender's batch-size or raise transactionCapacity)` : '';
-      this.failures.warn('process', `${this.protocol.label} source ${this.name}: unable to process ${kind === 'append' ? 'event' : `event batch of ${n}`}, answering FAILED: ${(err as Error).message}${hint}`);
+      this.failures.warn(
+        'process',
+        `${this.protocol.label} source ${this.name}: unable to process ${kind === 'append' ? 'event' : `event batch of ${n}`}, answering FAILED: ${(err as Error).message}${hint}`,
+      );
       this.syncCounters();
       return false;
     }

@@ -11,17 +11,32 @@ import { ConfigError, ErrorCodes, opt, systemProperty, type Context, type Option
 /** Flume's server-side TLS keys (avro, thrift, and later syslogtcp, http). */
 export const SERVER_TLS_OPTIONS = {
   ssl: opt.boolean(false, 'Serve TLS (keystore and keystore-password are then required; -Djavax.net.ssl.keyStore* or FLUME_SSL_KEYSTORE_* stand in for them).'),
-  keystore: opt.optionalString('The server key and certificate: a PKCS12 file (.p12/.pfx), or a PEM file holding the key and certificate chain. Java KeyStores (JKS) must be converted to PKCS12 first.'),
+  keystore: opt.optionalString(
+    'The server key and certificate: a PKCS12 file (.p12/.pfx), or a PEM file holding the key and certificate chain. Java KeyStores (JKS) must be converted to PKCS12 first.',
+  ),
   'keystore-password': opt.secret('Password of the keystore (for PEM: of the private key, if it is encrypted). Never printed.'),
-  'keystore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides (Java, too, reads PKCS12 declared as JKS); a real JKS file is refused with the keytool command that converts it."),
+  'keystore-type': opt.enum(
+    ['JKS', 'PKCS12', 'PEM'],
+    'JKS',
+    "Accepted for compatibility: the file's content decides (Java, too, reads PKCS12 declared as JKS); a real JKS file is refused with the keytool command that converts it.",
+  ),
   'exclude-protocols': opt.list(['SSLv3'], 'TLS protocol versions to refuse (space separated); SSLv3 is always refused.'),
   'include-protocols': opt.list([], 'TLS protocol versions to allow (space separated; default TLSv1.2 TLSv1.3); exclude-protocols applies after.'),
   'exclude-cipher-suites': opt.list([], 'Cipher suites to refuse (space separated, Java/IANA names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or OpenSSL names).'),
   'include-cipher-suites': opt.list([], "Cipher suites to allow (space separated; default Node's defaults); exclude-cipher-suites applies after."),
 };
 
-
-type GlobalSsl = 'KEYSTORE_PATH' | 'KEYSTORE_PASSWORD' | 'KEYSTORE_TYPE' | 'TRUSTSTORE_PATH' | 'TRUSTSTORE_PASSWORD' | 'TRUSTSTORE_TYPE' | 'INCLUDE_PROTOCOLS' | 'EXCLUDE_PROTOCOLS' | 'INCLUDE_CIPHERSUITES' | 'EXCLUDE_CIPHERSUITES';
+type GlobalSsl =
+  | 'KEYSTORE_PATH'
+  | 'KEYSTORE_PASSWORD'
+  | 'KEYSTORE_TYPE'
+  | 'TRUSTSTORE_PATH'
+  | 'TRUSTSTORE_PASSWORD'
+  | 'TRUSTSTORE_TYPE'
+  | 'INCLUDE_PROTOCOLS'
+  | 'EXCLUDE_PROTOCOLS'
+  | 'INCLUDE_CIPHERSUITES'
+  | 'EXCLUDE_CIPHERSUITES';
 
 /** The -D property behind each FLUME_SSL_<name> environment variable. */
 const SSL_PROPERTY: Record<GlobalSsl, string> = {
@@ -151,9 +166,17 @@ export function protocolOptions(include: readonly string[], exclude: readonly st
 
 const KX: Record<string, string> = { ECDHE_ECDSA: 'ECDHE-ECDSA-', ECDHE_RSA: 'ECDHE-RSA-', DHE_RSA: 'DHE-RSA-', DHE_DSS: 'DHE-DSS-', RSA: '' };
 const BULK: Record<string, string> = {
-  AES_128_GCM: 'AES128-GCM', AES_256_GCM: 'AES256-GCM', AES_128_CBC: 'AES128', AES_256_CBC: 'AES256',
-  AES_128_CCM: 'AES128-CCM', AES_256_CCM: 'AES256-CCM', AES_128_CCM_8: 'AES128-CCM8', AES_256_CCM_8: 'AES256-CCM8',
-  CAMELLIA_128_CBC: 'CAMELLIA128', CAMELLIA_256_CBC: 'CAMELLIA256', CHACHA20_POLY1305: 'CHACHA20-POLY1305',
+  AES_128_GCM: 'AES128-GCM',
+  AES_256_GCM: 'AES256-GCM',
+  AES_128_CBC: 'AES128',
+  AES_256_CBC: 'AES256',
+  AES_128_CCM: 'AES128-CCM',
+  AES_256_CCM: 'AES256-CCM',
+  AES_128_CCM_8: 'AES128-CCM8',
+  AES_256_CCM_8: 'AES256-CCM8',
+  CAMELLIA_128_CBC: 'CAMELLIA128',
+  CAMELLIA_256_CBC: 'CAMELLIA256',
+  CHACHA20_POLY1305: 'CHACHA20-POLY1305',
 };
 
 /**
@@ -327,8 +350,10 @@ export function truststoreCertificates(ctx: Context, file: string, password: str
 /** Flume's client-side TLS keys (avro and thrift sinks, avro-client -P). */
 export const CLIENT_TLS_OPTIONS = {
   ssl: opt.boolean(false, 'Connect with TLS.'),
-  'trust-all-certs': opt.boolean(false, "Accept any server certificate (no validation). As in Flume the host name is never checked against the certificate."),
-  truststore: opt.optionalString("Certificates to trust: a PEM file, or a PKCS12 truststore (read with the openssl command). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list. JKS must be converted."),
+  'trust-all-certs': opt.boolean(false, 'Accept any server certificate (no validation). As in Flume the host name is never checked against the certificate.'),
+  truststore: opt.optionalString(
+    "Certificates to trust: a PEM file, or a PKCS12 truststore (read with the openssl command). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list. JKS must be converted.",
+  ),
   'truststore-password': opt.secret('Password of a PKCS12 truststore. Never printed.'),
   'truststore-type': opt.enum(['JKS', 'PKCS12', 'PEM'], 'JKS', "Accepted for compatibility: the file's content decides; a real JKS file is refused with the keytool command that converts it."),
   'exclude-protocols': opt.list(['SSLv3'], 'TLS protocol versions to refuse (space separated); SSLv3 is always refused.'),
@@ -339,10 +364,7 @@ export const CLIENT_TLS_OPTIONS = {
 
 /** The keys of Flume's AbstractRpcSink (avro and thrift sinks). */
 /** The client's TLS settings from the sink's keys (and Flume's global -D / FLUME_SSL_* fallbacks). */
-export function clientTlsOptions(
-  ctx: Context,
-  o: Options<typeof CLIENT_TLS_OPTIONS>,
-): AvroClientTlsOptions {
+export function clientTlsOptions(ctx: Context, o: Options<typeof CLIENT_TLS_OPTIONS>): AvroClientTlsOptions {
   const out: AvroClientTlsOptions = { ...(tlsVersionAndCiphers(ctx, o) as tls.ConnectionOptions) };
   if (o['trust-all-certs']) {
     out.trustAllCerts = true;

@@ -1,7 +1,7 @@
 import { defineSelector, opt, type Channel, type ChannelSelector } from '../plugin-api/index.js';
 
 export const options = {
-  policy: opt.enum(['round_robin', 'random'], 'round_robin', 'How each event\'s one channel is chosen.'),
+  policy: opt.enum(['round_robin', 'random'], 'round_robin', "How each event's one channel is chosen."),
 };
 
 const NONE: readonly Channel[] = Object.freeze([]);
@@ -13,18 +13,19 @@ const NONE: readonly Channel[] = Object.freeze([]);
 export default defineSelector({
   type: 'load_balancing',
   aliases: ['org.apache.flume.channel.LoadBalancingChannelSelector'],
-  description: 'Spreads events over the source\'s channels, one channel per event.',
+  description: "Spreads events over the source's channels, one channel per event.",
   options,
   create: ({ channels, options: o }): ChannelSelector => {
     const single = channels.map((c) => Object.freeze([c]));
     let next = 0;
-    const pick = o.policy === 'random'
-      ? (): readonly Channel[] => single[Math.floor(Math.random() * single.length)]!
-      : (): readonly Channel[] => {
-        const c = single[next]!;
-        next = (next + 1) % single.length;
-        return c;
-      };
+    const pick =
+      o.policy === 'random'
+        ? (): readonly Channel[] => single[Math.floor(Math.random() * single.length)]!
+        : (): readonly Channel[] => {
+            const c = single[next]!;
+            next = (next + 1) % single.length;
+            return c;
+          };
     return {
       allChannels: channels,
       getRequiredChannels: pick,

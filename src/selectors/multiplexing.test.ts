@@ -45,7 +45,7 @@ test('multiplexing without a default: unmapped events go nowhere and are counted
   assert.equal(cp.counters.UnroutedEventCount, 2);
 });
 
-test('multiplexing: a channel that is not the source\'s is a config error naming the key', () => {
+test("multiplexing: a channel that is not the source's is a config error naming the key", () => {
   const cs = channels('c1');
   const ctx = new Context({ 'mapping.a': 'c1 c9' }, new Map(), 'a1.sources.r1.selector.');
   const { options } = resolveOptions(multiplexing.options, ctx);
@@ -55,15 +55,15 @@ test('multiplexing: a channel that is not the source\'s is a config error naming
   );
 });
 
-test('multiplexing: given the source\'s channels, validate names every key with an unknown channel', () => {
+test("multiplexing: given the source's channels, validate names every key with an unknown channel", () => {
   const ctx = new Context({ default: 'c1', 'mapping.a': 'c1 c9', 'optional.b': 'cX' }, new Map(), 'a1.sources.r1.selector.');
   const { options } = resolveOptions(multiplexing.options, ctx);
   const validate = multiplexing.validate as (o: unknown, c: Context, r: unknown, scope?: { channels?: readonly string[] }) => { message: string }[];
   assert.deepEqual(validate(options, ctx, builtinRegistry()), []);
-  assert.deepEqual(validate(options, ctx, builtinRegistry(), { channels: ['c1', 'c2'] }).map((p) => p.message), [
-    'a1.sources.r1.selector.mapping.a: channel "c9" is not one of the source\'s channels (c1 c2)',
-    'a1.sources.r1.selector.optional.b: channel "cX" is not one of the source\'s channels (c1 c2)',
-  ]);
+  assert.deepEqual(
+    validate(options, ctx, builtinRegistry(), { channels: ['c1', 'c2'] }).map((p) => p.message),
+    ['a1.sources.r1.selector.mapping.a: channel "c9" is not one of the source\'s channels (c1 c2)', 'a1.sources.r1.selector.optional.b: channel "cX" is not one of the source\'s channels (c1 c2)'],
+  );
 });
 
 test('a channel that gets part of a batch of sliced lines holds copies, not the read they were cut from', async () => {
@@ -75,9 +75,21 @@ test('a channel that gets part of a batch of sliced lines holds copies, not the 
   lines.forEach((e, i) => (e.headers.to = i === 1 ? 'b' : 'a'));
   await p.processEventBatch(lines);
   const [t1, t2] = [await withTransaction(c1!, (tx) => tx.take(10)), await withTransaction(c2!, (tx) => tx.take(10))];
-  assert.deepEqual(t1.map((e) => e.body.toString()), ['first', 'third']);
-  assert.deepEqual(t2.map((e) => e.body.toString()), ['second']);
+  assert.deepEqual(
+    t1.map((e) => e.body.toString()),
+    ['first', 'third'],
+  );
+  assert.deepEqual(
+    t2.map((e) => e.body.toString()),
+    ['second'],
+  );
   // Each channel's events hold their own bytes only: 'first' + 'third', and 'second'.
-  assert.deepEqual([...t1, ...t2].map((e) => (e instanceof SlicedEvent ? e.source.length : -1)), [10, 10, 6]);
-  assert.deepEqual(t1.map((e) => e.headers.to), ['a', 'a']);
+  assert.deepEqual(
+    [...t1, ...t2].map((e) => (e instanceof SlicedEvent ? e.source.length : -1)),
+    [10, 10, 6],
+  );
+  assert.deepEqual(
+    t1.map((e) => e.headers.to),
+    ['a', 'a'],
+  );
 });

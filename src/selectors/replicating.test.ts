@@ -10,7 +10,6 @@ import { MemoryChannel, options as memoryOptions } from '../channels/memory.js';
 import { channels, drain, names, selector } from '../../test/support/selectors.js';
 import replicating from './replicating.js';
 
-
 test('replicating: every channel, with optional ones apart; a failing optional channel does not fail the put', async () => {
   const [c1, c2] = channels('c1', 'c2');
   const small = new MemoryChannel('c3', resolveOptions(memoryOptions, new Context({ capacity: '1', 'keep-alive': '0' })).options);
@@ -34,11 +33,12 @@ test('a failed put on a required channel fails the batch; channels committed bef
   assert.equal(small.size, 0);
 });
 
-test('replicating: given the source\'s channels, an unknown optional channel is an error', () => {
+test("replicating: given the source's channels, an unknown optional channel is an error", () => {
   const ctx = new Context({ optional: 'c2 c7' }, new Map(), 'a1.sources.r1.selector.');
   const { options } = resolveOptions(replicating.options, ctx);
   const validate = replicating.validate as (o: unknown, c: Context, r: unknown, scope?: { channels?: readonly string[] }) => { message: string }[];
-  assert.deepEqual(validate(options, ctx, builtinRegistry(), { channels: ['c1', 'c2'] }).map((p) => p.message), [
-    'a1.sources.r1.selector.optional: channel "c7" is not one of the source\'s channels (c1 c2)',
-  ]);
+  assert.deepEqual(
+    validate(options, ctx, builtinRegistry(), { channels: ['c1', 'c2'] }).map((p) => p.message),
+    ['a1.sources.r1.selector.optional: channel "c7" is not one of the source\'s channels (c1 c2)'],
+  );
 });

@@ -5,12 +5,11 @@ import { defineSerializer, opt, type EventSerializer, type FlumeEvent } from '..
 
 export const options = {
   syncIntervalBytes: opt.integer(2048000, 'Approximate bytes per Avro block.', { min: 32 }),
-  compressionCodec: opt.enum(['null', 'deflate'], 'null', 'Avro codec: null or deflate (Flume\'s snappy, bzip2 and xz are not supported).'),
+  compressionCodec: opt.enum(['null', 'deflate'], 'null', "Avro codec: null or deflate (Flume's snappy, bzip2 and xz are not supported)."),
 };
 
 /** Flume's event schema, exactly as FlumeEventAvroEventSerializer writes it. */
-export const FLUME_EVENT_SCHEMA =
-  '{"type":"record","name":"Event","fields":[{"name":"headers","type":{"type":"map","values":"string"}},{"name":"body","type":"bytes"}]}';
+export const FLUME_EVENT_SCHEMA = '{"type":"record","name":"Event","fields":[{"name":"headers","type":{"type":"map","values":"string"}},{"name":"body","type":"bytes"}]}';
 
 const eventType = avro.Type.forSchema(JSON.parse(FLUME_EVENT_SCHEMA) as avro.Schema);
 const metaType = avro.Type.forSchema({ type: 'map', values: 'bytes' });
@@ -24,7 +23,10 @@ const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
  */
 class AvroEventSerializer implements EventSerializer {
   private readonly sync = randomBytes(16);
-  constructor(private readonly codec: 'null' | 'deflate', private readonly syncInterval: number) {}
+  constructor(
+    private readonly codec: 'null' | 'deflate',
+    private readonly syncInterval: number,
+  ) {}
 
   afterCreate(): Buffer {
     const meta = metaType.toBuffer({
@@ -64,7 +66,7 @@ class AvroEventSerializer implements EventSerializer {
 export default defineSerializer({
   type: 'avro_event',
   aliases: ['org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder'],
-  description: 'Writes an Avro container file of {headers, body} records (Flume\'s Event schema).',
+  description: "Writes an Avro container file of {headers, body} records (Flume's Event schema).",
   options,
   create: ({ options, logger }) => {
     const c = (options.compressionCodec ?? 'null').toLowerCase();

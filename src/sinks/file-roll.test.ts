@@ -28,7 +28,10 @@ async function put(ch: MemoryChannel, bodies: string[]): Promise<void> {
  * pool after a slow one. A threshold of -1 ms makes every write "slow", so the first
  * batch is written the first way and the rest the second way.
  */
-for (const [label, slowWriteMs, switches] of [['fast writes', 60_000, false], ['after a slow write', -1, true]] as const) {
+for (const [label, slowWriteMs, switches] of [
+  ['fast writes', 60_000, false],
+  ['after a slow write', -1, true],
+] as const) {
   test(`file_roll writes every batch in order (${label})`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flume-ts-roll-'));
     try {
@@ -51,7 +54,11 @@ for (const [label, slowWriteMs, switches] of [['fast writes', 60_000, false], ['
       const files = fs.readdirSync(dir);
       assert.equal(files.length, 1);
       assert.equal(fs.readFileSync(path.join(dir, files[0]!), 'utf8'), want.map((l) => l + '\n').join(''));
-      assert.equal(logs.some((l) => /writing from the thread pool for the next 60 s/.test(l)), switches, logs.join('\n'));
+      assert.equal(
+        logs.some((l) => /writing from the thread pool for the next 60 s/.test(l)),
+        switches,
+        logs.join('\n'),
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,28 @@
 import { promises as fsp, constants as fsc, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
-import { ConfigError, ErrorCodes, RateLimitedLog, defineSink, opt, resolveOptions, setLongTimeout, withTransaction, type Channel, type LongTimer, type ComponentLookup, type Context, type EventSerializer, type Logger, type OptionProblem, type Options, type OptionsSpec, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import {
+  ConfigError,
+  ErrorCodes,
+  RateLimitedLog,
+  defineSink,
+  opt,
+  resolveOptions,
+  setLongTimeout,
+  withTransaction,
+  type Channel,
+  type LongTimer,
+  type ComponentLookup,
+  type Context,
+  type EventSerializer,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type OptionsSpec,
+  type Sink,
+  type SinkCounter,
+  type Status,
+} from '../plugin-api/index.js';
 
 export const options = {
   'sink.directory': opt.requiredString('Directory the files are written to; it must exist.'),
@@ -67,9 +88,11 @@ export class RollingFileSink implements Sink {
       if (!st.isDirectory()) throw new Error('not a directory');
       await fsp.access(dir, fsc.W_OK);
     } catch (err) {
-      throw new ConfigError(ErrorCodes.CONFIG_VALUE,
+      throw new ConfigError(
+        ErrorCodes.CONFIG_VALUE,
         `file_roll sink ${this.name}: sink.directory "${dir}" ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist (create it first; the sink does not create it)' : `is not usable: ${(err as Error).message}`}`,
-        'sink.directory');
+        'sink.directory',
+      );
     }
     const every = this.o['sink.rollInterval'];
     if (every > 0) {
@@ -189,7 +212,12 @@ export default defineSink({
     const problems: OptionProblem[] = [];
     const def = serializerFor(registry, ctx, o['sink.serializer']);
     if (!def) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_UNKNOWN_TYPE, key: 'sink.serializer', message: `${ctx.fullKey('sink.serializer')}: unknown serializer "${o['sink.serializer']}" (text, header_and_text, avro_event or a plugin)` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_UNKNOWN_TYPE,
+        key: 'sink.serializer',
+        message: `${ctx.fullKey('sink.serializer')}: unknown serializer "${o['sink.serializer']}" (text, header_and_text, avro_event or a plugin)`,
+      });
       return problems;
     }
     const sub = ctx.subProperties(SERIALIZER_PREFIX);

@@ -1,5 +1,19 @@
 import { Agent, request } from 'undici';
-import { ErrorCodes, FlumeError, defineSink, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Sink, type SinkCounter, type Status } from '../plugin-api/index.js';
+import {
+  ErrorCodes,
+  FlumeError,
+  defineSink,
+  opt,
+  withTransaction,
+  type Channel,
+  type Context,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Sink,
+  type SinkCounter,
+  type Status,
+} from '../plugin-api/index.js';
 
 export const options = {
   endpoint: opt.requiredString('URL each event is POSTed to (http or https).'),
@@ -10,7 +24,11 @@ export const options = {
   defaultBackoff: opt.boolean(true, 'Back off after a status with no backoff.<code> rule (2xx: see the README).'),
   defaultRollback: opt.boolean(true, 'Roll back (resend later) after a status with no rollback.<code> rule (2xx: see the README).'),
   defaultIncrementMetrics: opt.boolean(false, 'Count the event as delivered after a status with no incrementMetrics.<code> rule (2xx: see the README).'),
-  batch: opt.integer(1, 'flume-ts extension: events per transaction, sent as one JSON array of {"headers": {...}, "body": "..."} (the HTTP source\'s JSON format); 1: one raw body per POST, as Flume.', { min: 1, max: 100000 }),
+  batch: opt.integer(
+    1,
+    'flume-ts extension: events per transaction, sent as one JSON array of {"headers": {...}, "body": "..."} (the HTTP source\'s JSON format); 1: one raw body per POST, as Flume.',
+    { min: 1, max: 100000 },
+  ),
 };
 
 type Rules = Map<string, boolean>;
@@ -23,7 +41,12 @@ function readRules(ctx: Context, kind: string, problems: OptionProblem[]): Rules
   for (const code of sub.keys()) {
     const raw = (sub.getString(code) ?? '').trim().toLowerCase();
     if (!/^[1-5]([0-9]{2}|XX)$/i.test(code)) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: `${kind}.${code}`, message: `${ctx.fullKey(`${kind}.${code}`)}: "${code}" is not a status code (e.g. 503) or class (e.g. 5XX)` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: `${kind}.${code}`,
+        message: `${ctx.fullKey(`${kind}.${code}`)}: "${code}" is not a status code (e.g. 503) or class (e.g. 5XX)`,
+      });
       continue;
     }
     if (raw !== 'true' && raw !== 'false') {
@@ -105,7 +128,9 @@ class HttpSink implements Sink {
       let code: number;
       try {
         const r = await request(this.s.url, {
-          method: 'POST', body, dispatcher: this.agent,
+          method: 'POST',
+          body,
+          dispatcher: this.agent,
           headers: { 'content-type': this.s.contentType, accept: this.s.accept },
         });
         code = r.statusCode;
@@ -120,7 +145,8 @@ class HttpSink implements Sink {
       if (rollback) {
         // A rolled-back batch that also backs off waits the runner's back-off before the
         // next try (thrown); one that does not is tried again at once, as Flume does.
-        if (backoff) throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: got status code ${code} from ${this.shown}; rolled back the event${events.length > 1 ? 's' : ''} and backing off`);
+        if (backoff)
+          throw new FlumeError(ErrorCodes.HTTP_SINK, `http sink ${this.name}: got status code ${code} from ${this.shown}; rolled back the event${events.length > 1 ? 's' : ''} and backing off`);
         this.logger.info(`http sink ${this.name}: got status code ${code}; rolled back for retry`);
         throw ROLLBACK_NOW;
       }
@@ -165,9 +191,20 @@ export default defineSink({
     const problems: OptionProblem[] = [];
     const rules = Object.fromEntries(RULE_KINDS.map((k) => [k, readRules(context, k, problems)])) as HttpSettings['rules'];
     const contentType = o.batch > 1 && !context.containsKey('contentTypeHeader') ? 'application/json; charset=UTF-8' : o.contentTypeHeader;
-    return new HttpSink(name, channel, {
-      url: new URL(o.endpoint), contentType, accept: o.acceptHeader, batch: o.batch,
-      defaults: { backoff: o.defaultBackoff, rollback: o.defaultRollback, incrementMetrics: o.defaultIncrementMetrics }, rules,
-    }, { connect: o.connectTimeout, request: o.requestTimeout }, logger, counter);
+    return new HttpSink(
+      name,
+      channel,
+      {
+        url: new URL(o.endpoint),
+        contentType,
+        accept: o.acceptHeader,
+        batch: o.batch,
+        defaults: { backoff: o.defaultBackoff, rollback: o.defaultRollback, incrementMetrics: o.defaultIncrementMetrics },
+        rules,
+      },
+      { connect: o.connectTimeout, request: o.requestTimeout },
+      logger,
+      counter,
+    );
   },
 });

@@ -1,5 +1,21 @@
 import type { Message, TopicMessages } from 'kafkajs';
-import { ErrorCodes, FlumeError, defineSink, opt, withTransaction, type Channel, type Context, type FlumeEvent, type Logger, type OptionProblem, type Options, type Sink, type SinkCounter, type Status, type Transaction } from '../plugin-api/index.js';
+import {
+  ErrorCodes,
+  FlumeError,
+  defineSink,
+  opt,
+  withTransaction,
+  type Channel,
+  type Context,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type Sink,
+  type SinkCounter,
+  type Status,
+  type Transaction,
+} from '../plugin-api/index.js';
 import { EscapedString } from '../formatting/escape.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { KafkaProducer } from '../kafka/producer.js';
@@ -22,7 +38,12 @@ export const options = {
 
 type KafkaSinkOptions = Options<typeof options>;
 
-const DEPRECATED = [['brokerList', 'kafka.bootstrap.servers'], ['topic', 'kafka.topic'], ['batchSize', 'flumeBatchSize'], ['requiredAcks', 'kafka.producer.acks']] as const;
+const DEPRECATED = [
+  ['brokerList', 'kafka.bootstrap.servers'],
+  ['topic', 'kafka.topic'],
+  ['batchSize', 'flumeBatchSize'],
+  ['requiredAcks', 'kafka.producer.acks'],
+] as const;
 
 function settingsFor(o: KafkaSinkOptions, ctx: Context): KafkaSettings {
   const s = kafkaSettings(ctx, { bootstrap: o['kafka.bootstrap.servers'], role: 'producer' });
@@ -216,6 +237,5 @@ export default defineSink({
     }
     return problems;
   },
-  create: ({ name, channel, options, context, logger, counter, registry }) =>
-    new KafkaSink(name, channel, options, settingsFor(options, context), context, logger, counter, registry),
+  create: ({ name, channel, options, context, logger, counter, registry }) => new KafkaSink(name, channel, options, settingsFor(options, context), context, logger, counter, registry),
 });

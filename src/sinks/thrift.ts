@@ -5,7 +5,10 @@ import { clientTlsOptions } from '../rpc/tls.js';
 
 export const options = {
   ...RPC_SINK_OPTIONS,
-  'connection-reset-interval': opt.optionalDuration("The thrift sink's documented spelling of reset-connection-interval (Flume's code reads only reset-connection-interval; here both work).", { unit: 's', min: 0 }),
+  'connection-reset-interval': opt.optionalDuration("The thrift sink's documented spelling of reset-connection-interval (Flume's code reads only reset-connection-interval; here both work).", {
+    unit: 's',
+    min: 0,
+  }),
   protocol: opt.enum(['compact', 'binary'], 'compact', "Thrift protocol; it must match the source's."),
   kerberos: opt.boolean(false, 'SASL/GSSAPI authentication: not supported; true is refused.'),
   'client-principal': opt.optionalString('Kerberos principal of the client (only with kerberos, which is not supported).'),
@@ -22,7 +25,12 @@ export default defineSink({
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (o.kerberos) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'kerberos', message: `${ctx.fullKey('kerberos')} = true: Kerberos (SASL/GSSAPI) is not supported by flume-ts; use ssl for encryption` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'kerberos',
+        message: `${ctx.fullKey('kerberos')} = true: Kerberos (SASL/GSSAPI) is not supported by flume-ts; use ssl for encryption`,
+      });
     }
     rpcSinkProblems(ctx, o, problems);
     return problems;

@@ -1,16 +1,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TextDecoder } from 'node:util';
-import { RateLimitedLog, SlicedEvent, defineSource, opt, setLongTimeout, sleep, type LongTimer, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import {
+  RateLimitedLog,
+  SlicedEvent,
+  defineSource,
+  opt,
+  setLongTimeout,
+  sleep,
+  type LongTimer,
+  type ChannelProcessor,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type Options,
+  type SourceCounter,
+} from '../plugin-api/index.js';
 
 export const options = {
   command: opt.requiredString('The command to run; each line of its standard output becomes an event.'),
   shell: opt.optionalString('A shell to run the command with, e.g. "/bin/sh -c" (the command is its last argument). Without it the command is split on spaces and run directly.'),
   restart: opt.boolean(false, 'Run the command again when it exits.'),
   restartThrottle: opt.duration(10000, 'Milliseconds to wait before a restart.', { unit: 'ms', min: 0 }),
-  logStdErr: opt.boolean(false, 'Log the command\'s standard error at INFO (otherwise it is read and dropped).'),
+  logStdErr: opt.boolean(false, "Log the command's standard error at INFO (otherwise it is read and dropped)."),
   batchSize: opt.integer(20, 'Lines per channel transaction.', { min: 1 }),
   batchTimeout: opt.duration(3000, 'Milliseconds after which a partial batch is stored anyway.', { unit: 'ms', min: 1, max: 86_400_000 }),
-  charset: opt.charset('UTF-8', 'Character set of the command\'s output; bodies are stored as UTF-8.'),
+  charset: opt.charset('UTF-8', "Character set of the command's output; bodies are stored as UTF-8."),
 };
 
 type ExecOptions = Options<typeof options>;
@@ -93,9 +107,11 @@ class ExecSource implements EventDrivenSource {
         const events = batch;
         batch = [];
         child.stdout!.pause();
-        chain = chain.then(() => this.store(events)).finally(() => {
-          if (!this.abort.signal.aborted) child.stdout!.resume();
-        });
+        chain = chain
+          .then(() => this.store(events))
+          .finally(() => {
+            if (!this.abort.signal.aborted) child.stdout!.resume();
+          });
       };
       /** The line at buf[start..end): its trailing \r dropped, as Java's readLine does. */
       const line = (buf: Buffer, start: number, end: number): void => {

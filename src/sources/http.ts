@@ -9,8 +9,20 @@ import https from 'node:https';
 import type net from 'node:net';
 import { TextDecoder } from 'node:util';
 import {
-  ChannelError, ErrorCodes, RateLimitedLog, createEvent, defineSource, opt,
-  type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter,
+  ChannelError,
+  ErrorCodes,
+  RateLimitedLog,
+  createEvent,
+  defineSource,
+  opt,
+  type ChannelProcessor,
+  type Context,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type SourceCounter,
 } from '../plugin-api/index.js';
 import { SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems } from '../rpc/tls.js';
 
@@ -22,7 +34,10 @@ const DEFAULT_MAX_BLOB = 100_000_000;
 export const options = {
   bind: opt.string('0.0.0.0', 'Address to listen on.'),
   port: opt.requiredInteger('TCP port to listen on.', { min: 0, max: 65535 }),
-  handler: opt.string(JSON_HANDLER, `How a request becomes events: ${JSON_HANDLER} (a JSON array of {"headers": {...}, "body": "..."}) or ${BLOB_HANDLER} (the whole body is one event). handler.* keys configure it.`),
+  handler: opt.string(
+    JSON_HANDLER,
+    `How a request becomes events: ${JSON_HANDLER} (a JSON array of {"headers": {...}, "body": "..."}) or ${BLOB_HANDLER} (the whole body is one event). handler.* keys configure it.`,
+  ),
   maxRequestBytes: opt.integer(
     16 * 1024 * 1024,
     'Largest request body the JSON handler accepts, in bytes; a larger one is refused with 413 as soon as it is seen (Content-Length) or counted (chunked), without being read whole. The BlobHandler uses handler.maxBlobLength instead.',
@@ -187,7 +202,9 @@ function handlerProblems(o: HttpSourceOptions, ctx: Context): OptionProblem[] {
   const known = HANDLER_KEYS[o.handler.trim()];
   if (!known) {
     problems.push({
-      severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'handler',
+      severity: 'error',
+      code: ErrorCodes.CONFIG_VALUE,
+      key: 'handler',
       message: `${ctx.fullKey('handler')}: unknown handler "${o.handler}"; known: ${Object.keys(HANDLER_KEYS).join(', ')}`,
     });
     return problems;
@@ -195,12 +212,22 @@ function handlerProblems(o: HttpSourceOptions, ctx: Context): OptionProblem[] {
   const sub = ctx.subProperties(HANDLER_PREFIX);
   for (const k of sub.keys()) {
     if (!known.includes(k)) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: HANDLER_PREFIX + k, message: `${ctx.fullKey(HANDLER_PREFIX + k)}: unknown key for handler ${o.handler}, ignored` });
+      problems.push({
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+        key: HANDLER_PREFIX + k,
+        message: `${ctx.fullKey(HANDLER_PREFIX + k)}: unknown key for handler ${o.handler}, ignored`,
+      });
     }
   }
   const raw = sub.getString('maxBlobLength');
   if (raw !== undefined && !(/^\d+$/.test(raw.trim()) && Number(raw) > 0 && Number(raw) <= 2 ** 31 - 1)) {
-    problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: HANDLER_PREFIX + 'maxBlobLength', message: `${ctx.fullKey(HANDLER_PREFIX + 'maxBlobLength')}: expected an integer greater than zero, got "${raw}"` });
+    problems.push({
+      severity: 'error',
+      code: ErrorCodes.CONFIG_VALUE,
+      key: HANDLER_PREFIX + 'maxBlobLength',
+      message: `${ctx.fullKey(HANDLER_PREFIX + 'maxBlobLength')}: expected an integer greater than zero, got "${raw}"`,
+    });
   }
   return problems;
 }
@@ -251,7 +278,8 @@ class HttpSource implements EventDrivenSource {
     server.on('clientError', (err: Error & { code?: string }, socket: net.Socket) => {
       this.counter.EventReadFail++;
       this.warnings.warn('client', `HTTP source ${this.name}: bad request from ${socket.remoteAddress ?? '?'}: ${err.code ?? err.message}`);
-      if (socket.writable) socket.end(err.code === 'HPE_HEADER_OVERFLOW' ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      if (socket.writable)
+        socket.end(err.code === 'HPE_HEADER_OVERFLOW' ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
     if (this.tls) server.on('tlsClientError', (err) => this.warnings.warn('tls', `HTTP source ${this.name}: TLS handshake failed: ${err.message}`));

@@ -1,5 +1,19 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { ErrorCodes, RateLimitedLog, defineSource, opt, sleep, type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter } from '../plugin-api/index.js';
+import {
+  ErrorCodes,
+  RateLimitedLog,
+  defineSource,
+  opt,
+  sleep,
+  type ChannelProcessor,
+  type Context,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type SourceCounter,
+} from '../plugin-api/index.js';
 import { createKafka, deprecatedKeys, kafkaSettings, type KafkaSettings } from '../kafka/client-options.js';
 import { GroupConsumer } from '../kafka/consumer.js';
 import { decodeFlumeEvent } from '../kafka/flume-event.js';
@@ -9,7 +23,7 @@ export const options = {
   'kafka.topics': opt.optionalString('Comma-separated topics to read.', { aliases: ['topic'] }),
   'kafka.topics.regex': opt.optionalString('Regular expression of topics to read (overrides kafka.topics).'),
   groupId: opt.optionalString('Deprecated: use kafka.consumer.group.id (which wins when both are set).'),
-  batchSize: opt.integer(1000, 'Most records per channel transaction (and never more than the channel\'s transactionCapacity).', { min: 1 }),
+  batchSize: opt.integer(1000, "Most records per channel transaction (and never more than the channel's transactionCapacity).", { min: 1 }),
   batchDurationMillis: opt.duration(1000, 'Longest wait (ms) of one fetch for records to arrive (kafka.consumer.fetch.max.wait.ms overrides it).', { unit: 'ms', min: 1, max: 300_000 }),
   backoffSleepIncrement: opt.duration(1000, 'First wait (ms) before retrying a batch the channel refused, or before making a failed consumer again.', { unit: 'ms', min: 1, max: 86_400_000 }),
   maxBackoffSleep: opt.duration(5000, 'Longest of those waits (ms); each retry doubles the wait up to it.', { unit: 'ms', min: 1, max: 86_400_000 }),
@@ -66,7 +80,12 @@ class KafkaSource implements EventDrivenSource {
     this.label = `Kafka source ${name}`;
     this.timers = counter.extend(['KafkaEventGetTimer', 'KafkaCommitTimer', 'KafkaEmptyCount'] as const);
     const regex = o['kafka.topics.regex'];
-    const topics = regex ? [new RegExp(regex)] : (o['kafka.topics'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    const topics = regex
+      ? [new RegExp(regex)]
+      : (o['kafka.topics'] ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
     this.group = new GroupConsumer({
       label: this.label,
       kafka: createKafka(settings, `flume-ts-${name}`, logger),
@@ -187,7 +206,13 @@ export default defineSource({
   options,
   prefixes: ['kafka.consumer.', 'header.'],
   validate(o, ctx) {
-    const problems: OptionProblem[] = [...deprecatedKeys(ctx, [['topic', 'kafka.topics'], ['groupId', 'kafka.consumer.group.id']]), ...settingsFor(o, ctx).problems];
+    const problems: OptionProblem[] = [
+      ...deprecatedKeys(ctx, [
+        ['topic', 'kafka.topics'],
+        ['groupId', 'kafka.consumer.group.id'],
+      ]),
+      ...settingsFor(o, ctx).problems,
+    ];
     if (!o['kafka.topics'] && !o['kafka.topics.regex']) {
       problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: 'kafka.topics', message: `${ctx.prefix}kafka.topics (or kafka.topics.regex) is required` });
     }
@@ -195,14 +220,23 @@ export default defineSource({
       try {
         new RegExp(o['kafka.topics.regex']);
       } catch (e) {
-        problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'kafka.topics.regex', message: `${ctx.fullKey('kafka.topics.regex')}: not a valid regular expression: ${(e as Error).message}` });
+        problems.push({
+          severity: 'error',
+          code: ErrorCodes.CONFIG_VALUE,
+          key: 'kafka.topics.regex',
+          message: `${ctx.fullKey('kafka.topics.regex')}: not a valid regular expression: ${(e as Error).message}`,
+        });
       }
     }
     if (o.zookeeperConnect !== undefined) {
-      problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_UNKNOWN_KEY, key: 'zookeeperConnect', message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers` });
+      problems.push({
+        severity: 'warning',
+        code: ErrorCodes.CONFIG_UNKNOWN_KEY,
+        key: 'zookeeperConnect',
+        message: `${ctx.fullKey('zookeeperConnect')} is deprecated and not used: offsets live in Kafka, reached through ${ctx.prefix}kafka.bootstrap.servers`,
+      });
     }
     return problems;
   },
-  create: ({ name, options, context, processor, counter, logger }) =>
-    new KafkaSource(name, options, settingsFor(options, context), context, processor, counter, logger),
+  create: ({ name, options, context, processor, counter, logger }) => new KafkaSource(name, options, settingsFor(options, context), context, processor, counter, logger),
 });

@@ -1,6 +1,19 @@
 import net from 'node:net';
 import { TextDecoder } from 'node:util';
-import { RateLimitedLog, SlicedEvent, createEvent, raceAbort, defineSource, opt, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type SourceCounter } from '../plugin-api/index.js';
+import {
+  RateLimitedLog,
+  SlicedEvent,
+  createEvent,
+  raceAbort,
+  defineSource,
+  opt,
+  type ChannelProcessor,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type Options,
+  type SourceCounter,
+} from '../plugin-api/index.js';
 
 export const options = {
   bind: opt.requiredString('Address to listen on.'),

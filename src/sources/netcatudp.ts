@@ -5,10 +5,9 @@ import { RateLimitedLog, defineSource, opt, type ChannelProcessor, type EventDri
 export const options = {
   bind: opt.string('0.0.0.0', 'Address to listen on.'),
   port: opt.requiredInteger('UDP port to listen on.', { min: 0, max: 65535 }),
-  remoteAddress: opt.optionalString(
-    'Header that receives the sender address (/ip:port). Flume\'s guide calls it remoteAddressHeader; both spellings are read. Unset: no header.',
-    { aliases: ['remoteAddressHeader'] },
-  ),
+  remoteAddress: opt.optionalString("Header that receives the sender address (/ip:port). Flume's guide calls it remoteAddressHeader; both spellings are read. Unset: no header.", {
+    aliases: ['remoteAddressHeader'],
+  }),
 };
 
 /**

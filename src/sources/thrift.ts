@@ -51,7 +51,12 @@ export default defineSource({
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (o.kerberos) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'kerberos', message: `${ctx.fullKey('kerberos')} = true: Kerberos (SASL/GSSAPI) is not supported by flume-ts; use ssl for encryption` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'kerberos',
+        message: `${ctx.fullKey('kerberos')} = true: Kerberos (SASL/GSSAPI) is not supported by flume-ts; use ssl for encryption`,
+      });
     }
     serverTlsProblems(ctx, o, problems);
     return problems;

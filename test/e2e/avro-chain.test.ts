@@ -32,7 +32,14 @@ function avroJob(rel: string, ports: Partial<Record<4141 | 4142 | 44444, number>
 async function appendLines(log: string, lines: string[], arrived: () => number): Promise<void> {
   fs.appendFileSync(log, `${lines[0]}\n`);
   await eventually(() => arrived() >= 1, 15_000, 'tail -F to pick the first line up');
-  for (let i = 1; i < lines.length; i += 10) fs.appendFileSync(log, lines.slice(i, i + 10).map((l) => `${l}\n`).join(''));
+  for (let i = 1; i < lines.length; i += 10)
+    fs.appendFileSync(
+      log,
+      lines
+        .slice(i, i + 10)
+        .map((l) => `${l}\n`)
+        .join(''),
+    );
 }
 
 /** Sends each line through a netcat source and checks every line was acknowledged. */
@@ -74,7 +81,11 @@ test('oup1: one source replicated over two avro sinks to two agents; both get ev
     const lines = range('line-', 50);
     await appendLines(log, lines, () => loggedBodies(a2.stderr()).length);
     await eventually(() => loggedBodies(a2.stderr()).length === 50, 15_000, 'a2 to log 50 events');
-    const written = (): string => fs.readdirSync(files).map((f) => fs.readFileSync(path.join(files, f), 'utf8')).join('');
+    const written = (): string =>
+      fs
+        .readdirSync(files)
+        .map((f) => fs.readFileSync(path.join(files, f), 'utf8'))
+        .join('');
     await eventually(() => written().split('\n').length - 1 === 50, 15_000, 'a3 to write 50 lines');
     assert.deepEqual(loggedBodies(a2.stderr()), lines);
     assert.equal(written(), lines.map((l) => `${l}\n`).join(''));
@@ -123,8 +134,14 @@ test('group3: two agents send to one avro source; it gets every event of both', 
     const logged = loggedBodies(a3.stderr());
     assert.deepEqual(sorted(logged), sorted([...fromA1, ...fromA2]));
     // Each sender's events keep their order.
-    assert.deepEqual(logged.filter((b) => b.startsWith('from-a1-')), fromA1);
-    assert.deepEqual(logged.filter((b) => b.startsWith('from-a2-')), fromA2);
+    assert.deepEqual(
+      logged.filter((b) => b.startsWith('from-a1-')),
+      fromA1,
+    );
+    assert.deepEqual(
+      logged.filter((b) => b.startsWith('from-a2-')),
+      fromA2,
+    );
   }),
 );
 
@@ -149,7 +166,7 @@ test('failover: the preferred downstream agent is killed, the other takes over a
     // The failed batch moves to a3 within the same sink-group call: no 5 s pause.
     await eventually(() => loggedBodies(a3.stderr()).length === 10, 15_000, 'a3 to take over');
     await a1.waitFor(/Sink k1 failed and has been sent to failover list/, 5000);
-    assert.doesNotMatch(a1.stderr(), /Unable to deliver event/, 'the failover happened inside one call, without the runner\'s back-off');
+    assert.doesNotMatch(a1.stderr(), /Unable to deliver event/, "the failover happened inside one call, without the runner's back-off");
 
     // a2 comes back on the same port; once k1's 2 s penalty has passed it gets the work again.
     const a2again = await agents.start('a2', avroJob('group2/flume-avro-console1.conf', { 4141: p1 }));
@@ -175,10 +192,7 @@ test('a full downstream channel answers FAILED; the upstream avro sink rolls bac
         recordingSink('k1', out, { failFile: down, agent: 'b', batchSize: 10 }),
       { extraArgs: PLUGIN_ARGS },
     );
-    const a = await agents.start(
-      'a',
-      rpcSinkJob('a', 'avro', p1, 'a.sinks.k1.batch-size = 10\n') + netcatSource('a', nc) + 'a.channels.c1.capacity = 1000\na.channels.c1.transactionCapacity = 100\n',
-    );
+    const a = await agents.start('a', rpcSinkJob('a', 'avro', p1, 'a.sinks.k1.batch-size = 10\n') + netcatSource('a', nc) + 'a.channels.c1.capacity = 1000\na.channels.c1.transactionCapacity = 100\n');
     const lines = range('full-', 30);
     await send(nc, lines);
     // The first 10 fill b's channel; the next batch is refused.

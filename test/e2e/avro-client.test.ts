@@ -63,7 +63,13 @@ test('-F: one event per line (\\n, \\r\\n, \\r), bytes as written, -R headers on
     s.bodies().map((b) => b.toString('latin1')),
     ['one', 'two', 'three', 'four', '', '\xff\xfeA', 'six', 'seven', 'eight'],
   );
-  assert.deepEqual(s.calls.map((c) => [c.kind, c.events.length]), [['appendBatch', 5], ['appendBatch', 4]]);
+  assert.deepEqual(
+    s.calls.map((c) => [c.kind, c.events.length]),
+    [
+      ['appendBatch', 5],
+      ['appendBatch', 4],
+    ],
+  );
   for (const c of s.calls) for (const e of c.events) assert.deepEqual(e.headers, { host: 'web-1', env: 'prod', empty: '', uni: 'héllo' });
 });
 
@@ -72,7 +78,10 @@ test('standard input when -F is absent; --batch-size changes the calls; an empty
   const r = await client(['--host', '127.0.0.1', '--port', String(s.port), '--batch-size', '3'], 'a\nb\nc\nd\n');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(s.bodies().map(String), ['a', 'b', 'c', 'd']);
-  assert.deepEqual(s.calls.map((c) => c.events.length), [3, 1]);
+  assert.deepEqual(
+    s.calls.map((c) => c.events.length),
+    [3, 1],
+  );
   const empty = await client(['-H', '127.0.0.1', '-p', String(s.port)], '');
   assert.equal(empty.code, 0, empty.stderr);
   assert.equal(s.calls.length, 2);
@@ -130,14 +139,14 @@ test('--dirname: sends every file oldest first, renames each to .COMPLETED, skip
 test('-P: an RPC properties file with failover over two hosts, its batch-size and compression', { timeout: 30_000 }, async () => {
   const s = await server(() => true, 'deflate');
   const dead = await freePort();
-  const props = file(
-    'rpc.properties',
-    `client.type = default_failover\nhosts = h1 h2\nhosts.h1 = 127.0.0.1:${dead}\nhosts.h2 = 127.0.0.1:${s.port}\nbatch-size = 2\ncompression-type = deflate\n`,
-  );
+  const props = file('rpc.properties', `client.type = default_failover\nhosts = h1 h2\nhosts.h1 = 127.0.0.1:${dead}\nhosts.h2 = 127.0.0.1:${s.port}\nbatch-size = 2\ncompression-type = deflate\n`);
   const r = await client(['-P', props], 'x\ny\nz\n');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(s.bodies().map(String), ['x', 'y', 'z']);
-  assert.deepEqual(s.calls.map((c) => c.events.length), [2, 1]);
+  assert.deepEqual(
+    s.calls.map((c) => c.events.length),
+    [2, 1],
+  );
   const bad = await client(['-P', file('bad.properties', 'hosts = h1\n')], '');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /hosts\.h1 must be host:port/);

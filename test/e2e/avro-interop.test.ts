@@ -32,7 +32,10 @@ for (const compression of ['none', 'deflate'] as const) {
       const lines = await runPeerClient('127.0.0.1', port, flags);
       const calls = lines.filter((l: PeerLine) => 'call' in l);
       assert.equal(calls.length, 8);
-      assert.ok(calls.every((l) => l.status === 'OK'), JSON.stringify(calls));
+      assert.ok(
+        calls.every((l) => l.status === 'OK'),
+        JSON.stringify(calls),
+      );
       // The text serializer writes body + "\n" per event.
       const expected = Buffer.concat(peerEvents(4, 5, 9000).flatMap((e) => [e.body, Buffer.from('\n')]));
       await eventually(() => rolledFiles(out).length >= expected.length, 10_000, 'the file to be written');
@@ -47,7 +50,10 @@ test("python3-avro's pipelined calls in odd buffer splits, with its own protocol
   const a = await inProcessAgent(sourceJob(port, 'none'), { options: {} });
   try {
     const lines = await runPeerClient('127.0.0.1', port, ['--hash', 'python', '--pipeline', '--split', '7', '--count', '5', '--batch', '3', '--body-size', '20']);
-    assert.deepEqual(lines.filter((l) => 'handshake' in l), [{ handshake: 'NONE' }, { handshake: 'BOTH' }]);
+    assert.deepEqual(
+      lines.filter((l) => 'handshake' in l),
+      [{ handshake: 'NONE' }, { handshake: 'BOTH' }],
+    );
     assert.ok(lines.filter((l) => 'call' in l).every((l) => l.status === 'OK'));
     const ch = a.agent.channels.get('c1')!;
     const got = await withTransaction(ch, (tx) => tx.take(100));
@@ -87,10 +93,16 @@ a1.channels.c1.transactionCapacity = 100
         const events = (ls: PeerLine[]) => ls.filter((l) => 'body_b64' in l);
         await peer.waitFor((ls) => events(ls).length >= 250, 20_000);
         const got = events(peer.lines);
-        assert.deepEqual(got.map((l) => Buffer.from(l.body_b64 as string, 'base64').toString()), Array.from({ length: 250 }, (_, i) => String(i)));
+        assert.deepEqual(
+          got.map((l) => Buffer.from(l.body_b64 as string, 'base64').toString()),
+          Array.from({ length: 250 }, (_, i) => String(i)),
+        );
         assert.ok(got.every((l) => l.kind === 'appendBatch' && JSON.stringify(l.headers) === JSON.stringify({ origin: 'flume-ts ✓' })));
         // One handshake for the connection; every call carried at most batch-size events.
-        assert.deepEqual(peer.lines.filter((l) => 'handshake' in l), [{ handshake: 'BOTH' }]);
+        assert.deepEqual(
+          peer.lines.filter((l) => 'handshake' in l),
+          [{ handshake: 'BOTH' }],
+        );
         const perCall = new Map<unknown, number>();
         for (const l of got) perCall.set(l.serial, (perCall.get(l.serial) ?? 0) + 1);
         assert.ok([...perCall.values()].every((n) => n <= 100));
@@ -118,7 +130,10 @@ test('a FAILED answer from the python3-avro server rolls the batch back: the eve
     assert.equal(s.BatchUnderflowCount, s.EventWriteFail);
     // The peer saw the same seven events each time.
     const bodies = peer.lines.filter((l) => 'body_b64' in l).map((l) => Buffer.from(l.body_b64 as string, 'base64').toString());
-    assert.deepEqual(bodies.slice(0, 14), [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6].map((i) => `e${i}`));
+    assert.deepEqual(
+      bodies.slice(0, 14),
+      [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6].map((i) => `e${i}`),
+    );
   } finally {
     await a.stop(0);
     await peer.stop();

@@ -31,14 +31,14 @@ test('append and appendBatch land in the channel with headers and bodies; OK onl
   const c = await client(port);
   try {
     await c.append(ev('single', { h: 'v' }));
-    await c.appendBatch([ev('b1', { seq: '1', 'ünï': 'cödé ✓' }), ev(Buffer.from([0, 1, 2, 255, 10, 13])), ev('')]);
+    await c.appendBatch([ev('b1', { seq: '1', ünï: 'cödé ✓' }), ev(Buffer.from([0, 1, 2, 255, 10, 13])), ev('')]);
     // Acknowledged means committed: the events are in the channel now, not later.
     const got = await a.take();
     assert.deepEqual(
       got.map((e) => [e.headers, e.body.toString('hex')]),
       [
         [{ h: 'v' }, Buffer.from('single').toString('hex')],
-        [{ seq: '1', 'ünï': 'cödé ✓' }, Buffer.from('b1').toString('hex')],
+        [{ seq: '1', ünï: 'cödé ✓' }, Buffer.from('b1').toString('hex')],
         [{}, '000102ff0a0d'],
         [{}, ''],
       ],
@@ -68,11 +68,17 @@ test('a full channel answers FAILED at once (no hang, connection kept), and OK a
     await c.appendBatch([1, 2, 3, 4].map((i) => ev(`e${i}`)));
     const t0 = Date.now();
     await assert.rejects(c.appendBatch([ev('e5'), ev('e6')]), { code: AvroErrorCodes.STATUS, message: /appendBatch answered FAILED/ });
-    await assert.rejects(c.append(ev('e5')).then(() => c.append(ev('e6'))), { code: AvroErrorCodes.STATUS, message: /append answered FAILED/ });
+    await assert.rejects(
+      c.append(ev('e5')).then(() => c.append(ev('e6'))),
+      { code: AvroErrorCodes.STATUS, message: /append answered FAILED/ },
+    );
     // A wait for a timeout would take the client's 20 s request timeout; the bound is loose for a loaded machine.
     assert.ok(Date.now() - t0 < 10_000, 'answered without waiting for a timeout');
     assert.ok(c.isConnected, 'the connection stays open after FAILED');
-    assert.deepEqual((await a.take()).map((e) => e.body.toString()), ['e1', 'e2', 'e3', 'e4', 'e5']);
+    assert.deepEqual(
+      (await a.take()).map((e) => e.body.toString()),
+      ['e1', 'e2', 'e3', 'e4', 'e5'],
+    );
     await c.appendBatch([ev('e6'), ev('e7')]);
     const s = a.counter('SOURCE', 'r1');
     assert.equal(s.ChannelWriteFail, 2);
@@ -167,7 +173,10 @@ test('ipFilter: a denied address is disconnected before any byte is read; an all
     const c = await client(p2);
     await c.append(ev('through'));
     await c.close();
-    assert.deepEqual((await allowed.take()).map((e) => e.body.toString()), ['through']);
+    assert.deepEqual(
+      (await allowed.take()).map((e) => e.body.toString()),
+      ['through'],
+    );
   } finally {
     await allowed.stop();
   }
@@ -184,7 +193,10 @@ test('deflate: the source and our client agree; a plain client is refused on its
     await plain.close();
     await z.append(ev('still'));
     const got = await a.take();
-    assert.deepEqual(got.map((e) => e.body.length), [6, 50_000, 5]);
+    assert.deepEqual(
+      got.map((e) => e.body.length),
+      [6, 50_000, 5],
+    );
     await eventually(() => a.counter('SOURCE', 'r1').EventReadFail === 1, 5000, 'the plain connection counted');
   } finally {
     await z.close();
@@ -220,8 +232,14 @@ test('job file checks: ipFilter without rules, bad rules, a JKS keystore, unknow
     const pem = `${t.dir}/server.pem`;
     (await import('node:fs')).writeFileSync(pem, '-----BEGIN PRIVATE KEY-----\n');
     assert.match(check(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${pem}\na1.sources.r1.include-protocols = TLSv1.2 TLSv9`), /unknown TLS protocol "TLSv9"/);
-    assert.match(check(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${pem}\na1.sources.r1.include-protocols = TLSv1.2\na1.sources.r1.exclude-protocols = TLSv1.2`), /no TLS protocol is left to use/);
-    assert.match(check(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${pem}\na1.sources.r1.include-cipher-suites = TLS_FOO_WITH_BAR_SHA`), /cipher suite "TLS_FOO_WITH_BAR_SHA" is not available/);
+    assert.match(
+      check(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${pem}\na1.sources.r1.include-protocols = TLSv1.2\na1.sources.r1.exclude-protocols = TLSv1.2`),
+      /no TLS protocol is left to use/,
+    );
+    assert.match(
+      check(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${pem}\na1.sources.r1.include-cipher-suites = TLS_FOO_WITH_BAR_SHA`),
+      /cipher suite "TLS_FOO_WITH_BAR_SHA" is not available/,
+    );
     assert.equal(check('a1.sources.r1.threads = 8'), '');
   } finally {
     t.cleanup();

@@ -28,8 +28,7 @@ before(() => {
 
 const receiver = (port: number, keys: string) => rpcSourceJob('b', 'avro', port, `b.sources.r1.ssl = true\n${keys}\n`);
 
-const sender = (port: number, keys: string) =>
-  rpcSinkJob('a', 'avro', port, `a.sinks.k1.connect-timeout = 3000\na.sinks.k1.request-timeout = 3000\na.sinks.k1.ssl = true\n${keys}\n`);
+const sender = (port: number, keys: string) => rpcSinkJob('a', 'avro', port, `a.sinks.k1.connect-timeout = 3000\na.sinks.k1.request-timeout = 3000\na.sinks.k1.ssl = true\n${keys}\n`);
 
 const P12 = `b.sources.r1.keystore = ${f('server.p12')}\nb.sources.r1.keystore-password = s3cret\nb.sources.r1.keystore-type = PKCS12`;
 
@@ -116,7 +115,10 @@ test('keystore mistakes stop the agent with one clear line: wrong password, a JK
     return p.stderr();
   };
   const wrong = await run(`b.sources.r1.keystore = ${f('server.p12')}\nb.sources.r1.keystore-password = nope`);
-  assert.match(wrong, /flume-ng: agent b not started: .*job\.conf:\d+: source r1 failed to start: b\.sources\.r1\.keystore .*server\.p12 cannot be used: mac verify failure \(wrong keystore-password\?\)/);
+  assert.match(
+    wrong,
+    /flume-ng: agent b not started: .*job\.conf:\d+: source r1 failed to start: b\.sources\.r1\.keystore .*server\.p12 cannot be used: mac verify failure \(wrong keystore-password\?\)/,
+  );
   fs.writeFileSync(f('server.jks'), Buffer.concat([Buffer.from('feedfeed00000002', 'hex'), Buffer.alloc(64)]));
   const jks = await run(`b.sources.r1.keystore = ${f('server.jks')}\nb.sources.r1.keystore-password = x\nb.sources.r1.keystore-type = JKS`);
   assert.match(jks, /b\.sources\.r1\.keystore: .*server\.jks is a Java JKS store, which Node's TLS cannot read\. Convert it once to PKCS12:/);
@@ -131,7 +133,9 @@ test('-Djavax.net.ssl.* flags stand in for missing keys and win over FLUME_SSL_*
     // The environment names a keystore that does not exist and a certificate nobody trusts: were it used, nothing would arrive.
     const env = { FLUME_SSL_KEYSTORE_PATH: f('missing.p12'), FLUME_SSL_KEYSTORE_PASSWORD: 'wrong', FLUME_SSL_TRUSTSTORE_PATH: f('other.pem') };
     const b = await agents.start('b', receiver(port, '') + 'b.sinks = k1\nb.sinks.k1.type = logger\nb.sinks.k1.channel = c1\n', {
-      exitCode: 0, env, extraArgs: [`-Djavax.net.ssl.keyStore=${f('server.p12')}`, '-Djavax.net.ssl.keyStorePassword=s3cret'],
+      exitCode: 0,
+      env,
+      extraArgs: [`-Djavax.net.ssl.keyStore=${f('server.p12')}`, '-Djavax.net.ssl.keyStorePassword=s3cret'],
     });
     await agents.start('a', sender(port, '') + netcatSource('a', nc), { exitCode: 0, env, extraArgs: [`-Djavax.net.ssl.trustStore=${f('cert.pem')}`] });
     assert.equal(await tcpExchange(nc, 'by flag one\nby flag two\n', { expectBytes: 6 }), 'OK\nOK\n');

@@ -110,8 +110,20 @@ test('--dryrun prints the planned graph and starts nothing', async () => {
 test('LOGFILE logging writes flume.log in -Dflume.log.dir (named by -Dflume.log.file)', async () => {
   const t = tempDir();
   try {
-    const p = spawnFlume(['agent', '-n', 'a1', '-c', path.join(ROOT, 'conf'), '-f', path.join(ROOT, 'jobs', 'seeds', 'mysource.conf'),
-      '--plugins-path', path.join(ROOT, 'examples', 'plugins'), '-Dflume.root.logger=INFO,LOGFILE', `-Dflume.log.dir=${t.dir}`, '-Dflume.log.file=agent.log']);
+    const p = spawnFlume([
+      'agent',
+      '-n',
+      'a1',
+      '-c',
+      path.join(ROOT, 'conf'),
+      '-f',
+      path.join(ROOT, 'jobs', 'seeds', 'mysource.conf'),
+      '--plugins-path',
+      path.join(ROOT, 'examples', 'plugins'),
+      '-Dflume.root.logger=INFO,LOGFILE',
+      `-Dflume.log.dir=${t.dir}`,
+      '-Dflume.log.file=agent.log',
+    ]);
     const file = path.join(t.dir, 'agent.log');
     const deadline = Date.now() + 10000;
     while (!(fs.existsSync(file) && /hello0/.test(fs.readFileSync(file, 'utf8'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

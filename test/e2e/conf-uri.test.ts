@@ -15,11 +15,12 @@ test('conf-uri: start from a URI, 304 while unchanged, a change applied, a 500 k
   const [p1, p2] = [await freePort(), await freePort()];
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const job = (port: number): string => jobText({
-    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
-  });
+  const job = (port: number): string =>
+    jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+    });
   let body = job(p1);
   let etag = '"v1"';
   let status = 200;
@@ -41,7 +42,24 @@ test('conf-uri: start from a URI, 304 while unchanged, a change applied, a 500 k
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/a1.conf`;
   const backup = path.join(t.dir, 'backup');
-  const args = (u: string) => ['agent', '-n', 'a1', '-u', u, '-i', '1', '-b', backup, '--conf-user', 'flume', '--conf-password', 'n0t-Sh0wn-pw', '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
+  const args = (u: string) => [
+    'agent',
+    '-n',
+    'a1',
+    '-u',
+    u,
+    '-i',
+    '1',
+    '-b',
+    backup,
+    '--conf-user',
+    'flume',
+    '--conf-password',
+    'n0t-Sh0wn-pw',
+    '-c',
+    path.join(ROOT, 'conf'),
+    '-Dflume.root.logger=INFO,console',
+  ];
   const agent = spawnFlume(args(url));
   try {
     await agent.waitFor(/Agent a1 started/, 20_000);
@@ -69,7 +87,10 @@ test('conf-uri: start from a URI, 304 while unchanged, a change applied, a 500 k
     await again.waitFor(/Agent a1 started/, 20_000);
     assert.equal(await tcpExchange(p2, 'four\n', { expectBytes: 3 }), 'OK\n');
     assert.equal(await again.stop(), 0);
-    const lines = fs.readdirSync(out).sort().flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean));
+    const lines = fs
+      .readdirSync(out)
+      .sort()
+      .flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean));
     assert.deepEqual(lines, ['one', 'two', 'three', 'four']);
   } finally {
     await agent.stop();

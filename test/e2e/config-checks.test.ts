@@ -32,10 +32,9 @@ test('file_roll with sink.rollInterval of 30 days writes one file for 2,000 line
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
   const port = await freePort();
-  const agent = await startAgent(
-    netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 2592000 }, { channel: { capacity: 10000, transactionCapacity: 10000 } }),
-    { dir: t.dir },
-  );
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 2592000 }, { channel: { capacity: 10000, transactionCapacity: 10000 } }), {
+    dir: t.dir,
+  });
   try {
     const sent = Array.from({ length: 2000 }, (_, i) => `line ${i}`);
     const replies = await tcpExchange(port, sent.join('\n') + '\n', { expectBytes: 3 * sent.length, timeoutMs: 10000 });
@@ -55,11 +54,14 @@ test('exec with a restartThrottle of 30 days runs the command once, not every mi
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
   const marker = path.join(t.dir, 'runs');
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'exec', shell: '/bin/sh -c', command: `echo run >> ${marker}; echo line`, restart: true, restartThrottle: 2592000000, batchSize: 1, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
-  }), { dir: t.dir });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'exec', shell: '/bin/sh -c', command: `echo run >> ${marker}; echo line`, restart: true, restartThrottle: 2592000000, batchSize: 1, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+    }),
+    { dir: t.dir },
+  );
   try {
     await agent.waitFor(/Command \[.*\] exited with 0/);
     await eventually(() => outputLines(out).length === 1, 5000, 'the line written');
@@ -77,7 +79,9 @@ test('exec with a restartThrottle of 30 days runs the command once, not every mi
 
 test('validate: over-long durations, batches over transactionCapacity and Flume types flume-ts lacks, each with file:line:key', async () => {
   const t = tempDir();
-  const file = writeJob(t.dir, `a1.sources = r1 r2
+  const file = writeJob(
+    t.dir,
+    `a1.sources = r1 r2
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = exec
@@ -91,12 +95,17 @@ a1.channels.c1.type = memory
 a1.channels.c1.transactionCapacity = 100
 a1.sinks.k1.type = org.apache.flume.sink.hbase.HBaseSink
 a1.sinks.k1.channel = c1
-`);
+`,
+  );
   try {
     const { code, out } = await run(['validate', '-f', file]);
     assert.equal(code, 1);
     const lines = out.split('\n');
-    const has = (re: RegExp): void => assert.ok(lines.some((l) => re.test(l)), `${re} not in:\n${out}`);
+    const has = (re: RegExp): void =>
+      assert.ok(
+        lines.some((l) => re.test(l)),
+        `${re} not in:\n${out}`,
+      );
     has(new RegExp(`^${file}:6: error: a1\\.sources\\.r1\\.restartThrottle: expected a value of at most 31536000000 ms \\(365 days\\), got "99999999999"`));
     has(new RegExp(`^${file}:9: error: a1\\.sources\\.r2\\.batchSize \\(500\\) is larger than a1\\.channels\\.c1\\.transactionCapacity \\(100\\)`));
     has(new RegExp(`^${file}:13: error: a1\\.sinks\\.k1\\.type: "org\\.apache\\.flume\\.sink\\.hbase\\.HBaseSink" is a Flume sink type not supported by flume-ts`));
@@ -111,8 +120,16 @@ test('job files that are not files: a directory, /dev/zero, a fifo, /proc/self/m
   const fifo = path.join(t.dir, 'fifo');
   execFileSync('mkfifo', [fifo]);
   try {
-    for (const [target, why] of [[t.dir, 'is a directory'], ['/dev/zero', 'is a character device'], [fifo, 'is a fifo'], ['/proc/self/mem', 'cannot read']] as const) {
-      for (const args of [['validate', '-f', target], ['agent', '-n', 'a1', '-f', target]]) {
+    for (const [target, why] of [
+      [t.dir, 'is a directory'],
+      ['/dev/zero', 'is a character device'],
+      [fifo, 'is a fifo'],
+      ['/proc/self/mem', 'cannot read'],
+    ] as const) {
+      for (const args of [
+        ['validate', '-f', target],
+        ['agent', '-n', 'a1', '-f', target],
+      ]) {
         const { code, out, err } = await run(args, 10000);
         const all = out + err;
         assert.equal(code, 1, `${args.join(' ')}:\n${all}`);
@@ -152,7 +169,11 @@ test('a port in use at start: the error names the source, the key and its line, 
   try {
     const { code, err } = await run(['agent', '-n', 'a1', '-f', file, '-Dflume.root.logger=INFO,console']);
     assert.equal(code, 1);
-    const portLine = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.startsWith('a1.sources.r1.port')) + 1;
+    const portLine =
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('a1.sources.r1.port')) + 1;
     const failure = new RegExp(`${file}:${portLine}: a1\\.sources\\.r1\\.port: source r1 failed to start: .*EADDRINUSE`);
     assert.match(err, new RegExp(`flume-ng: agent a1 not started: ${failure.source}`));
     const logged = err.search(new RegExp(`ERROR.*${failure.source}`));
@@ -162,7 +183,11 @@ test('a port in use at start: the error names the source, the key and its line, 
     const other = writeJob(t.dir, netcatJob(port, { type: 'logger' }, { source: { bind: '192.0.2.1' } }), 'other.conf');
     const r = await run(['agent', '-n', 'a1', '-f', other]);
     assert.equal(r.code, 1);
-    const bindLine = fs.readFileSync(other, 'utf8').split('\n').findIndex((l) => l.startsWith('a1.sources.r1.bind')) + 1;
+    const bindLine =
+      fs
+        .readFileSync(other, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('a1.sources.r1.bind')) + 1;
     assert.match(r.err, new RegExp(`flume-ng: agent a1 not started: ${other}:${bindLine}: a1\\.sources\\.r1\\.bind: source r1 failed to start: .*EADDRNOTAVAIL`));
   } finally {
     blocker.close();
@@ -172,7 +197,9 @@ test('a port in use at start: the error names the source, the key and its line, 
 
 test('validate: values that used to pass and then misbehave are errors or warnings with file:line:key', async () => {
   const t = tempDir();
-  const file = writeJob(t.dir, `a3.sources = r1 r2 r3 r1
+  const file = writeJob(
+    t.dir,
+    `a3.sources = r1 r2 r3 r1
 a3.channels = c1
 a3.sinks = k1 k2 k3
 a3.sources.r1.type = netcat
@@ -204,12 +231,17 @@ a3.sinks.k2.channel = c1
 a3.sinks.k1.sink.directory = /tmp
 a3.sinks.k3.type = file_roll
 a3.sinks.k3.channel = c1
-`);
+`,
+  );
   try {
     const { code, out } = await run(['validate', '-f', file, '-n', 'a3']);
     assert.equal(code, 1);
     const lines = out.split('\n');
-    const has = (re: RegExp): void => assert.ok(lines.some((l) => re.test(l)), `${re} not in:\n${out}`);
+    const has = (re: RegExp): void =>
+      assert.ok(
+        lines.some((l) => re.test(l)),
+        `${re} not in:\n${out}`,
+      );
     const at = (line: number, rest: string): RegExp => new RegExp(`^${file}:${line}: ${rest}`);
     has(at(1, 'warning: a3\\.sources lists "r1" more than once'));
     has(at(5, 'warning: a3\\.sources\\.r1\\.bind: the value ends with what looks like a comment \\("# x"\\)'));

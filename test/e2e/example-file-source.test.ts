@@ -22,13 +22,28 @@ test('resumable file source: kill -9 mid-file loses no line and re-sends at most
   await withKafka({ topics: [{ name: 'lines', partitions: 1 }] }, async (k) => {
     const data = path.join(k.dir, 'data.log');
     const offsetPath = path.join(k.dir, 'offset');
-    const job = writeJob(k.dir, [
-      'a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1', 'a1.sinks.k1.type = null', 'a1.sinks.k1.channel = c1',
-      'a1.sources.r1.type = com.atguigu.MyFileSource2', `a1.sources.r1.filePath = ${data}`, `a1.sources.r1.offsetPath = ${offsetPath}`,
-      'a1.sources.r1.interval = 20', `a1.sources.r1.batchSize = ${BATCH}`, 'a1.sources.r1.channels = c1',
-      'a1.channels.c1.type = org.apache.flume.channel.kafka.KafkaChannel', `a1.channels.c1.kafka.bootstrap.servers = ${k.bootstrap}`,
-      'a1.channels.c1.kafka.topic = lines', 'a1.channels.c1.parseAsFlumeEvent = false',
-    ].join('\n') + '\n' + consumerTimings('a1.channels.c1'));
+    const job = writeJob(
+      k.dir,
+      [
+        'a1.sources = r1',
+        'a1.channels = c1',
+        'a1.sinks = k1',
+        'a1.sinks.k1.type = null',
+        'a1.sinks.k1.channel = c1',
+        'a1.sources.r1.type = com.atguigu.MyFileSource2',
+        `a1.sources.r1.filePath = ${data}`,
+        `a1.sources.r1.offsetPath = ${offsetPath}`,
+        'a1.sources.r1.interval = 20',
+        `a1.sources.r1.batchSize = ${BATCH}`,
+        'a1.sources.r1.channels = c1',
+        'a1.channels.c1.type = org.apache.flume.channel.kafka.KafkaChannel',
+        `a1.channels.c1.kafka.bootstrap.servers = ${k.bootstrap}`,
+        'a1.channels.c1.kafka.topic = lines',
+        'a1.channels.c1.parseAsFlumeEvent = false',
+      ].join('\n') +
+        '\n' +
+        consumerTimings('a1.channels.c1'),
+    );
     const start = async (): Promise<RunningAgent> => {
       const a = spawnFlume(['agent', '-n', 'a1', '-f', job, '--plugins-path', PLUGIN, '-Dflume.root.logger=INFO,console']);
       await a.waitFor(/Agent a1 started/, 30000);

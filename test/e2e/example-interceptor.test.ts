@@ -13,19 +13,26 @@ for (const type of ['com.atguigu.interceptor.TimeStampInterceptor$Builder', 'com
     const t = tempDir();
     const out = path.join(t.dir, 'out');
     fs.mkdirSync(out);
-    const job = netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
-      { source: { interceptors: 'i1', 'interceptors.i1.type': type, 'interceptors.i1.separator': ':' } });
+    const job = netcatJob(
+      port,
+      { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
+      { source: { interceptors: 'i1', 'interceptors.i1.type': type, 'interceptors.i1.separator': ':' } },
+    );
     const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', PLUGIN] });
     try {
       const before = Date.now();
       for (const line of ['a', 'bb', 'c c']) assert.equal(await tcpExchange(port, line + '\n', { expectBytes: 3 }), 'OK\n');
       const after = Date.now();
-      const lines = await eventually(() => {
-        const files = fs.readdirSync(out);
-        const text = files.map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('');
-        const ls = text.split('\n').filter(Boolean);
-        return ls.length >= 3 ? ls : undefined;
-      }, 10000, 'three lines written') as string[];
+      const lines = (await eventually(
+        () => {
+          const files = fs.readdirSync(out);
+          const text = files.map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('');
+          const ls = text.split('\n').filter(Boolean);
+          return ls.length >= 3 ? ls : undefined;
+        },
+        10000,
+        'three lines written',
+      )) as string[];
       assert.equal(lines.length, 3);
       const bodies = lines.map((l) => {
         const m = /^(\d+):(.*)$/.exec(l);

@@ -11,11 +11,18 @@ const PLUGIN = path.join(ROOT, 'examples', 'kafka-client-plugins');
 
 test('Kafka sink: a plugin partitioner puts every record on partition 1, producer interceptors run in order and the counter logs its totals on close', async () => {
   await withKafka({ topics: [{ name: 'parts', partitions: 3 }] }, async (ctx) => {
-    const job = netcatJob(ctx.port, {
-      type: 'org.apache.flume.sink.kafka.KafkaSink', 'kafka.bootstrap.servers': ctx.bootstrap, 'kafka.topic': 'parts', flumeBatchSize: 10,
-      'kafka.producer.partitioner.class': 'com.atguigu.kafka.CustomerPartition',
-      'kafka.producer.interceptor.classes': 'com.atguigu.kafka.KafkaInterceptor,com.atguigu.kafka.CountInterceptor',
-    }, { source: { interceptors: 'k', 'interceptors.k.type': 'regex_extractor', 'interceptors.k.regex': '^(k\\\\d)', 'interceptors.k.serializers': 's', 'interceptors.k.serializers.s.name': 'key' } });
+    const job = netcatJob(
+      ctx.port,
+      {
+        type: 'org.apache.flume.sink.kafka.KafkaSink',
+        'kafka.bootstrap.servers': ctx.bootstrap,
+        'kafka.topic': 'parts',
+        flumeBatchSize: 10,
+        'kafka.producer.partitioner.class': 'com.atguigu.kafka.CustomerPartition',
+        'kafka.producer.interceptor.classes': 'com.atguigu.kafka.KafkaInterceptor,com.atguigu.kafka.CountInterceptor',
+      },
+      { source: { interceptors: 'k', 'interceptors.k.type': 'regex_extractor', 'interceptors.k.regex': '^(k\\\\d)', 'interceptors.k.serializers': 's', 'interceptors.k.serializers.s.name': 'key' } },
+    );
     const agent = await ctx.start(job, { extraArgs: ['--plugins-path', PLUGIN] });
     const before = Date.now();
     const sent: string[] = [];
@@ -45,10 +52,15 @@ test('Kafka sink: a plugin partitioner puts every record on partition 1, produce
 
 test('Kafka sink: a partitioner or interceptor no plugin provides is an error naming the key', async () => {
   await withKafka({ topics: [{ name: 'parts', partitions: 3 }] }, async (ctx) => {
-    const file = writeJob(ctx.dir, netcatJob(ctx.port, {
-      type: 'kafka', 'kafka.bootstrap.servers': ctx.bootstrap, 'kafka.producer.partitioner.class': 'com.example.Nope',
-      'kafka.producer.interceptor.classes': 'com.atguigu.kafka.CountInterceptor, com.example.Missing',
-    }));
+    const file = writeJob(
+      ctx.dir,
+      netcatJob(ctx.port, {
+        type: 'kafka',
+        'kafka.bootstrap.servers': ctx.bootstrap,
+        'kafka.producer.partitioner.class': 'com.example.Nope',
+        'kafka.producer.interceptor.classes': 'com.atguigu.kafka.CountInterceptor, com.example.Missing',
+      }),
+    );
     const p = spawnFlume(['validate', '-f', file, '--plugins-path', PLUGIN]);
     assert.equal(await p.exited, 1);
     assert.match(p.stdout(), /a1\.sinks\.k1\.kafka\.producer\.partitioner\.class: no Kafka partitioner "com\.example\.Nope"/);

@@ -18,16 +18,28 @@ test('SQL source: every row once, in id order, across an agent restart and a dat
       CREATE USER 'flume'@'127.0.0.1' IDENTIFIED BY 'pa''ss;word'; GRANT ALL ON mysqlsource.* TO 'flume'@'127.0.0.1';`);
     const out = path.join(t.dir, 'out');
     fs.mkdirSync(out);
-    const job = writeJob(t.dir, [
-      'a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1',
-      'a1.sources.r1.type = com.atguigu.source.SQLSource',
-      `a1.sources.r1.connection.url = jdbc:mysql://127.0.0.1:${db.port}/mysqlsource?useUnicode=true&characterEncoding=utf-8`,
-      'a1.sources.r1.connection.user = flume', "a1.sources.r1.connection.password = pa'ss;word",
-      'a1.sources.r1.table = student', 'a1.sources.r1.columns.to.select = *', 'a1.sources.r1.run.query.delay = 100',
-      'a1.sources.r1.batchSize = 7', 'a1.sources.r1.channels = c1',
-      'a1.channels.c1.type = memory',
-      'a1.sinks.k1.type = file_roll', `a1.sinks.k1.sink.directory = ${out}`, 'a1.sinks.k1.sink.rollInterval = 0', 'a1.sinks.k1.channel = c1',
-    ].join('\n') + '\n');
+    const job = writeJob(
+      t.dir,
+      [
+        'a1.sources = r1',
+        'a1.channels = c1',
+        'a1.sinks = k1',
+        'a1.sources.r1.type = com.atguigu.source.SQLSource',
+        `a1.sources.r1.connection.url = jdbc:mysql://127.0.0.1:${db.port}/mysqlsource?useUnicode=true&characterEncoding=utf-8`,
+        'a1.sources.r1.connection.user = flume',
+        "a1.sources.r1.connection.password = pa'ss;word",
+        'a1.sources.r1.table = student',
+        'a1.sources.r1.columns.to.select = *',
+        'a1.sources.r1.run.query.delay = 100',
+        'a1.sources.r1.batchSize = 7',
+        'a1.sources.r1.channels = c1',
+        'a1.channels.c1.type = memory',
+        'a1.sinks.k1.type = file_roll',
+        `a1.sinks.k1.sink.directory = ${out}`,
+        'a1.sinks.k1.sink.rollInterval = 0',
+        'a1.sinks.k1.channel = c1',
+      ].join('\n') + '\n',
+    );
     const start = async (): Promise<RunningAgent> => {
       const a = spawnFlume(['agent', '-n', 'a1', '-f', job, '--plugins-path', PLUGIN, '-Dflume.root.logger=INFO,console']);
       await a.waitFor(/Agent a1 started/, 30000);
@@ -38,7 +50,11 @@ test('SQL source: every row once, in id order, across an agent restart and a dat
       const values = Array.from({ length: count }, () => `('name ${++n}, "quoted" \\\\ é')`).join(',');
       db.sql(`INSERT INTO student (name) VALUES ${values}`, 'mysqlsource');
     };
-    const delivered = (): string[] => fs.readdirSync(out).sort().flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean));
+    const delivered = (): string[] =>
+      fs
+        .readdirSync(out)
+        .sort()
+        .flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').split('\n').filter(Boolean));
     const expected = (): string[] => Array.from({ length: n }, (_, i) => `${i + 1},name ${i + 1}, "quoted" \\ é,`);
     const waitAll = async (): Promise<void> => {
       await eventually(() => delivered().length >= n || undefined, 30000, `${n} rows delivered`);

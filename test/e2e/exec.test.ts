@@ -5,7 +5,10 @@ import path from 'node:path';
 import { tempDir, startAgent, eventually, jobText } from '../support/agent.js';
 
 function lines(dir: string): string[] {
-  return fs.readdirSync(dir).sort().flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
 function job(command: string, out: string, source: Record<string, string | number | boolean> = {}, channel: Record<string, string | number> = {}): string {
@@ -53,14 +56,20 @@ test('exec: when the channel is full the output waits; nothing read is lost (Flu
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(job('sleep 1; seq 1 200', out, { shell: '/bin/sh -c', batchSize: 5, batchTimeout: 100 }, { capacity: 5, transactionCapacity: 5, 'keep-alive': 0 }) + 'a1.sinks.k1.sink.batchSize = 5\n', { dir: t.dir });
+  const agent = await startAgent(
+    job('sleep 1; seq 1 200', out, { shell: '/bin/sh -c', batchSize: 5, batchTimeout: 100 }, { capacity: 5, transactionCapacity: 5, 'keep-alive': 0 }) + 'a1.sinks.k1.sink.batchSize = 5\n',
+    { dir: t.dir },
+  );
   try {
     // The sink cannot write while its directory is gone, so the 5-event channel fills at once.
     fs.rmSync(out, { recursive: true });
     await agent.waitFor(/channel refused 5 line\(s\)/);
     fs.mkdirSync(out);
     await eventually(() => lines(out).length === 200, 30000, 'all 200 lines');
-    assert.deepEqual(lines(out), Array.from({ length: 200 }, (_, i) => String(i + 1)));
+    assert.deepEqual(
+      lines(out),
+      Array.from({ length: 200 }, (_, i) => String(i + 1)),
+    );
   } finally {
     await agent.stop();
     t.cleanup();
@@ -73,7 +82,9 @@ test('exec: lines the command writes in pieces (cut inside a character, \\r\\n e
   fs.mkdirSync(out);
   const script = path.join(t.dir, 'pieces.py');
   // Writes 3000 lines in pieces of 1..500 bytes, flushing each and pausing now and then, so reads end anywhere.
-  fs.writeFileSync(script, `import sys, time
+  fs.writeFileSync(
+    script,
+    `import sys, time
 data = ''.join('line %d %s%s\\n' % (i, 'ünï日本' * (i % 9), '\\r' if i % 7 == 0 else '') for i in range(3000)).encode('utf-8')
 out, off, seed = sys.stdout.buffer, 0, 11
 while off < len(data):
@@ -81,7 +92,8 @@ while off < len(data):
     n = 1 + seed % 500
     out.write(data[off:off + n]); out.flush(); off += n
     if seed % 5 == 0: time.sleep(0.001)
-`);
+`,
+  );
   const agent = await startAgent(job(`python3 ${script}`, out, { batchSize: 50, batchTimeout: 100, restart: false }, { capacity: 10000, transactionCapacity: 100 }), { dir: t.dir });
   try {
     const want = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'ünï日本'.repeat(i % 9)}`);

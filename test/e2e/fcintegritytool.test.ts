@@ -10,11 +10,25 @@ import { createEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/logger.js';
 
 function channel(base: string): FileChannel {
-  return new FileChannel('c1', {
-    checkpointDir: path.join(base, 'cp'), backupCheckpointDir: undefined, dataDirs: [path.join(base, 'data')], capacity: 10000,
-    transactionCapacity: 100, checkpointIntervalMs: 3600_000, maxFileSize: 1 << 30, minimumRequiredSpace: 1 << 20, keepAliveMs: 0,
-    checkpointOnClose: true, fsyncPerTransaction: true, fsyncIntervalMs: 5000, cacheBytes: DEFAULT_CACHE_BYTES,
-  }, silentLogger);
+  return new FileChannel(
+    'c1',
+    {
+      checkpointDir: path.join(base, 'cp'),
+      backupCheckpointDir: undefined,
+      dataDirs: [path.join(base, 'data')],
+      capacity: 10000,
+      transactionCapacity: 100,
+      checkpointIntervalMs: 3600_000,
+      maxFileSize: 1 << 30,
+      minimumRequiredSpace: 1 << 20,
+      keepAliveMs: 0,
+      checkpointOnClose: true,
+      fsyncPerTransaction: true,
+      fsyncIntervalMs: 5000,
+      cacheBytes: DEFAULT_CACHE_BYTES,
+    },
+    silentLogger,
+  );
 }
 
 test('fcintegritytool lists damaged records with file and offset, and --remove lets the channel start clean', async () => {
@@ -48,7 +62,10 @@ test('fcintegritytool lists damaged records with file and offset, and --remove l
     await c2.start();
     assert.equal(c2.counter.ReplayDamageCount, 0);
     const got = await withTransaction(c2, (tx) => tx.take(100));
-    assert.deepEqual(got.map((e) => e.body.toString()), [...Array.from({ length: 10 }, (_, k) => `e${k}`), ...Array.from({ length: 10 }, (_, k) => `e${20 + k}`)]);
+    assert.deepEqual(
+      got.map((e) => e.body.toString()),
+      [...Array.from({ length: 10 }, (_, k) => `e${k}`), ...Array.from({ length: 10 }, (_, k) => `e${20 + k}`)],
+    );
     await c2.stop();
   } finally {
     t.cleanup();

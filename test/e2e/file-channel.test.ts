@@ -15,7 +15,10 @@ class NumberSender {
   private stopped = false;
   private readonly done: Promise<void>;
 
-  constructor(private readonly port: number, private readonly window = 200) {
+  constructor(
+    private readonly port: number,
+    private readonly window = 200,
+  ) {
     this.done = this.run();
   }
 
@@ -86,9 +89,16 @@ type Props = Record<string, string | number>;
 
 function fileChannelProps(base: string): Props {
   return {
-    type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: `${path.join(base, 'd1')},${path.join(base, 'd2')}`,
-    useDualCheckpoints: 'true', backupCheckpointDir: path.join(base, 'cp-backup'),
-    maxFileSize: 262144, checkpointInterval: 700, minimumRequiredSpace: 1048576, capacity: 100000, transactionCapacity: 1000,
+    type: 'file',
+    checkpointDir: path.join(base, 'cp'),
+    dataDirs: `${path.join(base, 'd1')},${path.join(base, 'd2')}`,
+    useDualCheckpoints: 'true',
+    backupCheckpointDir: path.join(base, 'cp-backup'),
+    maxFileSize: 262144,
+    checkpointInterval: 700,
+    minimumRequiredSpace: 1048576,
+    capacity: 100000,
+    transactionCapacity: 1000,
   };
 }
 
@@ -134,12 +144,16 @@ async function crashTest(label: string, KILLS: number, channel: (base: string) =
     await sender.stop();
     const acked = sender.acked;
     const seen = new Set<number>();
-    await eventually(() => {
-      seen.clear();
-      for (const n of outputNumbers(out)) seen.add(n);
-      for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
-      return true;
-    }, 60_000, `all ${acked} acknowledged numbers in the output`);
+    await eventually(
+      () => {
+        seen.clear();
+        for (const n of outputNumbers(out)) seen.add(n);
+        for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
+        return true;
+      },
+      60_000,
+      `all ${acked} acknowledged numbers in the output`,
+    );
     assert.equal(await agent.stop(), 0);
     agent = undefined;
     const all = outputNumbers(out);
@@ -170,11 +184,12 @@ test('file channel: a second agent on the same directories exits 1 naming the fi
   const t = tempDir('flume-fc-lock-');
   try {
     const base = t.dir;
-    const mk = (port: number): string => jobText({
-      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-      channels: { c1: { type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: path.join(base, 'data'), minimumRequiredSpace: 1048576 } },
-      sinks: { k1: { type: 'null', channel: 'c1' } },
-    });
+    const mk = (port: number): string =>
+      jobText({
+        sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+        channels: { c1: { type: 'file', checkpointDir: path.join(base, 'cp'), dataDirs: path.join(base, 'data'), minimumRequiredSpace: 1048576 } },
+        sinks: { k1: { type: 'null', channel: 'c1' } },
+      });
     const port1 = await freePort();
     const first = await startAgent(mk(port1), { dir: t.dir });
     try {
@@ -201,16 +216,26 @@ test('file channel: a second agent on the same directories exits 1 naming the fi
 test('durable channel settings Flume users may carry over are checked: encryption, other databases, dual checkpoints', async () => {
   const t = tempDir('flume-fc-validate-');
   try {
-    const file = writeJob(t.dir, jobText({
-      sources: { r1: { type: 'seq', channels: 'c1 c2 c3' } },
-      channels: {
-        c1: { type: 'file', checkpointDir: path.join(t.dir, 'cp'), dataDirs: path.join(t.dir, 'd'), useDualCheckpoints: 'true',
-          'encryption.activeKey': 'key-0', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'JCEKSFILE' },
-        c2: { type: 'jdbc', 'db.type': 'MYSQL', 'driver.class': 'com.mysql.jdbc.Driver', 'driver.url': 'jdbc:mysql://db/flume' },
-        c3: { type: 'spillablememory', memoryCapacity: 10, checkpointDir: path.join(t.dir, 'cp3'), dataDirs: path.join(t.dir, 'd3') },
-      },
-      sinks: { k1: { type: 'null', channel: 'c1' }, k2: { type: 'null', channel: 'c2' }, k3: { type: 'null', channel: 'c3' } },
-    }));
+    const file = writeJob(
+      t.dir,
+      jobText({
+        sources: { r1: { type: 'seq', channels: 'c1 c2 c3' } },
+        channels: {
+          c1: {
+            type: 'file',
+            checkpointDir: path.join(t.dir, 'cp'),
+            dataDirs: path.join(t.dir, 'd'),
+            useDualCheckpoints: 'true',
+            'encryption.activeKey': 'key-0',
+            'encryption.cipherProvider': 'AESCTRNOPADDING',
+            'encryption.keyProvider': 'JCEKSFILE',
+          },
+          c2: { type: 'jdbc', 'db.type': 'MYSQL', 'driver.class': 'com.mysql.jdbc.Driver', 'driver.url': 'jdbc:mysql://db/flume' },
+          c3: { type: 'spillablememory', memoryCapacity: 10, checkpointDir: path.join(t.dir, 'cp3'), dataDirs: path.join(t.dir, 'd3') },
+        },
+        sinks: { k1: { type: 'null', channel: 'c1' }, k2: { type: 'null', channel: 'c2' }, k3: { type: 'null', channel: 'c3' } },
+      }),
+    );
     const p = spawnFlume(['validate', '-f', file]);
     assert.notEqual(await p.exited, 0);
     const out = p.stdout() + p.stderr();
@@ -227,22 +252,28 @@ test('durable channel settings Flume users may carry over are checked: encryptio
   }
 });
 
-test('file, SPILLABLEMEMORY and jdbc channels without directories use Flume\'s places under the home directory (-Duser.home)', async () => {
+test("file, SPILLABLEMEMORY and jdbc channels without directories use Flume's places under the home directory (-Duser.home)", async () => {
   const t = tempDir('flume-fc-home-');
   try {
     const out = path.join(t.dir, 'out');
     fs.mkdirSync(out);
-    const job = writeJob(t.dir, jobText({
-      sources: { r1: { type: 'seq', totalEvents: 3000, batchSize: 100, channels: 'c1' }, r2: { type: 'seq', totalEvents: 50, channels: 'c2' } },
-      channels: { c1: { type: 'SPILLABLEMEMORY', memoryCapacity: 100, overflowTimeout: 0, minimumRequiredSpace: 1048576 }, c2: { type: 'jdbc' } },
-      sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 }, k2: { type: 'null', channel: 'c2' } },
-    }));
+    const job = writeJob(
+      t.dir,
+      jobText({
+        sources: { r1: { type: 'seq', totalEvents: 3000, batchSize: 100, channels: 'c1' }, r2: { type: 'seq', totalEvents: 50, channels: 'c2' } },
+        channels: { c1: { type: 'SPILLABLEMEMORY', memoryCapacity: 100, overflowTimeout: 0, minimumRequiredSpace: 1048576 }, c2: { type: 'jdbc' } },
+        sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 }, k2: { type: 'null', channel: 'c2' } },
+      }),
+    );
     const agent = spawnFlume(['agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console', `-Duser.home=${t.dir}`]);
     try {
       await agent.waitFor(/Agent a1 started/);
       // the sink keeps up with seq or not; either way every number arrives once, in order
       await eventually(() => outputNumbers(out).length >= 3000, 30_000, '3000 events written');
-      assert.deepEqual(outputNumbers(out), Array.from({ length: 3000 }, (_, i) => i));
+      assert.deepEqual(
+        outputNumbers(out),
+        Array.from({ length: 3000 }, (_, i) => i),
+      );
       assert.ok(fs.existsSync(path.join(t.dir, '.flume', 'file-channel', 'checkpoint', 'checkpoint')));
       assert.ok(fs.readdirSync(path.join(t.dir, '.flume', 'file-channel', 'data')).some((n) => n.startsWith('log-')));
       assert.ok(fs.existsSync(path.join(t.dir, '.flume', 'jdbc-channel', 'c2.sqlite')));
@@ -257,55 +288,84 @@ test('file, SPILLABLEMEMORY and jdbc channels without directories use Flume\'s p
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'file-channel');
 const encryptionSettings = (dir: string): Record<string, Props> => ({
   'keys in files': {
-    'encryption.activeKey': 'k0', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'FILE',
-    'encryption.keyProvider.keys': 'k0', 'encryption.keyProvider.keys.k0.keyFile': path.join(dir, 'k0.key'),
+    'encryption.activeKey': 'k0',
+    'encryption.cipherProvider': 'AESCTRNOPADDING',
+    'encryption.keyProvider': 'FILE',
+    'encryption.keyProvider.keys': 'k0',
+    'encryption.keyProvider.keys.k0.keyFile': path.join(dir, 'k0.key'),
   },
-  'Flume\'s JCEKSFILE settings with a PKCS12 store': {
-    'encryption.activeKey': 'key-1', 'encryption.cipherProvider': 'AESCTRNOPADDING', 'encryption.keyProvider': 'JCEKSFILE',
-    'encryption.keyProvider.keyStoreFile': path.join(FIXTURES, 'keys.p12'), 'encryption.keyProvider.keyStorePasswordFile': path.join(FIXTURES, 'keystore.password'),
-    'encryption.keyProvider.keys': 'key-0 key-1', 'encryption.keyProvider.keys.key-0.passwordFile': path.join(FIXTURES, 'keystore.password'),
+  "Flume's JCEKSFILE settings with a PKCS12 store": {
+    'encryption.activeKey': 'key-1',
+    'encryption.cipherProvider': 'AESCTRNOPADDING',
+    'encryption.keyProvider': 'JCEKSFILE',
+    'encryption.keyProvider.keyStoreFile': path.join(FIXTURES, 'keys.p12'),
+    'encryption.keyProvider.keyStorePasswordFile': path.join(FIXTURES, 'keystore.password'),
+    'encryption.keyProvider.keys': 'key-0 key-1',
+    'encryption.keyProvider.keys.key-0.passwordFile': path.join(FIXTURES, 'keystore.password'),
   },
 });
 
-for (const variant of ['keys in files', 'Flume\'s JCEKSFILE settings with a PKCS12 store']) test(`file channel with encryption.* keys (${variant}): events arrive, the data directory holds no plain text`, async () => {
-  const t = tempDir('flume-fc-enc-');
-  try {
-    const port = await freePort();
-    const out = path.join(t.dir, 'out');
-    fs.mkdirSync(out);
-    fs.writeFileSync(path.join(t.dir, 'k0.key'), '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n');
-    const agent = await startAgent(jobText({
-      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-      channels: {
-        c1: {
-          type: 'file', checkpointDir: path.join(t.dir, 'cp'), dataDirs: path.join(t.dir, 'data'), minimumRequiredSpace: 1048576,
-          ...encryptionSettings(t.dir)[variant],
-        },
-      },
-      sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 } },
-    }), { dir: t.dir });
+for (const variant of ['keys in files', "Flume's JCEKSFILE settings with a PKCS12 store"])
+  test(`file channel with encryption.* keys (${variant}): events arrive, the data directory holds no plain text`, async () => {
+    const t = tempDir('flume-fc-enc-');
     try {
-      assert.equal(await tcpExchange(port, 'top secret one\ntop secret two\n', { expectBytes: 6 }), 'OK\nOK\n');
-      await eventually(() => fs.readdirSync(out).map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('') === 'top secret one\ntop secret two\n', 10_000, 'events written');
-      for (const f of fs.readdirSync(path.join(t.dir, 'data'))) {
-        assert.ok(!fs.readFileSync(path.join(t.dir, 'data', f)).toString('latin1').includes('secret'), `${f} holds plain text`);
+      const port = await freePort();
+      const out = path.join(t.dir, 'out');
+      fs.mkdirSync(out);
+      fs.writeFileSync(path.join(t.dir, 'k0.key'), '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n');
+      const agent = await startAgent(
+        jobText({
+          sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+          channels: {
+            c1: {
+              type: 'file',
+              checkpointDir: path.join(t.dir, 'cp'),
+              dataDirs: path.join(t.dir, 'data'),
+              minimumRequiredSpace: 1048576,
+              ...encryptionSettings(t.dir)[variant],
+            },
+          },
+          sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0 } },
+        }),
+        { dir: t.dir },
+      );
+      try {
+        assert.equal(await tcpExchange(port, 'top secret one\ntop secret two\n', { expectBytes: 6 }), 'OK\nOK\n');
+        await eventually(
+          () =>
+            fs
+              .readdirSync(out)
+              .map((f) => fs.readFileSync(path.join(out, f), 'utf8'))
+              .join('') === 'top secret one\ntop secret two\n',
+          10_000,
+          'events written',
+        );
+        for (const f of fs.readdirSync(path.join(t.dir, 'data'))) {
+          assert.ok(
+            !fs
+              .readFileSync(path.join(t.dir, 'data', f))
+              .toString('latin1')
+              .includes('secret'),
+            `${f} holds plain text`,
+          );
+        }
+      } finally {
+        assert.equal(await agent.stop(), 0);
       }
     } finally {
-      assert.equal(await agent.stop(), 0);
+      t.cleanup();
     }
-  } finally {
-    t.cleanup();
-  }
-});
+  });
 
 test('jdbc channel: a second agent on the same database exits 1 saying another agent uses it', async () => {
   const t = tempDir('flume-jdbc-lock-');
   try {
-    const mk = (port: number): string => jobText({
-      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-      channels: { c1: { type: 'jdbc', 'driver.url': `jdbc:sqlite:${path.join(t.dir, 'db.sqlite')}` } },
-      sinks: { k1: { type: 'null', channel: 'c1' } },
-    });
+    const mk = (port: number): string =>
+      jobText({
+        sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+        channels: { c1: { type: 'jdbc', 'driver.url': `jdbc:sqlite:${path.join(t.dir, 'db.sqlite')}` } },
+        sinks: { k1: { type: 'null', channel: 'c1' } },
+      });
     const port1 = await freePort();
     const first = await startAgent(mk(port1), { dir: t.dir });
     try {
@@ -328,16 +388,24 @@ test('netcat → file → avro → avro → file → file_roll over two agents, 
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
   const chan = (name: string): Props => ({ ...fileChannelProps(path.join(t.dir, name)), useDualCheckpoints: 'false' });
-  const jobA = writeJob(t.dir, jobText({
-    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port: ncPort, channels: 'c1' } },
-    channels: { c1: chan('a') },
-    sinks: { k1: { type: 'avro', channel: 'c1', hostname: '127.0.0.1', port: avroPort, 'batch-size': 100 } },
-  }), 'a.conf');
-  const jobB = writeJob(t.dir, jobText({
-    sources: { r1: { type: 'avro', bind: '127.0.0.1', port: avroPort, channels: 'c1' } },
-    channels: { c1: chan('b') },
-    sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100 } },
-  }), 'b.conf');
+  const jobA = writeJob(
+    t.dir,
+    jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port: ncPort, channels: 'c1' } },
+      channels: { c1: chan('a') },
+      sinks: { k1: { type: 'avro', channel: 'c1', hostname: '127.0.0.1', port: avroPort, 'batch-size': 100 } },
+    }),
+    'a.conf',
+  );
+  const jobB = writeJob(
+    t.dir,
+    jobText({
+      sources: { r1: { type: 'avro', bind: '127.0.0.1', port: avroPort, channels: 'c1' } },
+      channels: { c1: chan('b') },
+      sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100 } },
+    }),
+    'b.conf',
+  );
   const args = (job: string): string[] => ['agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
   const start = async (job: string): Promise<RunningAgent> => {
     const a = spawnFlume(args(job));
@@ -368,12 +436,16 @@ test('netcat → file → avro → avro → file → file_roll over two agents, 
     await sender.stop();
     const acked = sender.acked;
     const seen = new Set<number>();
-    await eventually(() => {
-      seen.clear();
-      for (const n of outputNumbers(out)) seen.add(n);
-      for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
-      return true;
-    }, 90_000, `all ${acked} acknowledged numbers at the far end`);
+    await eventually(
+      () => {
+        seen.clear();
+        for (const n of outputNumbers(out)) seen.add(n);
+        for (let n = 0; n < acked; n++) if (!seen.has(n)) return false;
+        return true;
+      },
+      90_000,
+      `all ${acked} acknowledged numbers at the far end`,
+    );
     assert.equal(await a.stop(), 0);
     assert.equal(await b.stop(), 0);
     a = b = undefined;

@@ -43,11 +43,14 @@ test('file_roll with header_and_text writes the headers as Flume prints a map', 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'netcatudp', bind: '127.0.0.1', port, remoteAddress: 'from', channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer': 'header_and_text', channel: 'c1' } },
-  }), { dir: t.dir });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'netcatudp', bind: '127.0.0.1', port, remoteAddress: 'from', channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer': 'header_and_text', channel: 'c1' } },
+    }),
+    { dir: t.dir },
+  );
   const sock = dgram.createSocket('udp4');
   try {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
@@ -76,7 +79,11 @@ test('file_roll with avro_event writes an Avro container file that Apache Avro r
     await agent.stop();
     const file = path.join(out, files(out)[0]!);
     // Read back with Debian's python3-avro: an implementation not written here.
-    const py = spawnSync('/usr/bin/python3', ['-c', `
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
 import sys, json
 from avro.datafile import DataFileReader
 from avro.io import DatumReader
@@ -84,13 +91,22 @@ r = DataFileReader(open(sys.argv[1], 'rb'), DatumReader())
 print(json.dumps(json.loads(r.schema if isinstance(r.schema, str) else str(r.schema))))
 for rec in r:
     print(json.dumps({'headers': rec['headers'], 'body': rec['body'].decode()}))
-`, file], { encoding: 'utf8' });
+`,
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(py.status, 0, py.stderr);
     const [schema, ...recs] = py.stdout.trim().split('\n');
     assert.equal(JSON.parse(schema!).name, 'Event');
-    assert.deepEqual(recs.map((r) => JSON.parse(r)), [
-      { headers: {}, body: 'one' }, { headers: {}, body: 'two' }, { headers: {}, body: 'three' },
-    ]);
+    assert.deepEqual(
+      recs.map((r) => JSON.parse(r)),
+      [
+        { headers: {}, body: 'one' },
+        { headers: {}, body: 'two' },
+        { headers: {}, body: 'three' },
+      ],
+    );
   } finally {
     await agent.stop();
     t.cleanup();
@@ -134,7 +150,10 @@ test('file_roll starts a new file every rollInterval and leaves no empty files',
     assert.equal(await agent.stop(), 0);
     const names = files(out);
     assert.equal(names.length, 2, `files: ${names.join(', ')}`);
-    assert.deepEqual(names.map((n) => fs.readFileSync(path.join(out, n), 'utf8')), ['a\n', 'b\n']);
+    assert.deepEqual(
+      names.map((n) => fs.readFileSync(path.join(out, n), 'utf8')),
+      ['a\n', 'b\n'],
+    );
     assert.doesNotMatch(agent.stderr(), /Opening output file \S+-3\n/);
   } finally {
     await agent.stop();
@@ -146,18 +165,24 @@ test('seq delivers exactly totalEvents, each once', async () => {
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'seq', totalEvents: 5000, batchSize: 100, channels: 'c1' } },
-    channels: { c1: { type: 'memory', capacity: 1000, transactionCapacity: 100 } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100, channel: 'c1' } },
-  }), { dir: t.dir });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'seq', totalEvents: 5000, batchSize: 100, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: 1000, transactionCapacity: 100 } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 100, channel: 'c1' } },
+    }),
+    { dir: t.dir },
+  );
   try {
     await eventually(() => concat(out).toString().split('\n').length > 5000, 10000, '5000 lines');
     // Stopped (every file closed) before reading, so a duplicate written late would be seen.
     assert.equal(await agent.stop(), 0);
     const lines = concat(out).toString().split('\n').filter(Boolean);
     assert.equal(lines.length, 5000);
-    assert.deepEqual(lines, Array.from({ length: 5000 }, (_, i) => String(i)));
+    assert.deepEqual(
+      lines,
+      Array.from({ length: 5000 }, (_, i) => String(i)),
+    );
   } finally {
     await agent.stop();
     t.cleanup();
@@ -168,11 +193,14 @@ test('StressSource sends maxTotalEvents bodies of size bytes', async () => {
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'org.apache.flume.source.StressSource', size: 10, maxTotalEvents: 777, batchSize: 50, channels: 'c1' } },
-    channels: { c1: { type: 'memory', capacity: 1000 } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
-  }), { dir: t.dir });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'org.apache.flume.source.StressSource', size: 10, maxTotalEvents: 777, batchSize: 50, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: 1000 } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+    }),
+    { dir: t.dir },
+  );
   try {
     await eventually(() => concat(out).length >= 777 * 11, 10000, 'all events');
     assert.equal(await agent.stop(), 0);
@@ -211,11 +239,14 @@ test('SIGTERM while the channel holds a backlog: the sink drains it, every event
   fs.mkdirSync(out);
   // seq fills the channel far faster than a one-event-per-transaction sink empties it.
   const total = 200000;
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'seq', batchSize: 1000, totalEvents: total, channels: 'c1' } },
-    channels: { c1: { type: 'memory', capacity: total, transactionCapacity: 1000 } },
-    sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 1 } },
-  }), { dir: t.dir, extraArgs: ['-Dflume.shutdown.grace.ms=120000'] });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'seq', batchSize: 1000, totalEvents: total, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: total, transactionCapacity: 1000 } },
+      sinks: { k1: { type: 'file_roll', channel: 'c1', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 1 } },
+    }),
+    { dir: t.dir, extraArgs: ['-Dflume.shutdown.grace.ms=120000'] },
+  );
   try {
     await eventually(() => concat(out).length > 0, 10000, 'the sink to write');
     assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
@@ -242,7 +273,10 @@ test('a missing sink.directory is a clear start-up error, not a stack trace', as
   const agent = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, job(port, path.join(t.dir, 'missing'))), '-Dflume.root.logger=WARN,console']);
   const code = await agent.exited;
   assert.notEqual(code, 0);
-  assert.match(agent.stderr(), /flume-ng: agent a1 not started: .*job\.conf:\d+: a1\.sinks\.k1\.sink\.directory: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/);
+  assert.match(
+    agent.stderr(),
+    /flume-ng: agent a1 not started: .*job\.conf:\d+: a1\.sinks\.k1\.sink\.directory: sink runner k1 failed to start: file_roll sink k1: sink.directory ".*missing" does not exist/,
+  );
   assert.doesNotMatch(agent.stderr(), /\n\s+at /, 'no stack trace');
   t.cleanup();
 });
@@ -252,8 +286,14 @@ test('lines cut anywhere across TCP reads (inside a UTF-8 character, before a \\
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 7 },
-    { source: { 'ack-every-event': false }, channel: { capacity: 10000, transactionCapacity: 100 } }), { dir: t.dir });
+  const agent = await startAgent(
+    netcatJob(
+      port,
+      { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 7 },
+      { source: { 'ack-every-event': false }, channel: { capacity: 10000, transactionCapacity: 100 } },
+    ),
+    { dir: t.dir },
+  );
   try {
     const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'日本語ü'.repeat(i % 7)}${i % 5 === 0 ? '\r' : ''}${i % 11 === 0 ? '' : ' tail'}`);
     const input = Buffer.from(lines.join('\n') + '\nlast line, no newline', 'utf8');
@@ -262,7 +302,7 @@ test('lines cut anywhere across TCP reads (inside a UTF-8 character, before a \\
     await new Promise<void>((r, j) => sock.once('connect', r).once('error', j));
     // Pieces of 1 to 600 bytes, each written after the previous one left: most lines straddle two reads.
     let seed = 7;
-    for (let off = 0; off < input.length;) {
+    for (let off = 0; off < input.length; ) {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       const n = 1 + (seed % 600);
       await new Promise<void>((r) => sock.write(input.subarray(off, off + n), () => r()));

@@ -15,13 +15,18 @@ test('flume-ng graph prints the routing job as mermaid, dot and json with each c
   const json = run('json');
   assert.equal(json.status, 0, json.stderr);
   const g = JSON.parse(json.stdout) as { nodes: { id: string; type: string; settings: Record<string, string> }[]; edges: { from: string; to: string }[] };
-  assert.deepEqual(g.nodes.map((n) => n.id).sort(),
-    ['channel:c1', 'channel:c2', 'interceptor:r1:i1', 'interceptor:r1:i2', 'selector:r1', 'sink:k1', 'sink:k2', 'source:r1']);
+  assert.deepEqual(g.nodes.map((n) => n.id).sort(), ['channel:c1', 'channel:c2', 'interceptor:r1:i1', 'interceptor:r1:i2', 'selector:r1', 'sink:k1', 'sink:k2', 'source:r1']);
   assert.equal(g.nodes.find((n) => n.id === 'selector:r1')!.type, 'multiplexing');
   assert.equal(g.nodes.find((n) => n.id === 'selector:r1')!.settings.header, 'validation');
   assert.deepEqual(g.edges.map((e) => `${e.from}>${e.to}`).sort(), [
-    'channel:c1>sink:k1', 'channel:c2>sink:k2', 'interceptor:r1:i1>interceptor:r1:i2', 'interceptor:r1:i2>selector:r1',
-    'selector:r1>channel:c1', 'selector:r1>channel:c2', 'source:r1>interceptor:r1:i1']);
+    'channel:c1>sink:k1',
+    'channel:c2>sink:k2',
+    'interceptor:r1:i1>interceptor:r1:i2',
+    'interceptor:r1:i2>selector:r1',
+    'selector:r1>channel:c1',
+    'selector:r1>channel:c2',
+    'source:r1>interceptor:r1:i1',
+  ]);
   const mermaid = run('mermaid');
   assert.equal(mermaid.status, 0);
   assert.match(mermaid.stdout, /^flowchart LR$/m);
@@ -36,7 +41,9 @@ test('flume-ng graph prints the routing job as mermaid, dot and json with each c
 test('flume-ng graph: sink groups, and secrets never shown', () => {
   const t = tempDir();
   try {
-    const file = writeJob(t.dir, `a1.sources = r1
+    const file = writeJob(
+      t.dir,
+      `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1 k2
 a1.sinkgroups = g1
@@ -55,7 +62,8 @@ a1.sinks.k2.type = logger
 a1.sinks.k2.channel = c1
 a1.sinkgroups.g1.sinks = k1 k2
 a1.sinkgroups.g1.processor.type = failover
-`);
+`,
+    );
     for (const format of ['mermaid', 'dot', 'json']) {
       const r = spawnSync(process.execPath, [BIN, 'graph', '-n', 'a1', '-f', file, '--format', format], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
@@ -75,19 +83,20 @@ test('/flow draws the running job in Chromium and its edge counter moves while e
   const mport = await freePort();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 }),
-    { dir: t.dir, extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 }), {
+    dir: t.dir,
+    extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'],
+  });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${mport}/flow`);
     await page.waitForSelector('[data-id="source:r1"]');
     for (const id of ['channel:c1', 'sink:k1']) assert.equal(await page.locator(`[data-id="${id}"]`).count(), 1, id);
-    assert.match(await page.locator('[data-id="source:r1"]').textContent() ?? '', /r1 \(netcat\)/);
+    assert.match((await page.locator('[data-id="source:r1"]').textContent()) ?? '', /r1 \(netcat\)/);
     const total = async (): Promise<number> => Number(await page.locator('text.rate').last().getAttribute('data-total'));
     await eventually(async () => (await total()) === 0, 10_000, 'the page to show the first figures');
     let sent = 0;
@@ -97,8 +106,8 @@ test('/flow draws the running job in Chromium and its edge counter moves while e
       sent += 50;
       await eventually(async () => (await total()) === sent, 10_000, `the sink edge to count ${sent}`);
     }
-    assert.match(await page.locator('[data-id="sink:k1"]').textContent() ?? '', new RegExp(`${sent} delivered, 0 failed`));
-    assert.match(await page.locator('#status').textContent() ?? '', /health UP/);
+    assert.match((await page.locator('[data-id="sink:k1"]').textContent()) ?? '', new RegExp(`${sent} delivered, 0 failed`));
+    assert.match((await page.locator('#status').textContent()) ?? '', /health UP/);
     const shot = path.join(t.dir, 'flow.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(fs.statSync(shot).size > 1000);

@@ -16,10 +16,12 @@ test('seed job exec tail -F → hdfs: %D/%H paths, logs-.<counter> names, in-use
     const log = path.join(dir, 'hive.log');
     fs.writeFileSync(log, '');
     const before = Date.now();
-    const agent = await start(seedJob('flume-exec-hdfs.conf', {
-      'a1.sources.r1.command': `tail -F ${log}`,
-      'a1.sinks.s1.hdfs.webhdfs.url': server.url,
-    }));
+    const agent = await start(
+      seedJob('flume-exec-hdfs.conf', {
+        'a1.sources.r1.command': `tail -F ${log}`,
+        'a1.sinks.s1.hdfs.webhdfs.url': server.url,
+      }),
+    );
     // tail -F starts with the last 10 lines of the file: write one line, wait until it
     // arrived (so tail is following), then the rest.
     const input = lines(250, 'hive');
@@ -27,10 +29,14 @@ test('seed job exec tail -F → hdfs: %D/%H paths, logs-.<counter> names, in-use
     fs.appendFileSync(log, input.slice(0, nl));
     await eventually(() => filesOf(server).inUse.length === 1, 15000, 'first line');
     fs.appendFileSync(log, input.slice(nl));
-    const open: string = await eventually(() => {
-      const f = filesOf(server);
-      return f.inUse.length === 1 && server.read(f.inUse[0]!).length === Buffer.byteLength(input) ? f.inUse[0]! : '';
-    }, 15000, 'all lines in one in-use file');
+    const open: string = await eventually(
+      () => {
+        const f = filesOf(server);
+        return f.inUse.length === 1 && server.read(f.inUse[0]!).length === Buffer.byteLength(input) ? f.inUse[0]! : '';
+      },
+      15000,
+      'all lines in one in-use file',
+    );
     const after = Date.now();
     const dirs = new Set([dH(before), dH(after)]);
     const m = /^\/flume\/(\d\d\/\d\d\/\d\d\/\d\d)\/logs-\.(\d{13})\.tmp$/.exec(open);
@@ -95,10 +101,14 @@ test('seed job avro → hdfs (second hop): what avro-client sends lands under fl
 
 /** netcat → hdfs with the timestamp header fixed by a static interceptor. */
 function stampedJob(port: number, url: string, ts: number, sink: Record<string, string | number>): string {
-  return netcatJob(port, { type: 'hdfs', 'hdfs.webhdfs.url': url, 'hdfs.fileType': 'DataStream', 'hdfs.timeZone': 'UTC', ...sink }, {
-    source: { interceptors: 'i1', 'interceptors.i1.type': 'static', 'interceptors.i1.key': 'timestamp', 'interceptors.i1.value': String(ts) },
-    channel: { capacity: 10000, transactionCapacity: 1000 },
-  });
+  return netcatJob(
+    port,
+    { type: 'hdfs', 'hdfs.webhdfs.url': url, 'hdfs.fileType': 'DataStream', 'hdfs.timeZone': 'UTC', ...sink },
+    {
+      source: { interceptors: 'i1', 'interceptors.i1.type': 'static', 'interceptors.i1.key': 'timestamp', 'interceptors.i1.value': String(ts) },
+      channel: { capacity: 10000, transactionCapacity: 1000 },
+    },
+  );
 }
 
 // 2024-03-05 11:54:34.567 UTC
@@ -107,10 +117,19 @@ const TS = Date.UTC(2024, 2, 5, 11, 54, 34, 567);
 test('escapes from the timestamp header, rounded to 10 minutes in hdfs.timeZone; %{header} and %t in the prefix', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();
-    await start(stampedJob(port, server.url, TS, {
-      'hdfs.path': 'hdfs://nn:8020/logs/%Y/%m/%d/%H%M', 'hdfs.filePrefix': '%{missing}ev-%t-%a', 'hdfs.round': 'true', 'hdfs.roundValue': 10, 'hdfs.roundUnit': 'minute',
-      'hdfs.timeZone': 'Asia/Shanghai', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 1,
-    }));
+    await start(
+      stampedJob(port, server.url, TS, {
+        'hdfs.path': 'hdfs://nn:8020/logs/%Y/%m/%d/%H%M',
+        'hdfs.filePrefix': '%{missing}ev-%t-%a',
+        'hdfs.round': 'true',
+        'hdfs.roundValue': 10,
+        'hdfs.roundUnit': 'minute',
+        'hdfs.timeZone': 'Asia/Shanghai',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 1,
+      }),
+    );
     await tcpExchange(port, 'one\ntwo\n', { expectBytes: 6 });
     const done = await eventually<string[] | undefined>(() => (filesOf(server).done.length === 1 ? filesOf(server).done : undefined), 10000, 'file rolled after 1 s');
     assert.match(done![0]!, new RegExp(`^/logs/2024/03/05/1950/ev-${TS}-Tue\\.\\d{13}$`));
@@ -129,7 +148,10 @@ test('rolling by count and by size: each file holds exactly rollCount events / r
     const c = filesOf(server, '/count');
     assert.equal(c.inUse.length, 0);
     assert.equal(c.done.length, 10);
-    assert.deepEqual(c.done.map((f) => server.read(f).toString().split('\n').length - 1), [10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    assert.deepEqual(
+      c.done.map((f) => server.read(f).toString().split('\n').length - 1),
+      [10, 10, 10, 10, 10, 10, 10, 10, 10, 5],
+    );
     assert.equal(concatFiles(server, c.done).toString(), input);
     // rollSize counts body bytes: 20-byte bodies, rollSize 50 → 3 events a file.
     const bySize = await start(stampedJob(p2, server.url, TS, { 'hdfs.path': '/size', 'hdfs.rollCount': 0, 'hdfs.rollSize': 50, 'hdfs.rollInterval': 0 }));
@@ -137,7 +159,10 @@ test('rolling by count and by size: each file holds exactly rollCount events / r
     await tcpExchange(p2, twenty, { expectBytes: 30 });
     await bySize.stop();
     const s = filesOf(server, '/size');
-    assert.deepEqual(s.done.map((f) => server.read(f).toString().split('\n').length - 1), [3, 3, 3, 1]);
+    assert.deepEqual(
+      s.done.map((f) => server.read(f).toString().split('\n').length - 1),
+      [3, 3, 3, 1],
+    );
     assert.equal(concatFiles(server, s.done).toString(), twenty);
   });
 });
@@ -150,7 +175,10 @@ test('rollInterval and idleTimeout close and rename files while the agent runs',
     await eventually(() => filesOf(server, '/interval').done.length === 1, 8000, 'interval roll');
     await tcpExchange(p1, 'b\n', { expectBytes: 3 });
     await eventually(() => filesOf(server, '/interval').done.length === 2, 8000, 'second interval roll');
-    assert.deepEqual(filesOf(server, '/interval').done.map((f) => server.read(f).toString()), ['a\n', 'b\n']);
+    assert.deepEqual(
+      filesOf(server, '/interval').done.map((f) => server.read(f).toString()),
+      ['a\n', 'b\n'],
+    );
     const p2 = await freePort();
     await start(stampedJob(p2, server.url, TS, { 'hdfs.path': '/idle', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, 'hdfs.idleTimeout': 1 }));
     await tcpExchange(p2, 'c\n', { expectBytes: 3 });
@@ -162,14 +190,41 @@ test('rollInterval and idleTimeout close and rename files while the agent runs',
 test('maxOpenFiles: the least recently used bucket is closed when a new one opens', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();
-    await start(netcatJob(port, { type: 'hdfs', 'hdfs.webhdfs.url': server.url, 'hdfs.fileType': 'DataStream', 'hdfs.path': '/multi/%{dir}', 'hdfs.maxOpenFiles': 2, 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, 'hdfs.batchSize': 1 }, {
-      source: { interceptors: 'i1', 'interceptors.i1.type': 'regex_extractor', 'interceptors.i1.regex': '^([a-z]+)', 'interceptors.i1.serializers': 's1', 'interceptors.i1.serializers.s1.name': 'dir' },
-    }));
+    await start(
+      netcatJob(
+        port,
+        {
+          type: 'hdfs',
+          'hdfs.webhdfs.url': server.url,
+          'hdfs.fileType': 'DataStream',
+          'hdfs.path': '/multi/%{dir}',
+          'hdfs.maxOpenFiles': 2,
+          'hdfs.rollCount': 0,
+          'hdfs.rollSize': 0,
+          'hdfs.rollInterval': 0,
+          'hdfs.batchSize': 1,
+        },
+        {
+          source: {
+            interceptors: 'i1',
+            'interceptors.i1.type': 'regex_extractor',
+            'interceptors.i1.regex': '^([a-z]+)',
+            'interceptors.i1.serializers': 's1',
+            'interceptors.i1.serializers.s1.name': 'dir',
+          },
+        },
+      ),
+    );
     for (const l of ['a 1', 'b 1', 'a 2', 'c 1']) await tcpExchange(port, l + '\n', { expectBytes: 3 });
     // a and b open, a used again, c opens: b is the least recently used and is closed.
     await eventually(() => filesOf(server).done.length === 1, 8000, 'one closed');
     assert.match(filesOf(server).done[0]!, /^\/multi\/b\/FlumeData\.\d{13}$/);
-    assert.deepEqual(filesOf(server).inUse.map((f) => f.split('/')[2]).sort(), ['a', 'c']);
+    assert.deepEqual(
+      filesOf(server)
+        .inUse.map((f) => f.split('/')[2])
+        .sort(),
+      ['a', 'c'],
+    );
   });
 });
 
@@ -177,8 +232,27 @@ test('CompressedStream: gzip and DefaultCodec files decompress to exactly the in
   await withHdfs(async ({ server, start }) => {
     const p1 = await freePort();
     const p2 = await freePort();
-    const g = await start(stampedJob(p1, server.url, TS, { 'hdfs.path': '/gz', 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'gzip', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, 'hdfs.batchSize': 50 }));
-    const d = await start(stampedJob(p2, server.url, TS, { 'hdfs.path': '/zz', 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'org.apache.hadoop.io.compress.DefaultCodec', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }));
+    const g = await start(
+      stampedJob(p1, server.url, TS, {
+        'hdfs.path': '/gz',
+        'hdfs.fileType': 'CompressedStream',
+        'hdfs.codeC': 'gzip',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 0,
+        'hdfs.batchSize': 50,
+      }),
+    );
+    const d = await start(
+      stampedJob(p2, server.url, TS, {
+        'hdfs.path': '/zz',
+        'hdfs.fileType': 'CompressedStream',
+        'hdfs.codeC': 'org.apache.hadoop.io.compress.DefaultCodec',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 0,
+      }),
+    );
     const input = lines(500);
     await Promise.all([tcpExchange(p1, input, { expectBytes: 1500 }), tcpExchange(p2, input, { expectBytes: 1500 })]);
     await Promise.all([g.stop(), d.stop()]);
@@ -195,16 +269,19 @@ test('CompressedStream: gzip and DefaultCodec files decompress to exactly the in
 
 test('SequenceFile (the default fileType): LongWritable timestamp keys, BytesWritable or Text values, plain and block-compressed', async () => {
   await withHdfs(async ({ server, start }) => {
-    const variants: Record<string, string | number>[] = [
-      {},
-      { 'hdfs.writeFormat': 'Text', 'hdfs.codeC': 'DefaultCodec' },
-    ];
+    const variants: Record<string, string | number>[] = [{}, { 'hdfs.writeFormat': 'Text', 'hdfs.codeC': 'DefaultCodec' }];
     const input = lines(120);
     for (const [i, v] of variants.entries()) {
       const port = await freePort();
-      const a = await start(netcatJob(port, { type: 'hdfs', 'hdfs.webhdfs.url': server.url, 'hdfs.path': `/seq${i}`, 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, ...v }, {
-        source: { interceptors: 'i1', 'interceptors.i1.type': 'static', 'interceptors.i1.key': 'timestamp', 'interceptors.i1.value': String(TS) },
-      }));
+      const a = await start(
+        netcatJob(
+          port,
+          { type: 'hdfs', 'hdfs.webhdfs.url': server.url, 'hdfs.path': `/seq${i}`, 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, ...v },
+          {
+            source: { interceptors: 'i1', 'interceptors.i1.type': 'static', 'interceptors.i1.key': 'timestamp', 'interceptors.i1.value': String(TS) },
+          },
+        ),
+      );
       await tcpExchange(port, input, { expectBytes: 360 });
       await a.stop();
       const f = filesOf(server, `/seq${i}`);
@@ -222,12 +299,25 @@ test('SequenceFile (the default fileType): LongWritable timestamp keys, BytesWri
 test('serializer and serializer.*: header_and_text without newlines; avro_event through gzip', async () => {
   await withHdfs(async ({ server, start }) => {
     const p1 = await freePort();
-    const a = await start(stampedJob(p1, server.url, TS, { 'hdfs.path': '/hat', serializer: 'header_and_text', 'serializer.appendNewline': 'false', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }));
+    const a = await start(
+      stampedJob(p1, server.url, TS, { 'hdfs.path': '/hat', serializer: 'header_and_text', 'serializer.appendNewline': 'false', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }),
+    );
     await tcpExchange(p1, 'a\nb\n', { expectBytes: 6 });
     await a.stop();
     assert.equal(concatFiles(server, filesOf(server, '/hat').done).toString(), `{timestamp=${TS}} a{timestamp=${TS}} b`);
     const p2 = await freePort();
-    const b = await start(stampedJob(p2, server.url, TS, { 'hdfs.path': '/avro', 'hdfs.fileType': 'CompressedStream', 'hdfs.codeC': 'gzip', serializer: 'avro_event', 'hdfs.fileSuffix': '.avro.gz', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0 }));
+    const b = await start(
+      stampedJob(p2, server.url, TS, {
+        'hdfs.path': '/avro',
+        'hdfs.fileType': 'CompressedStream',
+        'hdfs.codeC': 'gzip',
+        serializer: 'avro_event',
+        'hdfs.fileSuffix': '.avro.gz',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 0,
+      }),
+    );
     await tcpExchange(p2, 'x1\nx2\n', { expectBytes: 6 });
     await b.stop();
     const f = filesOf(server, '/avro').done;
@@ -255,7 +345,17 @@ function inflateAll(buf: Buffer): Buffer {
 test('WebHDFS errors and stalls mid-stream lose nothing; the log names the path and the exception class', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();
-    const agent = await start(stampedJob(port, server.url, TS, { 'hdfs.path': '/flaky', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, 'hdfs.batchSize': 10, 'hdfs.callTimeout': 1000, 'hdfs.retryInterval': 1 }));
+    const agent = await start(
+      stampedJob(port, server.url, TS, {
+        'hdfs.path': '/flaky',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 0,
+        'hdfs.batchSize': 10,
+        'hdfs.callTimeout': 1000,
+        'hdfs.retryInterval': 1,
+      }),
+    );
     const first = lines(30, 'first');
     await tcpExchange(port, first, { expectBytes: 90 });
     await eventually(() => filesOf(server, '/flaky').inUse.some((f) => server.read(f).length === Buffer.byteLength(first)), 8000, 'first lines');
@@ -280,7 +380,17 @@ test('WebHDFS errors and stalls mid-stream lose nothing; the log names the path 
 test('namenode down: batches roll back and are written once it is back', async () => {
   await withHdfs(async ({ server, start }) => {
     const port = await freePort();
-    const agent = await start(stampedJob(port, server.url, TS, { 'hdfs.path': '/down', 'hdfs.rollCount': 0, 'hdfs.rollSize': 0, 'hdfs.rollInterval': 0, 'hdfs.batchSize': 10, 'hdfs.callTimeout': 1000, 'hdfs.retryInterval': 1 }));
+    const agent = await start(
+      stampedJob(port, server.url, TS, {
+        'hdfs.path': '/down',
+        'hdfs.rollCount': 0,
+        'hdfs.rollSize': 0,
+        'hdfs.rollInterval': 0,
+        'hdfs.batchSize': 10,
+        'hdfs.callTimeout': 1000,
+        'hdfs.retryInterval': 1,
+      }),
+    );
     await server.takeDown();
     const input = lines(25, 'while-down');
     await tcpExchange(port, input, { expectBytes: 75 });

@@ -26,16 +26,13 @@ function request(port: number, o: { method?: string; path?: string; headers?: ht
     // Node's client frames a GET or DELETE body only with an explicit Content-Length.
     const headers = { ...o.headers };
     if (o.body !== undefined && !Array.isArray(o.body)) headers['Content-Length'] = Buffer.byteLength(o.body);
-    const req = mod.request(
-      { host: '127.0.0.1', port, method: o.method ?? 'POST', path: o.path ?? '/', headers, agent: false, ...(o.tls ? { ca: o.tls.ca, servername: 'localhost' } : {}) },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-        res.on('error', reject);
-      },
-    );
+    const req = mod.request({ host: '127.0.0.1', port, method: o.method ?? 'POST', path: o.path ?? '/', headers, agent: false, ...(o.tls ? { ca: o.tls.ca, servername: 'localhost' } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     if (Array.isArray(o.body)) {
       for (const b of o.body) req.write(b);
@@ -110,13 +107,7 @@ test('a JSON batch of 1,000 events: 200 after it is stored, every event once wit
 test('a body the handler refuses is answered 400 and nothing of it is stored', { timeout: 60_000 }, async () => {
   const a = await httpAgent();
   try {
-    for (const body of [
-      '[{"headers": {}, "body": "bad-1"}, {"body": "bad-2"',
-      '[{"body": "bad-3"}, 5]',
-      '{"body": "bad-4"}',
-      '[{"body": "bad-5", "headers": {"h": {"nested": 1}}}]',
-      '',
-    ]) {
+    for (const body of ['[{"headers": {}, "body": "bad-1"}, {"body": "bad-2"', '[{"body": "bad-3"}, 5]', '{"body": "bad-4"}', '[{"body": "bad-5", "headers": {"h": {"nested": 1}}}]', '']) {
       const r = await request(a.port, { body });
       assert.equal(r.status, 400, body);
       assert.match(r.body, /^Bad request from client\. /);
@@ -126,7 +117,10 @@ test('a body the handler refuses is answered 400 and nothing of it is stored', {
     const ok = await request(a.port, { body: '[{"body": "good"}]' });
     assert.equal(ok.status, 200);
     const events = await settled(a.out, 1);
-    assert.deepEqual(events.map((e) => e.body.toString()), ['good']);
+    assert.deepEqual(
+      events.map((e) => e.body.toString()),
+      ['good'],
+    );
     await a.agent.waitFor(/bad request from 127\.0\.0\.1/);
   } finally {
     await a.agent.stop();
@@ -163,7 +157,10 @@ test('bodies over the limit are refused with 413 without being read whole (Conte
     const ok = await request(a.port, { body: '[{"body": "small"}]' });
     assert.equal(ok.status, 200);
     const events = await settled(a.out, 1);
-    assert.deepEqual(events.map((e) => e.body.toString()), ['small']);
+    assert.deepEqual(
+      events.map((e) => e.body.toString()),
+      ['small'],
+    );
     await a.agent.waitFor(/larger than 1000 bytes refused \(413\)/);
   } finally {
     await a.agent.stop();
@@ -242,14 +239,17 @@ test('a full channel: 503 and nothing stored; the same request succeeds once the
     // The client retries as a Flume client would; the 503s before the drain stored nothing.
     await eventually(async () => (await request(port, { body: batch(100, 50) })).status === 200, 30_000, 'the retried request accepted');
     const events = await settled(out, 150);
-    assert.deepEqual(events.map((e) => e.headers.n).sort((x, y) => Number(x) - Number(y)), Array.from({ length: 150 }, (_, i) => String(i)));
+    assert.deepEqual(
+      events.map((e) => e.headers.n).sort((x, y) => Number(x) - Number(y)),
+      Array.from({ length: 150 }, (_, i) => String(i)),
+    );
   } finally {
     await sender.stop();
     await receiver?.stop();
   }
 });
 
-test('TLS with a PKCS12 keystore made by openssl: https works, the certificate is the keystore\'s', { timeout: 60_000 }, async () => {
+test("TLS with a PKCS12 keystore made by openssl: https works, the certificate is the keystore's", { timeout: 60_000 }, async () => {
   const dir = path.join(t.dir, `tls${seq++}`);
   fs.mkdirSync(dir, { recursive: true });
   const { cert } = writeServerCerts(dir, 'pa55word');

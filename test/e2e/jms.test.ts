@@ -16,7 +16,12 @@ after(async () => {
   await broker?.cleanup();
 });
 
-function jmsJob(dir: string, out: string, src: Record<string, string | number | boolean>, channel: Record<string, string | number | boolean> = { type: 'memory', capacity: 20000, transactionCapacity: 1000 }): string {
+function jmsJob(
+  dir: string,
+  out: string,
+  src: Record<string, string | number | boolean>,
+  channel: Record<string, string | number | boolean> = { type: 'memory', capacity: 20000, transactionCapacity: 1000 },
+): string {
   const pw = path.join(dir, 'amq.password');
   fs.writeFileSync(pw, `${AMQ_PASSWORD}\n`);
   return jobText({
@@ -28,7 +33,11 @@ function jmsJob(dir: string, out: string, src: Record<string, string | number | 
 
 /** The lines the sink wrote: `{color=red, seq=4} msg-4`. */
 function lines(out: string): string[] {
-  const text = fs.readdirSync(out).sort().map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('');
+  const text = fs
+    .readdirSync(out)
+    .sort()
+    .map((f) => fs.readFileSync(path.join(out, f), 'utf8'))
+    .join('');
   return text.split('\n').filter(Boolean);
 }
 const bodyOf = (l: string): string => l.slice(l.indexOf('} ') + 2);
@@ -138,7 +147,14 @@ test('jms: an oversize message is refused to the dead-letter queue and the rest 
     assert.equal(await agent.stop(), 0);
     assert.deepEqual(lines(out).map(bodyOf).sort(), ['msg-0', 'msg-1', 'msg-2', 'msg-4', 'msg-5', 'msg-6']);
     assert.match(agent.stderr(), /larger than maxMessageBytes \(4096\); refused/);
-    const dlq = await eventually(() => { const d = broker.drain('/queue/ActiveMQ.DLQ', 1); return d.length > 0 ? d : undefined; }, 20_000, 'the DLQ');
+    const dlq = await eventually(
+      () => {
+        const d = broker.drain('/queue/ActiveMQ.DLQ', 1);
+        return d.length > 0 ? d : undefined;
+      },
+      20_000,
+      'the DLQ',
+    );
     assert.equal(dlq!.length, 1);
     assert.match(dlq![0]!.body, /^msg-3-x+$/);
   } finally {
@@ -151,16 +167,22 @@ test('jms: a refused login stops the agent with a clear error, never showing the
   const t = tempDir();
   const pw = path.join(t.dir, 'wrong.password');
   fs.writeFileSync(pw, 'Wr0ng-Pa55word-zz9\n');
-  const file = writeJob(t.dir, jobText({
-    sources: { r1: { type: 'jms', providerURL: `tcp://127.0.0.1:${broker.port}`, destinationName: 'q', destinationType: 'QUEUE', userName: AMQ_USER, passwordFile: pw, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }));
+  const file = writeJob(
+    t.dir,
+    jobText({
+      sources: { r1: { type: 'jms', providerURL: `tcp://127.0.0.1:${broker.port}`, destinationName: 'q', destinationType: 'QUEUE', userName: AMQ_USER, passwordFile: pw, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+  );
   try {
     const agent = spawnFlume(['agent', '-n', 'a1', '-f', file, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=DEBUG,console']);
     assert.equal(await agent.exited, 1);
     const all = agent.stdout() + agent.stderr();
-    assert.match(all, /flume-ng: agent a1 not started: .*a1\.sources\.r1\.providerURL: the broker at tcp:\/\/127\.0\.0\.1:\d+ refused the connection: .*check userName and the password in passwordFile/);
+    assert.match(
+      all,
+      /flume-ng: agent a1 not started: .*a1\.sources\.r1\.providerURL: the broker at tcp:\/\/127\.0\.0\.1:\d+ refused the connection: .*check userName and the password in passwordFile/,
+    );
     assert.doesNotMatch(all, /Wr0ng-Pa55word-zz9/);
   } finally {
     t.cleanup();
@@ -169,11 +191,14 @@ test('jms: a refused login stops the agent with a clear error, never showing the
 
 test('jms: a port that speaks OpenWire only is named, with the connector to add', async () => {
   const t = tempDir();
-  const file = writeJob(t.dir, jobText({
-    sources: { r1: { type: 'jms', providerURL: `tcp://127.0.0.1:${broker.openwirePort}`, destinationName: 'q', destinationType: 'QUEUE', channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }));
+  const file = writeJob(
+    t.dir,
+    jobText({
+      sources: { r1: { type: 'jms', providerURL: `tcp://127.0.0.1:${broker.openwirePort}`, destinationName: 'q', destinationType: 'QUEUE', channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+  );
   try {
     const agent = spawnFlume(['agent', '-n', 'a1', '-f', file, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console']);
     assert.equal(await agent.exited, 1);

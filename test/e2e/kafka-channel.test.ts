@@ -45,7 +45,10 @@ test('seed job avro -> Kafka channel -> logger: headers survive the trip, and th
     // What is in Kafka, read by kcat and decoded by Apache Avro's Python implementation:
     // what Java Flume's Kafka channel and sink read (parseAsFlumeEvent = true).
     const raw = await kcatRaw(ctx.bootstrap, 'test3', 3);
-    assert.deepEqual(raw.map((r) => r.key), ['user-7', null, null]);
+    assert.deepEqual(
+      raw.map((r) => r.key),
+      ['user-7', null, null],
+    );
     assert.deepEqual(await avroDecode(raw.map((r) => r.value)), [
       { headers: { host: 'web-1', key: 'user-7' }, body: 'first' },
       { headers: { host: 'web-2', 'x.y': 'z=1' }, body: 'second' },
@@ -74,7 +77,12 @@ test('seed job avro -> Kafka channel -> logger: headers survive the trip, and th
 
 test('parseAsFlumeEvent = false stores the body alone: kcat reads the lines, the sink gets them without headers', async () => {
   await withKafka({ topics: [{ name: 'bodies', partitions: 2 }] }, async (ctx) => {
-    const agent = await ctx.start(netcatChannelJob(ctx.bootstrap, ctx.port, 'bodies', `
+    const agent = await ctx.start(
+      netcatChannelJob(
+        ctx.bootstrap,
+        ctx.port,
+        'bodies',
+        `
 a1.channels.c1.parseAsFlumeEvent = false
 a1.channels.c1.pollTimeout = 200
 a1.channels.c1.defaultPartitionId = 1
@@ -82,11 +90,16 @@ a1.sources.r1.interceptors = s
 a1.sources.r1.interceptors.s.type = static
 a1.sources.r1.interceptors.s.key = dropped
 a1.sources.r1.interceptors.s.value = yes
-`));
+`,
+      ),
+    );
     const lines = ['alpha', 'beta', 'gamma'];
     assert.equal(await tcpExchange(ctx.port, lines.join('\n') + '\n', { expectBytes: 9 }), 'OK\nOK\nOK\n');
     assert.deepEqual(await kcatConsume(ctx.bootstrap, 'bodies', { count: 3, timeoutMs: 20000, format: '%p %s' }), ['1 alpha', '1 beta', '1 gamma']);
-    assert.deepEqual(await loggedAtLeast(agent, 3, 30000, 'three logged events'), lines.map((body) => ({ headers: {}, body })));
+    assert.deepEqual(
+      await loggedAtLeast(agent, 3, 30000, 'three logged events'),
+      lines.map((body) => ({ headers: {}, body })),
+    );
   });
 });
 
@@ -106,16 +119,27 @@ test('the channel outlives a Kafka restart: puts fail while Kafka is away, and f
     await agent.waitFor(/Kafka channel c1: consumer stopped \(.*\); making a new one/, 30000);
     await agent.waitFor(/joined group g-chan[\s\S]*joined group g-chan/, 30000);
     assert.equal(await tcpExchange(port, 'three\nfour\n', { expectBytes: 6, timeoutMs: 30000 }), 'OK\nOK\n');
-    assert.deepEqual((await loggedAtLeast(agent, 4, 30000, 'the lines sent after the restart')).map((e) => e.body), ['one', 'two', 'three', 'four']);
+    assert.deepEqual(
+      (await loggedAtLeast(agent, 4, 30000, 'the lines sent after the restart')).map((e) => e.body),
+      ['one', 'two', 'three', 'four'],
+    );
   });
 });
 
 test('Kafka source -> Kafka channel -> Kafka sink in one agent, source and channel both in Flume\'s default group "flume"', async () => {
-  await withKafka({ topics: [{ name: 'in', partitions: 3 }, { name: 'flume-channel', partitions: 2 }, { name: 'out', partitions: 1 }] }, async (ctx) => {
-    const lines = Array.from({ length: 300 }, (_, i) => `msg-${i}`);
-    await kcatProduce(ctx.bootstrap, 'in', lines);
-    // Different topics, one group: each member must get the partitions of the topic it reads.
-    const agent = await ctx.start(`
+  await withKafka(
+    {
+      topics: [
+        { name: 'in', partitions: 3 },
+        { name: 'flume-channel', partitions: 2 },
+        { name: 'out', partitions: 1 },
+      ],
+    },
+    async (ctx) => {
+      const lines = Array.from({ length: 300 }, (_, i) => `msg-${i}`);
+      await kcatProduce(ctx.bootstrap, 'in', lines);
+      // Different topics, one group: each member must get the partitions of the topic it reads.
+      const agent = await ctx.start(`
 a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
@@ -135,10 +159,11 @@ a1.sinks.k1.kafka.bootstrap.servers = ${ctx.bootstrap}
 a1.sinks.k1.kafka.topic = out
 a1.sinks.k1.channel = c1
 `);
-    const out = await kcatConsume(ctx.bootstrap, 'out', { count: lines.length, timeoutMs: 60000 });
-    assert.deepEqual([...new Set(out)].sort(), [...lines].sort());
-    assert.match(agent.stderr(), /Kafka source r1: joined group flume, assigned in\[0,1,2\]/);
-    assert.match(agent.stderr(), /Kafka channel c1: joined group flume, assigned flume-channel\[0,1\]/);
-    assert.doesNotMatch(agent.stderr(), /unsubscribed topics/);
-  });
+      const out = await kcatConsume(ctx.bootstrap, 'out', { count: lines.length, timeoutMs: 60000 });
+      assert.deepEqual([...new Set(out)].sort(), [...lines].sort());
+      assert.match(agent.stderr(), /Kafka source r1: joined group flume, assigned in\[0,1,2\]/);
+      assert.match(agent.stderr(), /Kafka channel c1: joined group flume, assigned flume-channel\[0,1\]/);
+      assert.doesNotMatch(agent.stderr(), /unsubscribed topics/);
+    },
+  );
 });

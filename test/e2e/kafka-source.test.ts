@@ -41,8 +41,14 @@ test('seed job Kafka source -> memory -> logger: messages produced by kcat arriv
     assert.equal(events.length, 8);
     for (let p = 0; p < 4; p++) {
       const mine = events.filter((e) => e.headers.partition === String(p));
-      assert.deepEqual(mine.map((e) => e.body), [`p${p}-first`, `p${p}-second`]);
-      assert.deepEqual(mine.map((e) => e.headers.offset), ['0', '1']);
+      assert.deepEqual(
+        mine.map((e) => e.body),
+        [`p${p}-first`, `p${p}-second`],
+      );
+      assert.deepEqual(
+        mine.map((e) => e.headers.offset),
+        ['0', '1'],
+      );
       for (const e of mine) {
         assert.equal(e.headers.topic, 'test3');
         assert.equal(e.headers.key, `key-${p}`);
@@ -96,8 +102,14 @@ test('two agents in one group share the partitions; when one is killed the other
     };
     const first = await produce('one');
     await eventually(() => first.every((l) => bodies(a).includes(l) || bodies(b).includes(l)), 30000, 'both agents together log the first round');
-    assert.ok(first.some((l) => bodies(a).includes(l)), 'agent A consumed some partitions');
-    assert.ok(first.some((l) => bodies(b).includes(l)), 'agent B consumed some partitions');
+    assert.ok(
+      first.some((l) => bodies(a).includes(l)),
+      'agent A consumed some partitions',
+    );
+    assert.ok(
+      first.some((l) => bodies(b).includes(l)),
+      'agent B consumed some partitions',
+    );
     const aLogged = bodies(a);
 
     assert.equal(await a.stop('SIGKILL'), 'SIGKILL');
@@ -117,7 +129,8 @@ test('offsets are committed only after the channel took the batch: what the chan
     await kcatProduce(ctx.bootstrap, 'atl', all);
     const deadPort = ctx.port;
     // A channel of 10 whose sink can never deliver (no broker at deadPort): it fills and refuses.
-    const first = await ctx.start(`
+    const first = await ctx.start(
+      `
 a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
@@ -136,7 +149,9 @@ a1.channels.c1.keep-alive = 1
 a1.sinks.k1.type = org.apache.flume.sink.kafka.KafkaSink
 a1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:${deadPort}
 a1.sinks.k1.channel = c1
-`, { extraArgs: ['-Dflume.shutdown.grace.ms=500'] });
+`,
+      { extraArgs: ['-Dflume.shutdown.grace.ms=500'] },
+    );
     await first.waitFor(/Kafka source r1: channel refused \d+ events/, 30000);
     await first.stop();
     const stored = Number((await first.waitFor(/channel c1 stopped with (\d+) event\(s\) not delivered/, 1000))[1]);
@@ -174,14 +189,24 @@ test('useFlumeEventFormat restores the headers Java Flume wrote; topics.regex, t
       { headers: { host: 'web-2' }, body: 'world' },
     ]);
     await kcatProduceRaw(ctx.bootstrap, 'fmt-a', values, { key: 'k9', headers: { 'trace-id': 't-42' }, dir: ctx.dir });
-    const agent = await ctx.start(sourceJob(ctx.bootstrap, 'unused', 'g-fmt', `
+    const agent = await ctx.start(
+      sourceJob(
+        ctx.bootstrap,
+        'unused',
+        'g-fmt',
+        `
 a1.sources.r1.kafka.topics.regex = ^fmt-
 a1.sources.r1.useFlumeEventFormat = true
 a1.sources.r1.topicHeader = kafkaTopic
 a1.sources.r1.header.traceId = trace-id
-`));
+`,
+      ),
+    );
     const events = await loggedAtLeast(agent, 2, 30000, 'two events');
-    assert.deepEqual(events.map((e) => e.body), ['hello', 'world']);
+    assert.deepEqual(
+      events.map((e) => e.body),
+      ['hello', 'world'],
+    );
     assert.equal(events[0]!.headers.host, 'web-1');
     assert.equal(events[0]!.headers.topic, 'from-event');
     assert.equal(events[1]!.headers.host, 'web-2');

@@ -100,11 +100,7 @@ export async function withKafka(opts: KafkaFixtureOptions, body: (k: KafkaFixtur
  * session timeout is short, and fetches come back within half a second.
  */
 export function consumerTimings(prefix: string): string {
-  return [
-    `${prefix}.kafka.consumer.session.timeout.ms = 6000`,
-    `${prefix}.kafka.consumer.heartbeat.interval.ms = 500`,
-    `${prefix}.kafka.consumer.fetch.max.wait.ms = 500`,
-  ].join('\n') + '\n';
+  return [`${prefix}.kafka.consumer.session.timeout.ms = 6000`, `${prefix}.kafka.consumer.heartbeat.interval.ms = 500`, `${prefix}.kafka.consumer.fetch.max.wait.ms = 500`].join('\n') + '\n';
 }
 
 /** A job file of jobs/kafka with the placeholder broker and the given ports swapped in. */

@@ -17,12 +17,48 @@ async function get(port: number, p: string, method = 'GET'): Promise<{ status: n
 }
 
 // The attribute sets of Java Flume 1.11's JSON, from shared reference captures.
-const CHANNEL_ATTRS = ['ChannelCapacity', 'ChannelFillPercentage', 'ChannelSize', 'EventPutAttemptCount', 'EventPutSuccessCount',
-  'EventTakeAttemptCount', 'EventTakeSuccessCount', 'StartTime', 'StopTime', 'Type'];
-const SINK_ATTRS = ['BatchCompleteCount', 'BatchEmptyCount', 'BatchUnderflowCount', 'ChannelReadFail', 'ConnectionClosedCount',
-  'ConnectionCreatedCount', 'ConnectionFailedCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount', 'EventWriteFail', 'StartTime', 'StopTime', 'Type'];
-const SOURCE_ATTRS = ['AppendAcceptedCount', 'AppendBatchAcceptedCount', 'AppendBatchReceivedCount', 'AppendReceivedCount', 'ChannelWriteFail',
-  'EventAcceptedCount', 'EventReadFail', 'EventReceivedCount', 'GenericProcessingFail', 'OpenConnectionCount', 'StartTime', 'StopTime', 'Type'];
+const CHANNEL_ATTRS = [
+  'ChannelCapacity',
+  'ChannelFillPercentage',
+  'ChannelSize',
+  'EventPutAttemptCount',
+  'EventPutSuccessCount',
+  'EventTakeAttemptCount',
+  'EventTakeSuccessCount',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
+const SINK_ATTRS = [
+  'BatchCompleteCount',
+  'BatchEmptyCount',
+  'BatchUnderflowCount',
+  'ChannelReadFail',
+  'ConnectionClosedCount',
+  'ConnectionCreatedCount',
+  'ConnectionFailedCount',
+  'EventDrainAttemptCount',
+  'EventDrainSuccessCount',
+  'EventWriteFail',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
+const SOURCE_ATTRS = [
+  'AppendAcceptedCount',
+  'AppendBatchAcceptedCount',
+  'AppendBatchReceivedCount',
+  'AppendReceivedCount',
+  'ChannelWriteFail',
+  'EventAcceptedCount',
+  'EventReadFail',
+  'EventReceivedCount',
+  'GenericProcessingFail',
+  'OpenConnectionCount',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
 
 /** Prometheus text → { 'name{labels}': value }. */
 function parsePrometheus(text: string): Map<string, number> {
@@ -36,25 +72,31 @@ function parsePrometheus(text: string): Map<string, number> {
   return out;
 }
 
-test('monitoring http: /metrics is Flume\'s JSON, counts every event sent, and Prometheus agrees', async () => {
+test("monitoring http: /metrics is Flume's JSON, counts every event sent, and Prometheus agrees", async () => {
   const t = tempDir();
   const port = await freePort();
   const mport = await freePort();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 }, { channel: { capacity: 5000 } }),
-    { dir: t.dir, extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 }, { channel: { capacity: 5000 } }), {
+    dir: t.dir,
+    extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'],
+  });
   try {
     const n = 1234;
     const lines = Array.from({ length: n }, (_, i) => `line ${i}\n`).join('');
     assert.equal(await tcpExchange(port, lines, { expectBytes: 3 * n }), 'OK\n'.repeat(n));
     await eventually(() => fs.readdirSync(out).reduce((a, f) => a + fs.readFileSync(path.join(out, f)).length, 0) === Buffer.byteLength(lines), 10_000, 'file written');
 
-    const m = (await eventually(async () => {
-      const r = await get(mport, '/metrics');
-      const j = JSON.parse(r.body) as Record<string, Record<string, string>>;
-      return j['SINK.k1']?.EventDrainSuccessCount === String(n) ? { r, j } : undefined;
-    }, 10_000, 'the sink counter to reach every event'))!;
+    const m = (await eventually(
+      async () => {
+        const r = await get(mport, '/metrics');
+        const j = JSON.parse(r.body) as Record<string, Record<string, string>>;
+        return j['SINK.k1']?.EventDrainSuccessCount === String(n) ? { r, j } : undefined;
+      },
+      10_000,
+      'the sink counter to reach every event',
+    ))!;
     assert.equal(m.r.status, 200);
     assert.equal(m.r.type, 'application/json;charset=utf-8');
     const j = m.j;
@@ -93,7 +135,16 @@ test('monitoring http: /metrics is Flume\'s JSON, counts every event sent, and P
       const [type, comp] = key.split('.') as [string, string];
       for (const [attr, v] of Object.entries(attrs)) {
         if (attr === 'Type' || attr === 'StartTime' || attr === 'StopTime') continue;
-        const sample = [...prom.entries()].find(([k]) => k.endsWith(lbl(type, comp)) && k.startsWith(`flume_${attr.replace(/Count$/, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()}`));
+        const sample = [...prom.entries()].find(
+          ([k]) =>
+            k.endsWith(lbl(type, comp)) &&
+            k.startsWith(
+              `flume_${attr
+                .replace(/Count$/, '')
+                .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+                .toLowerCase()}`,
+            ),
+        );
         assert.ok(sample, `no Prometheus sample for ${key}.${attr}`);
         assert.equal(sample[1], Number(v), `${key}.${attr}`);
       }
@@ -116,18 +167,23 @@ test('monitoring http: /metrics is Flume\'s JSON, counts every event sent, and P
 test('monitoring: flume.monitoring.* set in the job file; type prometheus serves Prometheus text at /metrics', async () => {
   const t = tempDir();
   const mport = await freePort();
-  const job = jobText({
-    sources: { r1: { type: 'seq', totalEvents: 500, channels: 'c1' } },
-    channels: { c1: { type: 'memory', capacity: 1000 } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }) + `flume.monitoring.type = prometheus\nflume.monitoring.port = ${mport}\nflume.monitoring.bind = 127.0.0.1\n`;
+  const job =
+    jobText({
+      sources: { r1: { type: 'seq', totalEvents: 500, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: 1000 } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }) + `flume.monitoring.type = prometheus\nflume.monitoring.port = ${mport}\nflume.monitoring.bind = 127.0.0.1\n`;
   const agent = await startAgent(job, { dir: t.dir });
   try {
-    const prom = (await eventually(async () => {
-      const r = await get(mport, '/metrics');
-      const p = parsePrometheus(r.body);
-      return p.get('flume_event_drain_success_total{agent="a1",type="SINK",component="k1"}') === 500 ? r : undefined;
-    }, 10_000, 'all 500 events counted'))!;
+    const prom = (await eventually(
+      async () => {
+        const r = await get(mport, '/metrics');
+        const p = parsePrometheus(r.body);
+        return p.get('flume_event_drain_success_total{agent="a1",type="SINK",component="k1"}') === 500 ? r : undefined;
+      },
+      10_000,
+      'all 500 events counted',
+    ))!;
     assert.match(prom.type, /^text\/plain/);
   } finally {
     assert.equal(await agent.stop(), 0);
@@ -140,15 +196,20 @@ test('monitoring: /health turns 503 naming the sink while its downstream is gone
   const down = await freePort();
   const nport = await freePort();
   const mport = await freePort();
-  const downstreamJob = jobText({
-    sources: { r1: { type: 'avro', bind: '127.0.0.1', port: down, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }, 'b1');
+  const downstreamJob = jobText(
+    {
+      sources: { r1: { type: 'avro', bind: '127.0.0.1', port: down, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    },
+    'b1',
+  );
   const startDownstream = async () => startAgent(downstreamJob, { name: 'b1', dir: fs.mkdtempSync(path.join(t.dir, 'b-')) });
   let b = await startDownstream();
-  const a = await startAgent(netcatJob(nport, { type: 'avro', hostname: '127.0.0.1', port: down }),
-    { dir: t.dir, extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
+  const a = await startAgent(netcatJob(nport, { type: 'avro', hostname: '127.0.0.1', port: down }), {
+    dir: t.dir,
+    extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'],
+  });
   const health = async () => {
     const r = await get(mport, '/health');
     return { status: r.status, body: JSON.parse(r.body) as { status: string; components: Record<string, { status: string; error?: string }> } };
@@ -158,7 +219,14 @@ test('monitoring: /health turns 503 naming the sink while its downstream is gone
     await eventually(async () => (await health()).status === 200, 10_000, 'healthy');
     await b.stop();
     assert.equal(await tcpExchange(nport, 'two\n', { expectBytes: 3 }), 'OK\n');
-    const bad = (await eventually(async () => { const h = await health(); return h.status === 503 ? h : undefined; }, 15_000, '503'))!;
+    const bad = (await eventually(
+      async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      },
+      15_000,
+      '503',
+    ))!;
     assert.equal(bad.body.status, 'DOWN');
     assert.equal(bad.body.components['SINK_RUNNER.k1']!.status, 'DOWN');
     assert.ok(bad.body.components['SINK_RUNNER.k1']!.error, 'the sink error is reported');
@@ -176,7 +244,9 @@ test('monitoring ganglia: a real gmond receives flume.<TYPE>.<name>.<Attribute> 
   const udp = await freePort();
   const tcp = await freePort();
   const conf = path.join(t.dir, 'gmond.conf');
-  fs.writeFileSync(conf, `globals {
+  fs.writeFileSync(
+    conf,
+    `globals {
   daemonize = no
   setuid = no
   user = root
@@ -194,26 +264,38 @@ udp_recv_channel { bind = 127.0.0.1
   port = ${udp} }
 tcp_accept_channel { bind = 127.0.0.1
   port = ${tcp} }
-`);
+`,
+  );
   const gmond = spawn('/usr/sbin/gmond', ['-c', conf, '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let gout = '';
   gmond.stdout.on('data', (d: Buffer) => (gout += d));
   gmond.stderr.on('data', (d: Buffer) => (gout += d));
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'seq', totalEvents: 300, channels: 'c1' } },
-    channels: { c1: { type: 'memory', capacity: 1000 } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }), { dir: t.dir, extraArgs: ['-Dflume.monitoring.type=ganglia', `-Dflume.monitoring.hosts=127.0.0.1:${udp}`, '-Dflume.monitoring.pollFrequency=1'] });
-  const dump = (): Promise<string> => new Promise((resolve, reject) => {
-    const s = net.connect(tcp, '127.0.0.1');
-    let xml = '';
-    s.setEncoding('utf8').on('data', (d: string) => (xml += d)).on('end', () => resolve(xml)).on('error', reject);
-  });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'seq', totalEvents: 300, channels: 'c1' } },
+      channels: { c1: { type: 'memory', capacity: 1000 } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+    { dir: t.dir, extraArgs: ['-Dflume.monitoring.type=ganglia', `-Dflume.monitoring.hosts=127.0.0.1:${udp}`, '-Dflume.monitoring.pollFrequency=1'] },
+  );
+  const dump = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(tcp, '127.0.0.1');
+      let xml = '';
+      s.setEncoding('utf8')
+        .on('data', (d: string) => (xml += d))
+        .on('end', () => resolve(xml))
+        .on('error', reject);
+    });
   try {
-    const xml = (await eventually(async () => {
-      const x = await dump();
-      return /NAME="flume\.SINK\.k1\.EventDrainSuccessCount" VAL="300"/.test(x) ? x : undefined;
-    }, 20_000, `gmond to show the sink's count (gmond said: ${gout})`))!;
+    const xml = (await eventually(
+      async () => {
+        const x = await dump();
+        return /NAME="flume\.SINK\.k1\.EventDrainSuccessCount" VAL="300"/.test(x) ? x : undefined;
+      },
+      20_000,
+      `gmond to show the sink's count (gmond said: ${gout})`,
+    ))!;
     const metric = /<METRIC NAME="flume\.CHANNEL\.c1\.ChannelCapacity" VAL="1000" TYPE="float"[^>]*>([\s\S]*?)<\/METRIC>/.exec(xml);
     assert.ok(metric, 'ChannelCapacity as a float');
     assert.match(metric[1]!, /<EXTRA_ELEMENT NAME="GROUP" VAL="flume"\/>/);
@@ -226,28 +308,55 @@ tcp_accept_channel { bind = 127.0.0.1
   }
 });
 
-test('monitoring: the Kafka source, channel and sink serve Flume\'s Kafka counters and timers', async () => {
-  await withKafka({ topics: [{ name: 'in', partitions: 1 }, { name: 'chan', partitions: 1 }, { name: 'out', partitions: 1 }] }, async (k) => {
-    const mport = await freePort();
-    const job = jobText({
-      sources: { r1: { type: 'org.apache.flume.source.kafka.KafkaSource', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topics': 'in',
-        'kafka.consumer.auto.offset.reset': 'earliest', batchDurationMillis: 200, setTopicHeader: false, channels: 'c1' } },
-      channels: { c1: { type: 'org.apache.flume.channel.kafka.KafkaChannel', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'chan' } },
-      sinks: { k1: { type: 'org.apache.flume.sink.kafka.KafkaSink', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'out', channel: 'c1' } },
-    });
-    await k.start(job, { extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
-    await kcatProduceRaw(k.bootstrap, 'in', Array.from({ length: 30 }, (_, i) => Buffer.from(`m${i}`)), { dir: k.tempDir() });
-    const j = (await eventually(async () => {
-      const m = JSON.parse((await get(mport, '/metrics')).body) as Record<string, Record<string, string>>;
-      return m['SINK.k1']?.EventDrainSuccessCount === '30' && Number(m['SOURCE.r1']?.KafkaEmptyCount) > 0 ? m : undefined;
-    }, 30_000, 'every record through, and an empty fetch'))!;
-    for (const a of ['KafkaEventGetTimer', 'KafkaCommitTimer', 'KafkaEmptyCount']) assert.match(j['SOURCE.r1']![a] ?? '', /^\d+$/, `SOURCE.r1.${a}`);
-    for (const a of ['KafkaEventGetTimer', 'KafkaEventSendTimer', 'KafkaCommitTimer', 'RollbackCount']) assert.match(j['CHANNEL.c1']![a] ?? '', /^\d+$/, `CHANNEL.c1.${a}`);
-    for (const a of ['KafkaEventSendTimer', 'RollbackCount']) assert.match(j['SINK.k1']![a] ?? '', /^\d+$/, `SINK.k1.${a}`);
-    assert.ok(Number(j['SOURCE.r1']!.KafkaEventGetTimer) > 0, 'fetches take time (batchDurationMillis on an empty topic)');
-    assert.equal(j['SINK.k1']!.RollbackCount, '0');
-    assert.equal((await kcatRaw(k.bootstrap, 'out', 30)).length, 30);
-  });
+test("monitoring: the Kafka source, channel and sink serve Flume's Kafka counters and timers", async () => {
+  await withKafka(
+    {
+      topics: [
+        { name: 'in', partitions: 1 },
+        { name: 'chan', partitions: 1 },
+        { name: 'out', partitions: 1 },
+      ],
+    },
+    async (k) => {
+      const mport = await freePort();
+      const job = jobText({
+        sources: {
+          r1: {
+            type: 'org.apache.flume.source.kafka.KafkaSource',
+            'kafka.bootstrap.servers': k.bootstrap,
+            'kafka.topics': 'in',
+            'kafka.consumer.auto.offset.reset': 'earliest',
+            batchDurationMillis: 200,
+            setTopicHeader: false,
+            channels: 'c1',
+          },
+        },
+        channels: { c1: { type: 'org.apache.flume.channel.kafka.KafkaChannel', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'chan' } },
+        sinks: { k1: { type: 'org.apache.flume.sink.kafka.KafkaSink', 'kafka.bootstrap.servers': k.bootstrap, 'kafka.topic': 'out', channel: 'c1' } },
+      });
+      await k.start(job, { extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
+      await kcatProduceRaw(
+        k.bootstrap,
+        'in',
+        Array.from({ length: 30 }, (_, i) => Buffer.from(`m${i}`)),
+        { dir: k.tempDir() },
+      );
+      const j = (await eventually(
+        async () => {
+          const m = JSON.parse((await get(mport, '/metrics')).body) as Record<string, Record<string, string>>;
+          return m['SINK.k1']?.EventDrainSuccessCount === '30' && Number(m['SOURCE.r1']?.KafkaEmptyCount) > 0 ? m : undefined;
+        },
+        30_000,
+        'every record through, and an empty fetch',
+      ))!;
+      for (const a of ['KafkaEventGetTimer', 'KafkaCommitTimer', 'KafkaEmptyCount']) assert.match(j['SOURCE.r1']![a] ?? '', /^\d+$/, `SOURCE.r1.${a}`);
+      for (const a of ['KafkaEventGetTimer', 'KafkaEventSendTimer', 'KafkaCommitTimer', 'RollbackCount']) assert.match(j['CHANNEL.c1']![a] ?? '', /^\d+$/, `CHANNEL.c1.${a}`);
+      for (const a of ['KafkaEventSendTimer', 'RollbackCount']) assert.match(j['SINK.k1']![a] ?? '', /^\d+$/, `SINK.k1.${a}`);
+      assert.ok(Number(j['SOURCE.r1']!.KafkaEventGetTimer) > 0, 'fetches take time (batchDurationMillis on an empty topic)');
+      assert.equal(j['SINK.k1']!.RollbackCount, '0');
+      assert.equal((await kcatRaw(k.bootstrap, 'out', 30)).length, 30);
+    },
+  );
 });
 
 test('monitoring: a reporter plugin named by flume.monitoring.type gets the running agent; an unknown type is refused', async () => {
@@ -261,10 +370,14 @@ test('monitoring: a reporter plugin named by flume.monitoring.type gets the runn
   });
   const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', plugin, '-Dflume.monitoring.type=com.example.FileReporter', `-Dflume.monitoring.file=${file}`] });
   try {
-    await eventually(() => {
-      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, number>>;
-      return j['SINK.k1']?.EventDrainSuccessCount === 250 && j['SOURCE.r1']?.EventAcceptedCount === 250;
-    }, 10_000, 'the plugin to report every event');
+    await eventually(
+      () => {
+        const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Record<string, number>>;
+        return j['SINK.k1']?.EventDrainSuccessCount === 250 && j['SOURCE.r1']?.EventAcceptedCount === 250;
+      },
+      10_000,
+      'the plugin to report every event',
+    );
     assert.match(agent.stderr(), /Monitoring: counters to /);
   } finally {
     assert.equal(await agent.stop(), 0);

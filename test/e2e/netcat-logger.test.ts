@@ -52,7 +52,7 @@ test('logger sink maxBytesToLog is honoured', async () => {
   }
 });
 
-test('a line longer than max-line-length is refused with Flume\'s text, counted, and the source keeps serving', async () => {
+test("a line longer than max-line-length is refused with Flume's text, counted, and the source keeps serving", async () => {
   const port = await freePort();
   const t = tempDir();
   const agent = await startAgent(netcatJob(port, { type: 'logger' }, { source: { 'max-line-length': 10 } }), { dir: t.dir });
@@ -75,15 +75,16 @@ test('many concurrent clients each get their own acks, every line arrives', asyn
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 },
-    { channel: { capacity: 10000, transactionCapacity: 1000 } }), { dir: t.dir });
+  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0 }, { channel: { capacity: 10000, transactionCapacity: 1000 } }), { dir: t.dir });
   try {
     const clients = 25;
     const perClient = 80;
-    const replies = await Promise.all(Array.from({ length: clients }, (_, c) => {
-      const lines = Array.from({ length: perClient }, (_, i) => `client${c}-line${i}\n`).join('');
-      return tcpExchange(port, lines, { expectBytes: 3 * perClient });
-    }));
+    const replies = await Promise.all(
+      Array.from({ length: clients }, (_, c) => {
+        const lines = Array.from({ length: perClient }, (_, i) => `client${c}-line${i}\n`).join('');
+        return tcpExchange(port, lines, { expectBytes: 3 * perClient });
+      }),
+    );
     for (const r of replies) assert.equal(r, 'OK\n'.repeat(perClient));
     const expected = new Set<string>();
     for (let c = 0; c < clients; c++) for (let i = 0; i < perClient; i++) expected.add(`client${c}-line${i}`);
@@ -94,7 +95,10 @@ test('many concurrent clients each get their own acks, every line arrives', asyn
     // Per client, order is kept.
     for (let c = 0; c < clients; c++) {
       const mine = got.filter((l) => l.startsWith(`client${c}-`));
-      assert.deepEqual(mine, Array.from({ length: perClient }, (_, i) => `client${c}-line${i}`));
+      assert.deepEqual(
+        mine,
+        Array.from({ length: perClient }, (_, i) => `client${c}-line${i}`),
+      );
     }
   } finally {
     await agent.stop();
@@ -107,8 +111,10 @@ test('a full channel makes netcat answer FAILED, and every line acknowledged OK 
   const t = tempDir();
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const agent = await startAgent(netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 3 },
-    { channel: { capacity: 3, transactionCapacity: 3, 'keep-alive': 0 } }), { dir: t.dir });
+  const agent = await startAgent(
+    netcatJob(port, { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.batchSize': 3 }, { channel: { capacity: 3, transactionCapacity: 3, 'keep-alive': 0 } }),
+    { dir: t.dir },
+  );
   try {
     // The sink cannot write while its directory is gone, so the channel fills up.
     fs.rmSync(out, { recursive: true });
@@ -148,5 +154,10 @@ test('a full channel makes netcat answer FAILED, and every line acknowledged OK 
 function readLines(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const files = fs.readdirSync(dir).sort();
-  return files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
+  return files.flatMap((f) =>
+    fs
+      .readFileSync(path.join(dir, f), 'utf8')
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
 }

@@ -6,13 +6,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../support/agent.js';
 
-test('npm pack ships no tests, source maps whose sources are in the package, a LICENSE, the seed jobs\' examples, and no prepare script', () => {
+test("npm pack ships no tests, source maps whose sources are in the package, a LICENSE, the seed jobs' examples, and no prepare script", () => {
   // --ignore-scripts: the list is what matters here, not a rebuild (dist is built by the test run).
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const files = new Set((JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
-  assert.deepEqual([...files].filter((f) => /\.test\.|^test\/|^dist\/test\/|^dist\/bench\/|node_modules/.test(f)), []);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/flume-ng', 'dist/src/index.js', 'dist/src/plugin-api/index.js', 'dist/src/plugin-api/index.d.ts',
-    'examples/plugins/atguigu-flume/package.json', 'jobs/seeds/mysource.conf', 'docs/plugins.md']) {
+  assert.deepEqual(
+    [...files].filter((f) => /\.test\.|^test\/|^dist\/test\/|^dist\/bench\/|node_modules/.test(f)),
+    [],
+  );
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'bin/flume-ng',
+    'dist/src/index.js',
+    'dist/src/plugin-api/index.js',
+    'dist/src/plugin-api/index.d.ts',
+    'examples/plugins/atguigu-flume/package.json',
+    'jobs/seeds/mysource.conf',
+    'docs/plugins.md',
+  ]) {
     assert.ok(files.has(f), `${f} is shipped`);
   }
   assert.match(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);

@@ -7,7 +7,7 @@ import http from 'node:http';
 
 const PLUGINS = path.join(ROOT, 'examples', 'plugins');
 
-test('the seed notes\' custom source runs as an npm plugin package', async () => {
+test("the seed notes' custom source runs as an npm plugin package", async () => {
   const t = tempDir();
   const job = fs.readFileSync(path.join(ROOT, 'jobs', 'seeds', 'mysource.conf'), 'utf8').replace('delay = 1000', 'delay = 10');
   const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', PLUGINS] });
@@ -20,7 +20,7 @@ test('the seed notes\' custom source runs as an npm plugin package', async () =>
   }
 });
 
-test('the seed notes\' custom sink runs as an npm plugin package, by its class name', async () => {
+test("the seed notes' custom sink runs as an npm plugin package, by its class name", async () => {
   const port = await freePort();
   const t = tempDir();
   const job = fs.readFileSync(path.join(ROOT, 'jobs', 'seeds', 'mysink.conf'), 'utf8').replace('port = 44444', `port = ${port}`);
@@ -104,14 +104,29 @@ test('CommonJS plugins load (exports.default as tsc writes it, and module.export
     const conf = path.join(t.dir, 'conf');
     fs.mkdirSync(conf);
     fs.copyFileSync(path.join(ROOT, 'conf', 'log4j.properties'), path.join(conf, 'log4j.properties'));
-    writePlugin(path.join(t.dir, 'plugins.d', 'cjs-sinks'), { name: 'cjs-sinks', flume: { sinks: { 'com.example.CjsTsc': './tsc.js', 'com.example.CjsPlain': './plain.js' } } },
-      { 'tsc.js': CJS_TSC_SINK('Tsc'), 'plain.js': CJS_PLAIN_SINK('Plain') });
-    const job = writeJob(t.dir, [
-      'a1.sources = r1', 'a1.channels = c1 c2', 'a1.sinks = k1 k2',
-      `a1.sources.r1.type = netcat`, 'a1.sources.r1.bind = 127.0.0.1', `a1.sources.r1.port = ${port}`, 'a1.sources.r1.channels = c1 c2',
-      'a1.channels.c1.type = memory', 'a1.channels.c2.type = memory',
-      'a1.sinks.k1.type = com.example.CjsTsc', 'a1.sinks.k1.channel = c1', 'a1.sinks.k2.type = com.example.CjsPlain', 'a1.sinks.k2.channel = c2',
-    ].join('\n') + '\n');
+    writePlugin(
+      path.join(t.dir, 'plugins.d', 'cjs-sinks'),
+      { name: 'cjs-sinks', flume: { sinks: { 'com.example.CjsTsc': './tsc.js', 'com.example.CjsPlain': './plain.js' } } },
+      { 'tsc.js': CJS_TSC_SINK('Tsc'), 'plain.js': CJS_PLAIN_SINK('Plain') },
+    );
+    const job = writeJob(
+      t.dir,
+      [
+        'a1.sources = r1',
+        'a1.channels = c1 c2',
+        'a1.sinks = k1 k2',
+        `a1.sources.r1.type = netcat`,
+        'a1.sources.r1.bind = 127.0.0.1',
+        `a1.sources.r1.port = ${port}`,
+        'a1.sources.r1.channels = c1 c2',
+        'a1.channels.c1.type = memory',
+        'a1.channels.c2.type = memory',
+        'a1.sinks.k1.type = com.example.CjsTsc',
+        'a1.sinks.k1.channel = c1',
+        'a1.sinks.k2.type = com.example.CjsPlain',
+        'a1.sinks.k2.channel = c2',
+      ].join('\n') + '\n',
+    );
     const agent = spawnFlume(['agent', '-n', 'a1', '-f', job, '-c', conf, '-Dflume.root.logger=INFO,console']);
     try {
       await agent.waitFor(/Agent a1 started/);
@@ -139,7 +154,10 @@ export default defineSink({ type: 'logger', description: 'my logger', options: {
     const without = writePlugin(path.join(t.dir, 'without', 'my-logger'), { name: 'my-logger', type: 'module', flume: { sinks: { logger: './sink.js' } } }, { 'sink.js': sink });
     const refused = spawnFlume(['agent', '-n', 'a1', '-f', writeJob(t.dir, netcatJob(port, { type: 'logger' })), '--plugins-path', without]);
     assert.equal(await refused.exited, 1);
-    assert.match(refused.stderr(), /plugin my-logger: sink type "logger" from .*sink\.js is already the type of the built-in sink "logger"; to replace it, add "replaces": \["logger"\] to the "flume" field of .*package\.json/);
+    assert.match(
+      refused.stderr(),
+      /plugin my-logger: sink type "logger" from .*sink\.js is already the type of the built-in sink "logger"; to replace it, add "replaces": \["logger"\] to the "flume" field of .*package\.json/,
+    );
 
     const withOptIn = writePlugin(path.join(t.dir, 'with', 'my-logger'), { name: 'my-logger', type: 'module', flume: { sinks: { logger: './sink.js' }, replaces: ['logger'] } }, { 'sink.js': sink });
     const agent = await startAgent(netcatJob(port, { type: 'logger' }), { dir: t.dir, extraArgs: ['--plugins-path', withOptIn] });
@@ -151,7 +169,13 @@ export default defineSink({ type: 'logger', description: 'my logger', options: {
       assert.equal(await agent.stop(), 0);
     }
     // The known-types list names the type once; the built-in's class name now means the plugin too.
-    const check = spawnFlume(['validate', '-f', writeJob(t.dir, netcatJob(port, { type: 'logger' }) + 'a1.sinks = k1 k2\na1.sinks.k2.type = nope\na1.sinks.k2.channel = c1\n', 'v.conf'), '--plugins-path', withOptIn]);
+    const check = spawnFlume([
+      'validate',
+      '-f',
+      writeJob(t.dir, netcatJob(port, { type: 'logger' }) + 'a1.sinks = k1 k2\na1.sinks.k2.type = nope\na1.sinks.k2.channel = c1\n', 'v.conf'),
+      '--plugins-path',
+      withOptIn,
+    ]);
     assert.equal(await check.exited, 1);
     const known = /unknown sink type "nope".*known types: (.*)/.exec(check.stdout())?.[1] ?? '';
     assert.equal(known.split(', ').filter((x) => x === 'logger').length, 1, check.stdout());
@@ -181,16 +205,21 @@ test('flume-ng plugins lists every component found, its kind, names and where it
 
 function getJson(port: number, p: string): Promise<Record<string, Record<string, string>>> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: p }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
-        try {
-          resolve(JSON.parse(body) as Record<string, Record<string, string>>);
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: p }, (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (body += d))
+          .on('end', () => {
+            try {
+              resolve(JSON.parse(body) as Record<string, Record<string, string>>);
+            } catch (err) {
+              reject(err as Error);
+            }
+          });
+      })
+      .on('error', reject);
   });
 }
 
@@ -200,8 +229,11 @@ test('a plugin that throws in process() is counted, logged with its name, backed
   try {
     // The source throws on every other call and emits e0, e1, ... on the others; the sink
     // throws after taking each batch the first time (rolled back), and logs it the second.
-    const dir = writePlugin(path.join(t.dir, 'flaky'), { name: 'flaky', type: 'module', flume: { sources: { 'com.example.FlakySource': './source.js' }, sinks: { 'com.example.FlakySink': './sink.js' } } }, {
-      'source.js': `import { defineSource } from 'flume-ts/plugin';
+    const dir = writePlugin(
+      path.join(t.dir, 'flaky'),
+      { name: 'flaky', type: 'module', flume: { sources: { 'com.example.FlakySource': './source.js' }, sinks: { 'com.example.FlakySink': './sink.js' } } },
+      {
+        'source.js': `import { defineSource } from 'flume-ts/plugin';
 export default defineSource({ type: 'com.example.FlakySource', description: 'flaky', options: {}, create({ processor }) {
   let calls = 0; let n = 0;
   return { kind: 'pollable', backoffSleepIncrement: 10, maxBackoffSleep: 20, async start() {}, async stop() {},
@@ -212,7 +244,7 @@ export default defineSource({ type: 'com.example.FlakySource', description: 'fla
       return 'READY';
     } }; } });
 `,
-      'sink.js': `import { defineSink, withTransaction } from 'flume-ts/plugin';
+        'sink.js': `import { defineSink, withTransaction } from 'flume-ts/plugin';
 export default defineSink({ type: 'com.example.FlakySink', description: 'flaky', options: {}, create({ name, channel, logger }) {
   let fail = true;
   return { name, channel, async start() {}, async stop() {}, async process() {
@@ -225,23 +257,37 @@ export default defineSink({ type: 'com.example.FlakySink', description: 'flaky',
     });
     return n ? 'READY' : 'BACKOFF'; } }; } });
 `,
-    });
-    const job = [
-      'a1.sources = r1', 'a1.channels = c1', 'a1.sinks = k1',
-      'a1.sources.r1.type = com.example.FlakySource', 'a1.sources.r1.channels = c1',
-      'a1.channels.c1.type = memory', 'a1.sinks.k1.type = com.example.FlakySink', 'a1.sinks.k1.channel = c1',
-    ].join('\n') + '\n';
+      },
+    );
+    const job =
+      [
+        'a1.sources = r1',
+        'a1.channels = c1',
+        'a1.sinks = k1',
+        'a1.sources.r1.type = com.example.FlakySource',
+        'a1.sources.r1.channels = c1',
+        'a1.channels.c1.type = memory',
+        'a1.sinks.k1.type = com.example.FlakySink',
+        'a1.sinks.k1.channel = c1',
+      ].join('\n') + '\n';
     const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', dir, '-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
     try {
       await agent.waitFor(/GOT e19\b/, 60000);
       const got = [...agent.stderr().matchAll(/GOT (e\d+)/g)].map((m) => m[1]);
-      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => `e${i}`));
+      assert.deepEqual(
+        got,
+        Array.from({ length: 20 }, (_, i) => `e${i}`),
+      );
       assert.match(agent.stderr(), /plugin flaky \(source com\.example\.FlakySource\): source went wrong/);
       assert.match(agent.stderr(), /plugin flaky \(sink com\.example\.FlakySink\): sink went wrong/);
-      await eventually(async () => {
-        const j = await getJson(mport, '/metrics');
-        return Number(j['SOURCE.r1']?.GenericProcessingFail) >= 10 && Number(j['SINK.k1']?.EventWriteFail) >= 1 ? j : undefined;
-      }, 10000, 'failure counters');
+      await eventually(
+        async () => {
+          const j = await getJson(mport, '/metrics');
+          return Number(j['SOURCE.r1']?.GenericProcessingFail) >= 10 && Number(j['SINK.k1']?.EventWriteFail) >= 1 ? j : undefined;
+        },
+        10000,
+        'failure counters',
+      );
       assert.equal(agent.proc.exitCode, null); // still running
     } finally {
       assert.equal(await agent.stop(), 0);
@@ -271,7 +317,7 @@ test('the example source emits nothing after SIGTERM', async () => {
   }
 });
 
-test('flume-ng help <type> prints a component\'s keys, defaults, ranges and descriptions, built-in or plugin', async () => {
+test("flume-ng help <type> prints a component's keys, defaults, ranges and descriptions, built-in or plugin", async () => {
   const builtin = spawnFlume(['help', 'org.apache.flume.channel.MemoryChannel']);
   assert.equal(await builtin.exited, 0, builtin.stderr());
   assert.match(builtin.stdout(), /^memory \(channel, built-in\)$/m);

@@ -16,7 +16,10 @@ class Sender {
   sent = 0;
   closed = false;
   private buf = '';
-  constructor(port: number, private readonly tag: string) {
+  constructor(
+    port: number,
+    private readonly tag: string,
+  ) {
     this.sock = net.connect(port, '127.0.0.1');
     this.sock.setEncoding('utf8');
     this.sock.on('data', (d: string) => {
@@ -71,7 +74,10 @@ test('reload: a changed sink and a new source and sink apply while events flow; 
   const v2 = jobText({
     sources: { r1: { type: 'netcat', bind: '127.0.0.1', port: p1, channels: 'c1' }, r2: { type: 'netcat', bind: '127.0.0.1', port: p2, channels: 'c2' } },
     channels: { c1: { type: 'memory', capacity: 10000 }, c2: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': dir('b'), 'sink.rollInterval': 0, channel: 'c1' }, k2: { type: 'file_roll', 'sink.directory': dir('c'), 'sink.rollInterval': 0, channel: 'c2' } },
+    sinks: {
+      k1: { type: 'file_roll', 'sink.directory': dir('b'), 'sink.rollInterval': 0, channel: 'c1' },
+      k2: { type: 'file_roll', 'sink.directory': dir('c'), 'sink.rollInterval': 0, channel: 'c2' },
+    },
   });
   const agent = await startAgent(v1, { dir: t.dir, extraArgs: ['-i', '1', '-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${mport}`, '-Dflume.monitoring.bind=127.0.0.1'] });
   const job = path.join(t.dir, 'job.conf');
@@ -120,11 +126,12 @@ test('reload: a source whose port moves is rebound; another listener keeps its c
   const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const v = (port: number): string => jobText({
-    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' }, r2: { type: 'netcat', bind: '127.0.0.1', port: p2, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
-  });
+  const v = (port: number): string =>
+    jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' }, r2: { type: 'netcat', bind: '127.0.0.1', port: p2, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+    });
   const agent = await startAgent(v(p1), { dir: t.dir, extraArgs: ['-i', '1'] });
   const s2 = new Sender(p2, 'r2');
   try {
@@ -150,11 +157,12 @@ test('reload: with --no-reload-conf a change waits for SIGHUP, which applies it 
   const [a, b] = [path.join(t.dir, 'a'), path.join(t.dir, 'b')];
   fs.mkdirSync(a);
   fs.mkdirSync(b);
-  const v = (d: string): string => jobText({
-    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': d, 'sink.rollInterval': 0, channel: 'c1' } },
-  });
+  const v = (d: string): string =>
+    jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': d, 'sink.rollInterval': 0, channel: 'c1' } },
+    });
   const agent = await startAgent(v(a), { dir: t.dir, extraArgs: ['--no-reload-conf'] });
   try {
     fs.writeFileSync(path.join(t.dir, 'job.conf'), v(b));

@@ -11,8 +11,7 @@ test('failover (jobs/routing/failover.conf): work moves to the backup sink at on
   const port = await freePort();
   const t = tempDir();
   const [o1, o2, down] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'k1.down')];
-  const agent = await startAgent(jobFile('routing/failover.conf', port) + recordingSink('k1', o1, { failFile: down }) + recordingSink('k2', o2),
-    { dir: t.dir, extraArgs: PLUGIN_ARGS });
+  const agent = await startAgent(jobFile('routing/failover.conf', port) + recordingSink('k1', o1, { failFile: down }) + recordingSink('k2', o2), { dir: t.dir, extraArgs: PLUGIN_ARGS });
   try {
     // k1 has the higher priority: it does the work.
     assert.equal(await tcpExchange(port, '1\n', { expectBytes: 3 }), 'OK\n');
@@ -25,7 +24,7 @@ test('failover (jobs/routing/failover.conf): work moves to the backup sink at on
     await eventually(() => bodies(o2).length === 2, 15000, 'k2 to take over');
     assert.deepEqual(bodies(o2), ['2', '3']);
     await agent.waitFor(/Sink k1 failed and has been sent to failover list/);
-    assert.doesNotMatch(agent.stderr(), /Unable to deliver event/, 'the failover happened inside one call, without the runner\'s back-off');
+    assert.doesNotMatch(agent.stderr(), /Unable to deliver event/, "the failover happened inside one call, without the runner's back-off");
 
     // k1 is healthy again but penalised for 2 s: work sent now goes to k2, unless this
     // machine was so slow that the penalty is already over; either way k1 gets no work
@@ -57,8 +56,10 @@ test('failover: when every sink fails the events stay in the channel and are del
   const t = tempDir();
   const [o1, o2, down] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'all.down')];
   fs.writeFileSync(down, '');
-  const agent = await startAgent(jobFile('routing/failover.conf', port) + recordingSink('k1', o1, { failFile: down }) + recordingSink('k2', o2, { failFile: down }),
-    { dir: t.dir, extraArgs: PLUGIN_ARGS });
+  const agent = await startAgent(jobFile('routing/failover.conf', port) + recordingSink('k1', o1, { failFile: down }) + recordingSink('k2', o2, { failFile: down }), {
+    dir: t.dir,
+    extraArgs: PLUGIN_ARGS,
+  });
   try {
     assert.equal(await tcpExchange(port, 'a\nb\nc\n', { expectBytes: 9 }), 'OK\nOK\nOK\n');
     await agent.waitFor(/All sinks failed to process, nothing left to failover to/);

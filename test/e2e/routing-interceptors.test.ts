@@ -17,9 +17,15 @@ test('interceptor adds a header, selector routes on it (jobs/routing/interceptor
     assert.equal(await tcpExchange(port, 'from netcat\nagain\n', { expectBytes: 6 }), 'OK\nOK\n');
     const after = Date.now();
     await eventually(() => delivered(o1).length === 2 && delivered(o2).length === 10, 10000, 'both sinks');
-    assert.deepEqual(delivered(o2).map((d) => [d.body, d.headers]), [...Array(10).keys()].map((i) => [String(i), { origin: 'seq' }]));
+    assert.deepEqual(
+      delivered(o2).map((d) => [d.body, d.headers]),
+      [...Array(10).keys()].map((i) => [String(i), { origin: 'seq' }]),
+    );
     const net = delivered(o1);
-    assert.deepEqual(net.map((d) => d.body), ['from netcat', 'again']);
+    assert.deepEqual(
+      net.map((d) => d.body),
+      ['from netcat', 'again'],
+    );
     for (const d of net) {
       assert.deepEqual(Object.keys(d.headers), ['origin', 'timestamp', 'host']);
       assert.equal(d.headers.origin, 'netcat');
@@ -37,7 +43,8 @@ test('a chain of every interceptor kind, and one from a plugin, edits headers an
   const port = await freePort();
   const t = tempDir();
   const out = path.join(t.dir, 'k1.jsonl');
-  const agent = await startAgent(`
+  const agent = await startAgent(
+    `
 a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
@@ -73,7 +80,9 @@ a1.sources.r1.interceptors.up.type = com.example.UpperCaseInterceptor$Builder
 a1.sources.r1.interceptors.up.header = length
 a1.channels.c1.type = memory
 a1.sinks.k1.channel = c1
-${recordingSink('k1', out)}`, { dir: t.dir, extraArgs: PLUGIN_ARGS });
+${recordingSink('k1', out)}`,
+    { dir: t.dir, extraArgs: PLUGIN_ARGS },
+  );
   try {
     const lines = ['2024-01-02 03:04 user=alice card=1234-5678', 'no user here', '2024-12-31 23:59 user=bob'];
     assert.equal(await tcpExchange(port, lines.join('\n') + '\n', { expectBytes: 9 }), 'OK\nOK\nOK\n');

@@ -16,9 +16,12 @@ async function send(port: number, n: number, from = 0): Promise<string[]> {
 }
 
 function job(port: number, o1: string, o2: string, opts: { down1?: string; down2?: string; batchSize: number }, extra: string): string {
-  return jobFile('routing/load-balance.conf', port) +
+  return (
+    jobFile('routing/load-balance.conf', port) +
     recordingSink('k1', o1, { failFile: opts.down1, batchSize: opts.batchSize }) +
-    recordingSink('k2', o2, { failFile: opts.down2, batchSize: opts.batchSize }) + extra;
+    recordingSink('k2', o2, { failFile: opts.down2, batchSize: opts.batchSize }) +
+    extra
+  );
 }
 
 test('load_balance round_robin: while every sink fails the events stay in the channel; then batches alternate exactly, nothing lost', async () => {
@@ -26,8 +29,7 @@ test('load_balance round_robin: while every sink fails the events stay in the ch
   const t = tempDir();
   const [o1, o2, down] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'all.down')];
   fs.writeFileSync(down, '');
-  const agent = await startAgent(job(port, o1, o2, { down1: down, down2: down, batchSize: 10 }, 'a1.sinkgroups.g1.processor.selector = round_robin\n'),
-    { dir: t.dir, extraArgs: PLUGIN_ARGS });
+  const agent = await startAgent(job(port, o1, o2, { down1: down, down2: down, batchSize: 10 }, 'a1.sinkgroups.g1.processor.selector = round_robin\n'), { dir: t.dir, extraArgs: PLUGIN_ARGS });
   try {
     const sent = await send(port, 200);
     await agent.waitFor(/All configured sinks have failed/);
@@ -72,8 +74,7 @@ test('load_balance with backoff: a failing sink is skipped while the other carri
   const t = tempDir();
   const [o1, o2, down] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'k1.down')];
   fs.writeFileSync(down, '');
-  const agent = await startAgent(job(port, o1, o2, { down1: down, batchSize: 100 }, 'a1.sinkgroups.g1.processor.selector = round_robin\n'),
-    { dir: t.dir, extraArgs: PLUGIN_ARGS });
+  const agent = await startAgent(job(port, o1, o2, { down1: down, batchSize: 100 }, 'a1.sinkgroups.g1.processor.selector = round_robin\n'), { dir: t.dir, extraArgs: PLUGIN_ARGS });
   try {
     for (let i = 0; i < 6; i++) {
       assert.equal(await tcpExchange(port, `${i}\n`, { expectBytes: 3 }), 'OK\n');
@@ -94,7 +95,10 @@ test('load_balance with backoff: a failing sink is skipped while the other carri
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(bodies(o1).length >= 2, `k1 is used again: ${JSON.stringify(bodies(o1))}`);
-    assert.deepEqual([...bodies(o1), ...bodies(o2)].map(Number).sort((a, b) => a - b), [...Array(sent).keys()]);
+    assert.deepEqual(
+      [...bodies(o1), ...bodies(o2)].map(Number).sort((a, b) => a - b),
+      [...Array(sent).keys()],
+    );
   } finally {
     assert.equal(await agent.stop(), 0);
     t.cleanup();

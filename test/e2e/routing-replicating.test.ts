@@ -28,7 +28,11 @@ test('replicating with selector.optional: a failing optional channel is logged a
   const t = tempDir();
   const [o1, o2, fail] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'k2.down')];
   fs.writeFileSync(fail, '');
-  const job = jobFile('routing/replicating.conf', port) + recordingSink('k1', o1) + recordingSink('k2', o2, { failFile: fail }) + `
+  const job =
+    jobFile('routing/replicating.conf', port) +
+    recordingSink('k1', o1) +
+    recordingSink('k2', o2, { failFile: fail }) +
+    `
 a1.sources.r1.selector.optional = c2
 a1.channels.c2.capacity = 2
 a1.channels.c2.transactionCapacity = 2
@@ -54,7 +58,11 @@ test('a required channel that cannot take the batch fails it; channels committed
   const t = tempDir();
   const [o1, o2, fail] = [path.join(t.dir, 'k1.jsonl'), path.join(t.dir, 'k2.jsonl'), path.join(t.dir, 'k2.down')];
   fs.writeFileSync(fail, '');
-  const job = jobFile('routing/replicating.conf', port) + recordingSink('k1', o1) + recordingSink('k2', o2, { failFile: fail }) + `
+  const job =
+    jobFile('routing/replicating.conf', port) +
+    recordingSink('k1', o1) +
+    recordingSink('k2', o2, { failFile: fail }) +
+    `
 a1.channels.c2.capacity = 3
 a1.channels.c2.transactionCapacity = 3
 a1.channels.c2.keep-alive = 0

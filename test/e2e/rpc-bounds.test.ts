@@ -121,10 +121,7 @@ test('avro: calls announcing millions of empty events are answered FAILED before
   const { dir, cleanup } = tempDir();
   const out = `${dir}/out`;
   fs.mkdirSync(out);
-  const agent = await startAgent(
-    rpcSourceJob('a1', 'avro', port, `a1.channels.c1.capacity = 1000000\na1.channels.c1.transactionCapacity = 1000000\n${fileRollSink('a1', out)}`),
-    { dir },
-  );
+  const agent = await startAgent(rpcSourceJob('a1', 'avro', port, `a1.channels.c1.capacity = 1000000\na1.channels.c1.transactionCapacity = 1000000\n${fileRollSink('a1', out)}`), { dir });
   try {
     const base = peakRssMb(agent);
     // 2 M events (a 4 MB frame): more than transactionCapacity, refused by count.
@@ -146,7 +143,7 @@ test('avro: calls announcing millions of empty events are answered FAILED before
     await c.connect();
     await c.appendBatch([ev('after-1'), ev('after-2'), ev('after-3')]);
     await c.close();
-    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\nafter-3\n', 10_000, 'the normal client\'s events written');
+    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\nafter-3\n', 10_000, "the normal client's events written");
   } finally {
     await agent.stop();
     cleanup();
@@ -158,10 +155,7 @@ test('avro with deflate: a deflate bomb and many connections holding large infla
   const { dir, cleanup } = tempDir();
   const out = `${dir}/out`;
   fs.mkdirSync(out);
-  const agent = await startAgent(
-    rpcSourceJob('a1', 'avro', port, `a1.sources.r1.compression-type = deflate\na1.channels.c1.capacity = 1000\n${fileRollSink('a1', out)}`),
-    { dir },
-  );
+  const agent = await startAgent(rpcSourceJob('a1', 'avro', port, `a1.sources.r1.compression-type = deflate\na1.channels.c1.capacity = 1000\n${fileRollSink('a1', out)}`), { dir });
   try {
     const base = peakRssMb(agent);
     // 5 M empty events: 10 MB inflated, about 25 KB on the wire; refused by count.
@@ -199,7 +193,7 @@ test('avro with deflate: a deflate bomb and many connections holding large infla
     await c.connect();
     await c.appendBatch([ev('after-1'), ev('after-2')]);
     await c.close();
-    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\n', 10_000, 'the normal client\'s events written');
+    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\n', 10_000, "the normal client's events written");
     for (const s of holders) s.destroy();
   } finally {
     await agent.stop();
@@ -245,7 +239,7 @@ test('thrift: a 16 MB frame of 3.2 M empty events is answered FAILED before it i
     await c.connect();
     await c.appendBatch([ev('after-1'), ev('after-2')]);
     await c.close();
-    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\n', 10_000, 'the normal client\'s events written');
+    await eventually(() => rolledFiles(out).toString() === 'after-1\nafter-2\n', 10_000, "the normal client's events written");
   } finally {
     await agent.stop();
     cleanup();
@@ -287,7 +281,10 @@ ${fileRollSink('a1', out)}`;
     thriftHead.writeInt32BE(size, 0);
     const body = Buffer.alloc(size - 1024, 0x41);
     let closed = 0;
-    for (const [port, head] of [[avroPort, avroHead], [thriftPort, thriftHead]] as const) {
+    for (const [port, head] of [
+      [avroPort, avroHead],
+      [thriftPort, thriftHead],
+    ] as const) {
       for (let i = 0; i < 12; i++) {
         const s = net.connect(port, '127.0.0.1');
         s.on('error', () => {});
@@ -312,7 +309,7 @@ ${fileRollSink('a1', out)}`;
     await t.connect();
     await t.appendBatch([ev('thrift-1')]);
     await t.close();
-    await eventually(() => rolledFiles(out).toString() === 'avro-1\navro-2\nthrift-1\n', 10_000, 'the normal clients\' events written');
+    await eventually(() => rolledFiles(out).toString() === 'avro-1\navro-2\nthrift-1\n', 10_000, "the normal clients' events written");
   } finally {
     for (const s of holders) s.destroy();
     await agent.stop();
@@ -338,14 +335,18 @@ test('thrift: a client that sends calls and never reads the replies is no longer
     const received = (): number => Number(a.counter('SOURCE', 'r1').AppendReceivedCount);
     let last = -1;
     let since = Date.now();
-    await eventually(() => {
-      const now = received();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      }
-      return now === total || Date.now() - since > 1000;
-    }, 60_000, 'the source to stop taking calls');
+    await eventually(
+      () => {
+        const now = received();
+        if (now !== last) {
+          last = now;
+          since = Date.now();
+        }
+        return now === total || Date.now() - since > 1000;
+      },
+      60_000,
+      'the source to stop taking calls',
+    );
     assert.ok(last > 0 && last < total / 3, `the source took ${last} of ${total} calls from a client that never reads its replies`);
     // Another client is served meanwhile.
     const c = new ThriftRpcClient({ host: '127.0.0.1', port, connectTimeout: 5000, requestTimeout: 10_000 });

@@ -54,13 +54,21 @@ export function fileRollSink(agent: string, dir: string): string {
 
 /** What a file_roll sink wrote into `dir` so far (its files are named <millis>-<n>). */
 export function rolledFiles(dir: string): Buffer {
-  return Buffer.concat(fs.readdirSync(dir).filter((n) => /^\d+-\d+$/.test(n)).sort().map((n) => fs.readFileSync(path.join(dir, n))));
+  return Buffer.concat(
+    fs
+      .readdirSync(dir)
+      .filter((n) => /^\d+-\d+$/.test(n))
+      .sort()
+      .map((n) => fs.readFileSync(path.join(dir, n))),
+  );
 }
 
 /** The diagnostics of loading `job` as agent `name`, one `severity: message` a line ('' when clean). */
 export function jobDiagnostics(dir: string, job: string, name: string): string {
   const file = writeJob(dir, job, `check-${Math.random().toString(36).slice(2)}.conf`);
-  return loadJob([file], name, builtinRegistry()).diagnostics.map((d) => `${d.severity}: ${d.message}`).join('\n');
+  return loadJob([file], name, builtinRegistry())
+    .diagnostics.map((d) => `${d.severity}: ${d.message}`)
+    .join('\n');
 }
 
 /** What both Python peers' clients send: per round i, appendBatch(B events), then append(1 event). */

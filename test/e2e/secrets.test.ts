@@ -27,15 +27,17 @@ test('a secret value appears nowhere in stdout, stderr or the log file, whatever
     const port = await freePort();
     writeServerCerts(t.dir, 'the-right-one');
     const p12 = path.join(t.dir, 'server.p12');
-    const kafkaSink = (props: Record<string, string>) => jobText({
-      channels: { c1: { type: 'memory' } },
-      sinks: { k1: { type: 'org.apache.flume.sink.kafka.KafkaSink', channel: 'c1', 'kafka.bootstrap.servers': '127.0.0.1:9', 'kafka.topic': 't', ...props } },
-    });
-    const avroSource = (props: Record<string, string | number>) => jobText({
-      sources: { r1: { type: 'avro', bind: '127.0.0.1', port, channels: 'c1', ...props } },
-      channels: { c1: { type: 'memory' } },
-      sinks: { k1: { type: 'null', channel: 'c1' } },
-    });
+    const kafkaSink = (props: Record<string, string>) =>
+      jobText({
+        channels: { c1: { type: 'memory' } },
+        sinks: { k1: { type: 'org.apache.flume.sink.kafka.KafkaSink', channel: 'c1', 'kafka.bootstrap.servers': '127.0.0.1:9', 'kafka.topic': 't', ...props } },
+      });
+    const avroSource = (props: Record<string, string | number>) =>
+      jobText({
+        sources: { r1: { type: 'avro', bind: '127.0.0.1', port, channels: 'c1', ...props } },
+        channels: { c1: { type: 'memory' } },
+        sinks: { k1: { type: 'null', channel: 'c1' } },
+      });
     const cases: { name: string; job: string; env?: NodeJS.ProcessEnv; props?: string[]; expect: RegExp }[] = [
       {
         name: 'a malformed JAAS line',
@@ -87,8 +89,11 @@ test('a secret value appears nowhere in stdout, stderr or the log file, whatever
       const logDir = path.join(t.dir, 'logs');
       fs.rmSync(logDir, { recursive: true, force: true });
       const validate = await run(['validate', '-f', file, ...(c.props ?? [])], c.env);
-      const agent = await run(['agent', '-n', 'a1', '-f', file, '-c', path.join(ROOT, 'conf'), `-Dflume.log.dir=${logDir}`,
-        '-Dflume.root.logger=DEBUG,LOGFILE', ...(c.props ?? [])], c.env, path.join(logDir, 'flume.log'));
+      const agent = await run(
+        ['agent', '-n', 'a1', '-f', file, '-c', path.join(ROOT, 'conf'), `-Dflume.log.dir=${logDir}`, '-Dflume.root.logger=DEBUG,LOGFILE', ...(c.props ?? [])],
+        c.env,
+        path.join(logDir, 'flume.log'),
+      );
       const log = fs.existsSync(path.join(logDir, 'flume.log')) ? fs.readFileSync(path.join(logDir, 'flume.log'), 'utf8') : '';
       const all = `${validate.out}\n${agent.out}\n${log}`;
       // The problem is reported (so the test sees the error path), without the value.

@@ -114,7 +114,10 @@ test('a second signal exits at once and says what was abandoned, per channel', a
     const { code } = await timedStop(agent);
     assert.equal(code, 3);
     // The sink still holds its batch of 7 in the unanswered call: the channel's queue is empty, and the 7 are counted as taken.
-    const lines = agent.stderr().split('\n').filter((l) => l.includes('Received a second SIGTERM'));
+    const lines = agent
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('Received a second SIGTERM'));
     assert.equal(lines.length, 1, agent.stderr());
     assert.match(lines[0]!, /exiting at once; abandoned c1: 7 event\(s\) lost/);
   } finally {
@@ -128,11 +131,14 @@ test('a second signal exits at once and says what was abandoned, per channel', a
 test('a clean stop within the grace period exits 0 with nothing held', async () => {
   const port = await freePort();
   const t = tempDir();
-  const agent = await startAgent(jobText({
-    sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'null', channel: 'c1' } },
-  }), { dir: t.dir });
+  const agent = await startAgent(
+    jobText({
+      sources: { r1: { type: 'netcat', bind: '127.0.0.1', port, channels: 'c1' } },
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'null', channel: 'c1' } },
+    }),
+    { dir: t.dir },
+  );
   const client = flood(port, 50);
   try {
     await eventually(() => client.oks() === 50, 15000, 'fifty lines acknowledged');

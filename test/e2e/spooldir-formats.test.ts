@@ -39,12 +39,18 @@ test('LINE: long lines cut at maxLineLength characters as Flume does (multi-byte
     // Flume's LineDeserializer: 4 characters, then the rest as the next event; an empty line is an empty event;
     // a line of exactly 4 characters is one event (Flume adds an empty one after it).
     assert.deepEqual(by('cut.txt'), ['abcd', 'efgh', 'ij', 'abcd', '', 'x\r', 'éééé', 'é', '😀😀', '😀', 'last']);
-    assert.ok(got.some((l) => l.startsWith(`{path=${path.join(spools[0]!, 'cut.txt')}, name=cut.txt} abcd`)), got.join('\n'));
+    assert.ok(
+      got.some((l) => l.startsWith(`{path=${path.join(spools[0]!, 'cut.txt')}, name=cut.txt} abcd`)),
+      got.join('\n'),
+    );
     assert.deepEqual(by('r.txt'), ['a\uFFFDb', 'c\uFFFD']);
     assert.deepEqual(by('i.txt'), ['ab', 'c']);
     // Java's ISO-8859-1: 0x80 is U+0080 (a WHATWG decoder would read windows-1252's €).
     assert.deepEqual(by('l.txt'), ['café \u0080']);
-    assert.ok(got.some((l) => l === `{file=${path.join(spools[3]!, 'l.txt')}, basename=l.txt} café \u0080`), got.join('\n'));
+    assert.ok(
+      got.some((l) => l === `{file=${path.join(spools[3]!, 'l.txt')}, basename=l.txt} café \u0080`),
+      got.join('\n'),
+    );
     assert.match(agent.stderr(), /Line length exceeds max \(4\), truncating line!/);
   } finally {
     await agent.stop();
@@ -61,7 +67,9 @@ test('BLOB (BlobDeserializer$Builder): a file as events of at most maxBlobLength
   const data = crypto.randomBytes(2500);
   const small = crypto.randomBytes(300);
   const job = jobText({
-    sources: { r1: { type: 'spooldir', spoolDir: spool, channels: 'c1', quietPeriod: 0, deserializer: 'org.apache.flume.sink.solr.morphline.BlobDeserializer$Builder', 'deserializer.maxBlobLength': 1000 } },
+    sources: {
+      r1: { type: 'spooldir', spoolDir: spool, channels: 'c1', quietPeriod: 0, deserializer: 'org.apache.flume.sink.solr.morphline.BlobDeserializer$Builder', 'deserializer.maxBlobLength': 1000 },
+    },
     channels: { c1: { type: 'memory' } },
     sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer.appendNewline': false, channel: 'c1' } },
   });
@@ -71,7 +79,13 @@ test('BLOB (BlobDeserializer$Builder): a file as events of at most maxBlobLength
     await eventually(() => fs.existsSync(path.join(spool, 'a.bin.COMPLETED')), 10000, 'a.bin completed');
     fs.writeFileSync(path.join(spool, 'b.bin'), small);
     await eventually(() => fs.existsSync(path.join(spool, 'b.bin.COMPLETED')), 10000, 'b.bin completed');
-    const written = (): Buffer => Buffer.concat(fs.readdirSync(out).sort().map((f) => fs.readFileSync(path.join(out, f))));
+    const written = (): Buffer =>
+      Buffer.concat(
+        fs
+          .readdirSync(out)
+          .sort()
+          .map((f) => fs.readFileSync(path.join(out, f))),
+      );
     await eventually(() => written().length === 2800, 5000, '2800 bytes');
     assert.ok(written().equals(Buffer.concat([data, small])));
     assert.equal(await agent.stop(), 0);
@@ -122,7 +136,7 @@ for name in sorted(sys.argv[1:]):
 print(json.dumps(out))
 `;
 
-test('AVRO: container files written by python3-avro (null, deflate and snappy codecs, many blocks) gives one event per record, re-encoded, with Flume\'s schema hash or literal header', async () => {
+test("AVRO: container files written by python3-avro (null, deflate and snappy codecs, many blocks) gives one event per record, re-encoded, with Flume's schema hash or literal header", async () => {
   const t = tempDir('flume-spool-');
   const out = path.join(t.dir, 'out');
   const hashDir = path.join(t.dir, 'hash');
@@ -131,19 +145,35 @@ test('AVRO: container files written by python3-avro (null, deflate and snappy co
   const job = jobText({
     sources: {
       r1: { type: 'spooldir', spoolDir: hashDir, channels: 'c1', quietPeriod: 0, deserializer: 'AVRO', batchSize: 50, basenameHeader: true },
-      r2: { type: 'spooldir', spoolDir: literalDir, channels: 'c1', quietPeriod: 0, deserializer: 'org.apache.flume.serialization.AvroEventDeserializer$Builder', 'deserializer.schemaType': 'LITERAL', basenameHeader: true },
+      r2: {
+        type: 'spooldir',
+        spoolDir: literalDir,
+        channels: 'c1',
+        quietPeriod: 0,
+        deserializer: 'org.apache.flume.serialization.AvroEventDeserializer$Builder',
+        'deserializer.schemaType': 'LITERAL',
+        basenameHeader: true,
+      },
     },
     channels: { c1: { type: 'memory', capacity: 10000, transactionCapacity: 1000 } },
     sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, 'sink.serializer': 'avro_event', 'sink.batchSize': 1000, channel: 'c1' } },
   });
   const agent = await startAgent(job, { dir: t.dir });
   try {
-    for (const [dir, codec] of [[hashDir, 'deflate'], [hashDir, 'snappy'], [literalDir, 'null']] as const) {
+    for (const [dir, codec] of [
+      [hashDir, 'deflate'],
+      [hashDir, 'snappy'],
+      [literalDir, 'null'],
+    ] as const) {
       const w = spawnSync(PY, ['-c', WRITE_AVRO, path.join(t.dir, `users-${codec}.avro`), codec], { encoding: 'utf8' });
       assert.equal(w.status, 0, w.stderr);
       fs.renameSync(path.join(t.dir, `users-${codec}.avro`), path.join(dir, `users-${codec}.avro`));
     }
-    await eventually(() => ['users-deflate', 'users-snappy'].every((n) => fs.existsSync(path.join(hashDir, `${n}.avro.COMPLETED`))) && fs.existsSync(path.join(literalDir, 'users-null.avro.COMPLETED')), 10000, 'three files completed');
+    await eventually(
+      () => ['users-deflate', 'users-snappy'].every((n) => fs.existsSync(path.join(hashDir, `${n}.avro.COMPLETED`))) && fs.existsSync(path.join(literalDir, 'users-null.avro.COMPLETED')),
+      10000,
+      'three files completed',
+    );
     assert.equal(await agent.stop(), 0);
     const r = spawnSync(PY, ['-c', READ_AVRO, ...fs.readdirSync(out).map((f) => path.join(out, f))], { encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(r.status, 0, r.stderr);
@@ -152,11 +182,23 @@ test('AVRO: container files written by python3-avro (null, deflate and snappy co
     const hashed = res.events.filter((e) => e.headers.basename === 'users-deflate.avro');
     const snappy = res.events.filter((e) => e.headers.basename === 'users-snappy.avro');
     const literal = res.events.filter((e) => e.headers.basename === 'users-null.avro');
-    assert.deepEqual(hashed.map((e) => e.record), want);
-    assert.deepEqual(snappy.map((e) => e.record), want);
+    assert.deepEqual(
+      hashed.map((e) => e.record),
+      want,
+    );
+    assert.deepEqual(
+      snappy.map((e) => e.record),
+      want,
+    );
     assert.ok(snappy.every((e) => e.headers['flume.avro.schema.hash'] === res.hash));
-    assert.deepEqual(literal.map((e) => e.record), want);
-    assert.ok(hashed.every((e) => e.headers['flume.avro.schema.hash'] === res.hash), `hash ${hashed[0]?.headers['flume.avro.schema.hash']} vs ${res.hash}`);
+    assert.deepEqual(
+      literal.map((e) => e.record),
+      want,
+    );
+    assert.ok(
+      hashed.every((e) => e.headers['flume.avro.schema.hash'] === res.hash),
+      `hash ${hashed[0]?.headers['flume.avro.schema.hash']} vs ${res.hash}`,
+    );
     const lit = JSON.parse(literal[0]!.headers['flume.avro.schema.literal']!) as { name: string; fields: unknown[] };
     assert.equal(lit.name, 'User');
     assert.equal(lit.fields.length, 3);

@@ -59,10 +59,14 @@ a1.channels.c1.transactionCapacity = ${BATCH}
     const meta = path.join(spool, '.flumespool', '.flumespool-main.meta');
     const first = await k.start(job);
     // Kill it while the second file is half read.
-    const at = (await eventually(() => {
-      const p = storedPosition(meta);
-      return p && p.file.endsWith('f1.log') && p.offset > 0 && p.offset < p.size / 2 ? p : undefined;
-    }, 60000, 'the second file half read'))!;
+    const at = (await eventually(
+      () => {
+        const p = storedPosition(meta);
+        return p && p.file.endsWith('f1.log') && p.offset > 0 && p.offset < p.size / 2 ? p : undefined;
+      },
+      60000,
+      'the second file half read',
+    ))!;
     first.proc.kill('SIGKILL');
     await first.exited;
     assert.ok(fs.existsSync(path.join(spool, 'f0.log.COMPLETED')));

@@ -17,12 +17,15 @@ export function spoolJob(spool: string, out: string, source: Props = {}, opts: {
 /** Every line file_roll wrote into `dir`, in file order. */
 export function outLines(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).sort().flatMap((f) => {
-    const text = fs.readFileSync(path.join(dir, f), 'utf8');
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    return lines;
-  });
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      return lines;
+    });
 }
 
 /** `<tag>-<n>` for n in 0..count-1, one per line. */

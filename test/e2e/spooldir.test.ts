@@ -36,15 +36,30 @@ test('1,000 files dropped at once all end .COMPLETED, every line delivered once;
       writeLines(path.join(staging, `file-${String(f).padStart(4, '0')}.log`), lines);
     }
     // The bad file: 5 good lines, a line with bytes that are not UTF-8, then 5 more.
-    fs.writeFileSync(path.join(staging, 'file-0500-bad.log'), Buffer.concat([Buffer.from(numbered('bad', 5).map((l) => `${l}\n`).join('')), Buffer.from([0x78, 0xff, 0xfe, 0x0a]), Buffer.from('after-0\nafter-1\n')]));
+    fs.writeFileSync(
+      path.join(staging, 'file-0500-bad.log'),
+      Buffer.concat([
+        Buffer.from(
+          numbered('bad', 5)
+            .map((l) => `${l}\n`)
+            .join(''),
+        ),
+        Buffer.from([0x78, 0xff, 0xfe, 0x0a]),
+        Buffer.from('after-0\nafter-1\n'),
+      ]),
+    );
     expected.push(...numbered('bad', 5));
     for (const f of fs.readdirSync(staging)) fs.renameSync(path.join(staging, f), path.join(d.spool, f));
 
     let maxFds = 0;
-    await eventually(() => {
-      maxFds = Math.max(maxFds, fdCount(agent.proc.pid!));
-      return names(d.spool).filter((n) => n.endsWith('.COMPLETED')).length === 1000;
-    }, 60000, '1,000 files completed');
+    await eventually(
+      () => {
+        maxFds = Math.max(maxFds, fdCount(agent.proc.pid!));
+        return names(d.spool).filter((n) => n.endsWith('.COMPLETED')).length === 1000;
+      },
+      60000,
+      '1,000 files completed',
+    );
     await eventually(() => outLines(d.out).length >= expected.length, 20000, 'every line written');
     assert.equal(await agent.stop(), 0);
 
@@ -112,7 +127,7 @@ test('trackingPolicy = tracker_dir with recursiveDirectorySearch: files stay, ma
   }
 });
 
-test('includePattern and the seed\'s ignorePattern ([^ ]*\\.tmp): only matching files are read, the others are left untouched', async () => {
+test("includePattern and the seed's ignorePattern ([^ ]*\\.tmp): only matching files are read, the others are left untouched", async () => {
   const d = dirs();
   const agent = await startAgent(spoolJob(d.spool, d.out, { includePattern: '^.*\\\\.(log|tmp)$', ignorePattern: '([^ ]*\\\\.tmp)' }), { dir: d.root });
   try {
@@ -141,7 +156,12 @@ test('a file still being written is not picked up until it has been quiet for qu
     const fd = fs.openSync(file, 'w');
     // 20 appends, 150 ms apart: longer than pollDelay, shorter than the quiet period.
     for (let i = 0; i < 20; i++) {
-      fs.writeSync(fd, numbered(`g${i}`, 50).map((l) => `${l}\n`).join(''));
+      fs.writeSync(
+        fd,
+        numbered(`g${i}`, 50)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
       await new Promise((r) => setTimeout(r, 150));
       assert.ok(!agent.stderr().includes('growing.log'), `picked up while written (after ${i + 1} appends)`);
     }
@@ -200,7 +220,10 @@ test('a re-used name, a FIFO, a link to a directory and a corrupt position file:
     await eventually(() => fs.existsSync(path.join(d.spool, 'later.log.COMPLETED')), 10000, 'later.log completed');
     assert.equal(await agent.stop(), 0);
     assert.deepEqual(outLines(d.out), [...numbered('good', 10), 'later-0']);
-    assert.deepEqual(names(d.spool).filter((n) => !n.startsWith('.')), ['good.log.COMPLETED', 'later.log.COMPLETED', 'link.log.FAILED', 'pipe.log.FAILED', 'reused.log.COMPLETED', 'reused.log.FAILED']);
+    assert.deepEqual(
+      names(d.spool).filter((n) => !n.startsWith('.')),
+      ['good.log.COMPLETED', 'later.log.COMPLETED', 'link.log.FAILED', 'pipe.log.FAILED', 'reused.log.COMPLETED', 'reused.log.FAILED'],
+    );
     const err = agent.stderr();
     const once = (re: RegExp): void => assert.equal((err.match(new RegExp(re.source, 'g')) ?? []).length, 1, `${re} once in:\n${err.slice(-4000)}`);
     once(/file \S+reused\.log is set aside: the file name was used before: reused\.log\.COMPLETED already exists/);
@@ -221,7 +244,12 @@ test('consumeOrder: oldest reads files by modification time (ties by name), youn
   for (const order of ['oldest', 'youngest'] as const) {
     const d = dirs();
     const base = Date.now() / 1000 - 3600;
-    for (const [name, age] of [['b.log', 0], ['a.log', 0], ['c.log', 10], ['d.log', 20]] as const) {
+    for (const [name, age] of [
+      ['b.log', 0],
+      ['a.log', 0],
+      ['c.log', 10],
+      ['d.log', 20],
+    ] as const) {
       writeLines(path.join(d.spool, name), [name]);
       fs.utimesSync(path.join(d.spool, name), base + age, base + age);
     }
@@ -310,7 +338,11 @@ test('a file the agent may not read (EACCES; the agent runs as nobody when the t
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise((r) => proc.on('exit', r));
   try {
-    await eventually(() => fs.existsSync(path.join(d.spool, 'open.log.COMPLETED')) && fs.existsSync(path.join(d.spool, 'secret.log.FAILED')), 15000, `open.log completed, secret.log set aside:\n${err}`);
+    await eventually(
+      () => fs.existsSync(path.join(d.spool, 'open.log.COMPLETED')) && fs.existsSync(path.join(d.spool, 'secret.log.FAILED')),
+      15000,
+      `open.log completed, secret.log set aside:\n${err}`,
+    );
     await eventually(() => outLines(d.out).length === 3, 5000, '3 lines');
     assert.deepEqual(outLines(d.out), numbered('open', 3));
     assert.equal((err.match(/file \S+secret\.log is set aside: it cannot be opened: EACCES/g) ?? []).length, 1, err);

@@ -215,7 +215,7 @@ input(type="imtcp" port="${inPort}" address="127.0.0.1")
   }
 });
 
-test('multiport_syslogtcp: two ports, UTF-8 and ISO-8859-1; the port header tells them apart; bytes not valid in the port\'s charset are Invalid', { timeout: 60_000 }, async () => {
+test("multiport_syslogtcp: two ports, UTF-8 and ISO-8859-1; the port header tells them apart; bytes not valid in the port's charset are Invalid", { timeout: 60_000 }, async () => {
   const p1 = await freePort();
   const p2 = await freePort();
   const a = await agentWith({ type: 'multiport_syslogtcp', host: '127.0.0.1', ports: `${p1} ${p2}`, portHeader: 'port', [`charset.port.${p2}`]: 'ISO-8859-1', batchSize: 50 });
@@ -232,11 +232,30 @@ test('multiport_syslogtcp: two ports, UTF-8 and ISO-8859-1; the port header tell
     await send(p1, latin1);
     // And 300 numbered plain messages on both ports.
     const lines = numbered('mp', 300);
-    await send(p1, Buffer.from(lines.slice(0, 150).map((l) => `<13>Jan  2 03:04:05 h1 tag: ${l}\n`).join('')));
-    await send(p2, Buffer.from(lines.slice(150).map((l) => `<13>Jan  2 03:04:05 h2 tag: ${l}\n`).join('')));
+    await send(
+      p1,
+      Buffer.from(
+        lines
+          .slice(0, 150)
+          .map((l) => `<13>Jan  2 03:04:05 h1 tag: ${l}\n`)
+          .join(''),
+      ),
+    );
+    await send(
+      p2,
+      Buffer.from(
+        lines
+          .slice(150)
+          .map((l) => `<13>Jan  2 03:04:05 h2 tag: ${l}\n`)
+          .join(''),
+      ),
+    );
     const events = await waitEvents(a.out, 303, 'multiport');
     const special = events.filter((e) => !/mp-\d{4}$/.test(e.body.toString('latin1')));
-    exactlyOnce(events.filter((e) => /mp-\d{4}$/.test(e.body.toString('latin1'))), lines);
+    exactlyOnce(
+      events.filter((e) => /mp-\d{4}$/.test(e.body.toString('latin1'))),
+      lines,
+    );
     const byPort = (p: number) => special.filter((e) => e.headers.port === String(p));
     const [iso] = byPort(p2);
     assert.equal(iso!.headers.host, 'h\u00f4te');

@@ -48,7 +48,9 @@ function tally(messages: Array<[number, string]>): Map<number, number[]> {
   return seen;
 }
 
-test('TAILDIR: 200,000 lines through 10 rename and 10 copytruncate rotations and a truncation, agent killed -9 twice: every line arrives, duplicates only from batches the position file had not recorded', { timeout: 240_000 }, async () => {
+test('TAILDIR: 200,000 lines through 10 rename and 10 copytruncate rotations and a truncation, agent killed -9 twice: every line arrives, duplicates only from batches the position file had not recorded', {
+  timeout: 240_000,
+}, async () => {
   const missingTools = kafkaToolsMissing();
   if (missingTools) assert.fail(missingTools);
   const t = tempDir('flume-taildir-rot-');
@@ -135,20 +137,37 @@ ${consumerTimings('a1.channels.c1')}`;
     await writer;
 
     let seen = new Map<number, number[]>();
-    await eventually(async () => {
-      seen = tally(await readTopic(kafka!.bootstrap, 'taildir'));
-      return seen.size >= TOTAL;
-    }, 90_000, 'every line in the channel').catch((e: Error) => {
+    await eventually(
+      async () => {
+        seen = tally(await readTopic(kafka!.bootstrap, 'taildir'));
+        return seen.size >= TOTAL;
+      },
+      90_000,
+      'every line in the channel',
+    ).catch((e: Error) => {
       const missing: number[] = [];
       for (let i = 0; i < TOTAL && missing.length < 20; i++) if (!seen.has(i)) missing.push(i);
-      throw new Error(`${e.message}: ${seen.size} of ${TOTAL}; first missing ${missing.join(' ')}\n${agents.map((a) => (a.stdout() + a.stderr()).split('\n').filter((l) => /TAILDIR|WARN|ERROR/.test(l)).slice(-60).join('\n')).join('\n----\n')}`);
+      throw new Error(
+        `${e.message}: ${seen.size} of ${TOTAL}; first missing ${missing.join(' ')}\n${agents
+          .map((a) =>
+            (a.stdout() + a.stderr())
+              .split('\n')
+              .filter((l) => /TAILDIR|WARN|ERROR/.test(l))
+              .slice(-60)
+              .join('\n'),
+          )
+          .join('\n----\n')}`,
+      );
     });
     const code = await agent.stop();
     assert.equal(code, 0);
     seen = tally(await readTopic(kafka.bootstrap, 'taildir'));
     const missing = [...Array(TOTAL).keys()].filter((i) => !seen.has(i));
     assert.deepEqual(missing, [], 'no line is lost');
-    assert.ok([...seen.keys()].every((n) => n < TOTAL), 'no line that was never written');
+    assert.ok(
+      [...seen.keys()].every((n) => n < TOTAL),
+      'no line that was never written',
+    );
 
     // A duplicate is a line committed to the channel shortly before a kill, in a batch the
     // position file had not recorded yet (it is written every writePosInterval).
@@ -161,7 +180,9 @@ ${consumerTimings('a1.channels.c1')}`;
       if (k < 0 || ts.length > 2) unexplained.push(`seq=${n} sent ${ts.length} times at ${ts.join(', ')}`);
       else perKill[k]!++;
     }
-    console.log(`TAILDIR rotation test: ${TOTAL} lines, ${ROTATIONS} rotations + 1 truncation, 2 kills; duplicates per kill: ${perKill.join(', ')} (lines committed but not yet in the position file); others: ${unexplained.length}`);
+    console.log(
+      `TAILDIR rotation test: ${TOTAL} lines, ${ROTATIONS} rotations + 1 truncation, 2 kills; duplicates per kill: ${perKill.join(', ')} (lines committed but not yet in the position file); others: ${unexplained.length}`,
+    );
     assert.deepEqual(unexplained.slice(0, 10), [], `kills at ${kills.map((k) => k.at).join(', ')}: duplicates not explained by a kill`);
   } finally {
     for (const a of agents) await a.stop();

@@ -19,10 +19,16 @@ test('TAILDIR with 10,000 files in a group: descriptors stay under maxOpenFiles,
   try {
     const file = (i: number): string => path.join(logs, `f${String(i).padStart(5, '0')}.log`);
     for (let i = 0; i < FILES; i++) fs.writeFileSync(file(i), seqLine(i));
-    agent = await startAgent(taildirJob({
-      logs, regex: 'f\\d+\\.log', out, posFile: path.join(t.dir, 'pos.json'),
-      source: { idleTimeout: 3000, writePosInterval: 1000, maxOpenFiles: MAX_OPEN, backoffSleepIncrement: 200, maxBackoffSleep: 1000 },
-    }), { dir: t.dir });
+    agent = await startAgent(
+      taildirJob({
+        logs,
+        regex: 'f\\d+\\.log',
+        out,
+        posFile: path.join(t.dir, 'pos.json'),
+        source: { idleTimeout: 3000, writePosInterval: 1000, maxOpenFiles: MAX_OPEN, backoffSleepIncrement: 200, maxBackoffSleep: 1000 },
+      }),
+      { dir: t.dir },
+    );
     const pid = agent.proc.pid!;
     const baseFds = fdCount(pid) - fdsInto(pid, logs);
     let maxLogFds = 0;
@@ -50,7 +56,9 @@ test('TAILDIR with 10,000 files in a group: descriptors stay under maxOpenFiles,
     clearInterval(sampler);
     const first = Math.max(...rss.slice(0, 3));
     const last = Math.max(...rss.slice(3));
-    console.log(`TAILDIR ${FILES} files: RSS after each round: ${rss.map((b) => (b / 1048576).toFixed(1)).join(', ')} MB; most descriptors into the directory at once: ${maxLogFds}; others: ${baseFds}`);
+    console.log(
+      `TAILDIR ${FILES} files: RSS after each round: ${rss.map((b) => (b / 1048576).toFixed(1)).join(', ')} MB; most descriptors into the directory at once: ${maxLogFds}; others: ${baseFds}`,
+    );
     assert.ok(maxLogFds <= MAX_OPEN, `at most maxOpenFiles (${MAX_OPEN}) descriptors into the directory, saw ${maxLogFds}`);
     assert.ok(last - first < 32 * 1048576, `memory stays flat across rounds: highest RSS ${first} in rounds 1-3, ${last} in rounds 4-6`);
     await eventually(() => fdsInto(pid, logs) === 0, 30_000, 'idle files closed');

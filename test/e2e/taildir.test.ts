@@ -48,7 +48,7 @@ async function expectSeqs(out: string, total: number, what: string): Promise<voi
   assert.deepEqual(c.foreign, [], `${what}: unexpected lines`);
 }
 
-test('TAILDIR continues from a position file written in Java Flume\'s format, and writes the same format back', async () => {
+test("TAILDIR continues from a position file written in Java Flume's format, and writes the same format back", async () => {
   await withDirs(async (f) => {
     const log = path.join(f.logs, 'app.log');
     fs.writeFileSync(log, seqLines(0, 10));
@@ -77,10 +77,18 @@ test('TAILDIR headers: headers.<group>.<key>, fileHeader with fileHeaderKey, byt
     const job = jobText({
       sources: {
         r1: {
-          type: 'TAILDIR', channels: 'c1', positionFile: f.posFile, filegroups: 'g1 g2',
-          'filegroups.g1': `${f.logs}/${inJob('.*\\.log')}`, 'filegroups.g2': `${f.logs}/${inJob('[a-z]\\.txt')}`,
-          'headers.g1.topic': 'logs', 'headers.g1.dc': 'east', 'headers.g2.topic': 'texts',
-          fileHeader: true, fileHeaderKey: 'path', byteOffsetHeader: true,
+          type: 'TAILDIR',
+          channels: 'c1',
+          positionFile: f.posFile,
+          filegroups: 'g1 g2',
+          'filegroups.g1': `${f.logs}/${inJob('.*\\.log')}`,
+          'filegroups.g2': `${f.logs}/${inJob('[a-z]\\.txt')}`,
+          'headers.g1.topic': 'logs',
+          'headers.g1.dc': 'east',
+          'headers.g2.topic': 'texts',
+          fileHeader: true,
+          fileHeaderKey: 'path',
+          byteOffsetHeader: true,
         },
       },
       channels: { c1: { type: 'memory' } },
@@ -89,10 +97,12 @@ test('TAILDIR headers: headers.<group>.<key>, fileHeader with fileHeaderKey, byt
     await f.start(job);
     await eventually(() => outLines(f.out).length >= 3, 10000, 'three events');
     const lines = outLines(f.out);
-    const parsed = lines.map((l) => {
-      const m = /^\{(.*)\} (.*)$/.exec(l)!;
-      return { headers: Object.fromEntries(m[1]!.split(', ').map((kv) => kv.split('=') as [string, string])), body: m[2] };
-    }).sort((a, b) => a.body!.localeCompare(b.body!));
+    const parsed = lines
+      .map((l) => {
+        const m = /^\{(.*)\} (.*)$/.exec(l)!;
+        return { headers: Object.fromEntries(m[1]!.split(', ').map((kv) => kv.split('=') as [string, string])), body: m[2] };
+      })
+      .sort((a, b) => a.body!.localeCompare(b.body!));
     assert.deepEqual(parsed, [
       { headers: { topic: 'logs', dc: 'east', path: path.join(f.logs, 'a.log'), byteoffset: '0' }, body: 'alpha' },
       { headers: { topic: 'logs', dc: 'east', path: path.join(f.logs, 'a.log'), byteoffset: '7' }, body: 'beta' },
@@ -111,7 +121,10 @@ test('TAILDIR skipToEnd starts files it has no position for at their end', async
     await eventually(() => outLines(f.out).length >= 10, 10000, 'the new lines');
     const c = countSeqs(outLines(f.out), 60);
     assert.equal(c.missing.length, 50);
-    assert.ok(c.missing.every((n) => n < 50), 'only lines written after the start');
+    assert.ok(
+      c.missing.every((n) => n < 50),
+      'only lines written after the start',
+    );
     assert.deepEqual(c.duplicated, []);
   });
 });
@@ -198,7 +211,7 @@ test('TAILDIR refuses a file group without a path or with a bad regex, naming th
   });
 });
 
-test('jobs/taildir/taildir-filegroups.conf (the seed notes\' file groups) runs: both groups are read, each with its header', async () => {
+test("jobs/taildir/taildir-filegroups.conf (the seed notes' file groups) runs: both groups are read, each with its header", async () => {
   await withDirs(async (f) => {
     const root = path.join(f.dir, 'applog');
     fs.mkdirSync(path.join(root, 'log1'), { recursive: true });
@@ -206,7 +219,8 @@ test('jobs/taildir/taildir-filegroups.conf (the seed notes\' file groups) runs: 
     fs.writeFileSync(path.join(root, 'log1', 'app-1.log'), 'from-group-one\n');
     fs.writeFileSync(path.join(root, 'log1', 'skipped.txt'), 'not-matched\n');
     fs.writeFileSync(path.join(root, 'log2', 'b.txt'), 'from-group-two\n');
-    const text = fs.readFileSync(path.join(ROOT, 'jobs', 'taildir', 'taildir-filegroups.conf'), 'utf8')
+    const text = fs
+      .readFileSync(path.join(ROOT, 'jobs', 'taildir', 'taildir-filegroups.conf'), 'utf8')
       .replaceAll('/opt/module/applog', root)
       .replace('/opt/module/flume/taildir_position.json', f.posFile);
     const agent = await f.start(text);

@@ -12,18 +12,7 @@ import { ThriftRpcClient } from '../../src/rpc/thrift/client.js';
 import { ThriftErrorCodes, ThriftFrameDecoder, decodeReply, encodeCall, type ThriftMessageName } from '../../src/rpc/thrift/protocol.js';
 import { ROOT, eventually, freePort, tempDir } from '../support/agent.js';
 import { selfSignedCert } from '../support/avro/peer.js';
-import {
-  fileRollSink,
-  inProcessAgent,
-  jobDiagnostics,
-  peerEvents,
-  rolledFiles,
-  rpcSinkJob,
-  rpcSourceJob,
-  sendUntilClosed,
-  withAgents,
-  writeServerCerts,
-} from './rpc-support.js';
+import { fileRollSink, inProcessAgent, jobDiagnostics, peerEvents, rolledFiles, rpcSinkJob, rpcSourceJob, sendUntilClosed, withAgents, writeServerCerts } from './rpc-support.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = path.join(ROOT, 'test', 'support', 'thrift', 'peer.py');
@@ -79,8 +68,7 @@ async function peerServer(extra: string[]) {
 }
 
 /** Agent b: our thrift source into memory channel c1; `channel` is the rest of c1's first key line. */
-const sourceJob = (port: number, extra = '', channel = 'capacity = 1000\nb.channels.c1.transactionCapacity = 100') =>
-  rpcSourceJob('b', 'thrift', port, `b.channels.c1.${channel}\n${extra}`);
+const sourceJob = (port: number, extra = '', channel = 'capacity = 1000\nb.channels.c1.transactionCapacity = 100') => rpcSourceJob('b', 'thrift', port, `b.channels.c1.${channel}\n${extra}`);
 
 /** Agent b or a in this process, its job file in the shared directory. */
 const inProcess = (job: string, name: string) => inProcessAgent(job, { name, dir: t.dir });
@@ -99,7 +87,10 @@ for (const protocol of ['compact', 'binary'] as const) {
       await agents.start('b', sourceJob(port, `b.sources.r1.protocol = ${protocol}\n` + fileRollSink('b', dir)), { exitCode: 0 });
       const c = peer(['client', '127.0.0.1', String(port), '--gen', GEN, '--count', '3', '--batch', '4', '--body-size', '5000', ...(protocol === 'binary' ? ['--binary'] : [])]);
       assert.equal(await c.exited, 0, c.err());
-      assert.deepEqual(c.lines.map((l) => l.status), ['OK', 'OK', 'OK', 'OK', 'OK', 'OK']);
+      assert.deepEqual(
+        c.lines.map((l) => l.status),
+        ['OK', 'OK', 'OK', 'OK', 'OK', 'OK'],
+      );
       const expected = Buffer.concat(peerEvents(3, 4, 5000).flatMap((e) => [e.body, Buffer.from('\n')]));
       await eventually(() => rolledFiles(dir).length >= expected.length, 10_000, 'the file to be written');
       assert.ok(rolledFiles(dir).equals(expected));
@@ -114,7 +105,10 @@ test('headers and bodies from python3-thrift arrive intact; counters', { timeout
     const c = peer(['client', '127.0.0.1', String(port), '--gen', GEN, '--count', '2', '--batch', '3', '--body-size', '10']);
     assert.equal(await c.exited, 0, c.err());
     const got = await b.take();
-    assert.deepEqual(got.map((e) => [e.headers, e.body.toString('hex')]), peerEvents(2, 3, 10).map((e) => [e.headers, e.body.toString('hex')]));
+    assert.deepEqual(
+      got.map((e) => [e.headers, e.body.toString('hex')]),
+      peerEvents(2, 3, 10).map((e) => [e.headers, e.body.toString('hex')]),
+    );
     const s = b.counter('SOURCE');
     assert.equal(s.AppendBatchAcceptedCount, 2);
     assert.equal(s.AppendAcceptedCount, 2);
@@ -129,11 +123,14 @@ for (const protocol of ['compact', 'binary'] as const) {
     const server = await peerServer(protocol === 'binary' ? ['--binary'] : []);
     const a = await inProcess(rpcSinkJob('a', 'thrift', server.port, `a.sinks.k1.protocol = ${protocol}\na.sinks.k1.batch-size = 10\n`), 'a');
     try {
-      const events = Array.from({ length: 25 }, (_, i) => createEvent(Buffer.from([i, 0, 255, 10]), { n: String(i), 'ü': '✓' }));
+      const events = Array.from({ length: 25 }, (_, i) => createEvent(Buffer.from([i, 0, 255, 10]), { n: String(i), ü: '✓' }));
       await a.put(events);
       await eventually(() => server.lines.filter((l) => 'body_b64' in l).length === 25, 10_000, 'the python server to get 25 events');
       const got = server.lines.filter((l) => 'body_b64' in l);
-      assert.deepEqual(got.map((l) => [l.headers, Buffer.from(l.body_b64 as string, 'base64').toString('hex')]), events.map((e) => [e.headers, e.body.toString('hex')]));
+      assert.deepEqual(
+        got.map((l) => [l.headers, Buffer.from(l.body_b64 as string, 'base64').toString('hex')]),
+        events.map((e) => [e.headers, e.body.toString('hex')]),
+      );
       assert.ok(got.every((l) => l.kind === 'appendBatch'));
       await eventually(() => a.counter('SINK').EventDrainSuccessCount === 25, 5000, 'the commits');
       assert.equal(a.counter('SINK').ConnectionCreatedCount, 1);
@@ -168,7 +165,10 @@ test('our thrift sink and source over TLS (PKCS12 keystore, PEM truststore; bina
     try {
       await a.put([createEvent('secret-1'), createEvent('secret-2')]);
       await eventually(() => a.counter('SINK').EventDrainSuccessCount === 2, 10_000, 'delivery over TLS');
-      assert.deepEqual((await b.take()).map((e) => e.body.toString()), ['secret-1', 'secret-2']);
+      assert.deepEqual(
+        (await b.take()).map((e) => e.body.toString()),
+        ['secret-1', 'secret-2'],
+      );
     } finally {
       await a.stop(0);
     }
@@ -235,7 +235,10 @@ test('a full channel answers FAILED; garbage, a huge frame, a wrong protocol and
     s.destroy();
     await eventually(() => b.counter('SOURCE').EventReadFail === 5, 5000, 'the unknown method counted');
     await good.close();
-    assert.deepEqual((await b.take()).map((e) => e.body.toString()), ['1', '2', '3']);
+    assert.deepEqual(
+      (await b.take()).map((e) => e.body.toString()),
+      ['1', '2', '3'],
+    );
     const again = await thriftClient(port);
     await again.appendBatch([createEvent('after')]);
     await again.close();

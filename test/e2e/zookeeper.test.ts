@@ -23,18 +23,23 @@ const conf = (args: string[]) => spawnSync(process.execPath, [BIN, 'conf', ...ar
 
 function written(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).sort().flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
 }
 
 /** Writes raw text into the znode, bypassing conf put's validation (as another tool might). */
 function setRaw(znode: string, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = zookeeper.createClient(zk.connect);
-    c.once('connected', () => c.setData(znode, Buffer.from(text), -1, (err) => {
-      c.close();
-      if (err) reject(err);
-      else resolve();
-    }));
+    c.once('connected', () =>
+      c.setData(znode, Buffer.from(text), -1, (err) => {
+        c.close();
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
     c.connect();
   });
 }
@@ -111,11 +116,12 @@ test('zookeeper: an ensemble of three loses one node; the agent keeps running an
   const [p1, p2] = [await freePort(), await freePort()];
   const out = path.join(t.dir, 'out');
   fs.mkdirSync(out);
-  const v = (ports: number[]): string => jobText({
-    sources: Object.fromEntries(ports.map((p, i) => [`r${i + 1}`, { type: 'netcat', bind: '127.0.0.1', port: p, channels: 'c1' }])),
-    channels: { c1: { type: 'memory' } },
-    sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
-  });
+  const v = (ports: number[]): string =>
+    jobText({
+      sources: Object.fromEntries(ports.map((p, i) => [`r${i + 1}`, { type: 'netcat', bind: '127.0.0.1', port: p, channels: 'c1' }])),
+      channels: { c1: { type: 'memory' } },
+      sinks: { k1: { type: 'file_roll', 'sink.directory': out, 'sink.rollInterval': 0, channel: 'c1' } },
+    });
   const zkArgs = ['-z', ensemble.connect, '-p', '/flume', '-n', 'a1'];
   const agent = (() => {
     assert.equal(conf(['put', ...zkArgs, '-f', writeJob(t.dir, v([p1]), 'v1.conf')]).status, 0);

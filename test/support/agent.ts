@@ -147,17 +147,13 @@ export function writeJob(dir: string, text: string, name = 'job.conf'): string {
 }
 
 /** Starts an agent from job text with console logging at INFO and waits until it is up. */
-export async function startAgent(
-  job: string,
-  opts: { name?: string; dir: string; extraArgs?: string[]; ready?: RegExp; env?: NodeJS.ProcessEnv },
-): Promise<RunningAgent> {
+export async function startAgent(job: string, opts: { name?: string; dir: string; extraArgs?: string[]; ready?: RegExp; env?: NodeJS.ProcessEnv }): Promise<RunningAgent> {
   // Agents reload their job file when it changes: a second agent started in the same
   // directory gets a file of its own, so it never rewrites the first one's.
   let name = 'job.conf';
   for (let n = 2; fs.existsSync(path.join(opts.dir, name)); n++) name = `job-${n}.conf`;
   const file = writeJob(opts.dir, job, name);
-  const agent = spawnFlume(['agent', '-n', opts.name ?? 'a1', '-f', file, '-c', path.join(ROOT, 'conf'),
-    '-Dflume.root.logger=INFO,console', ...(opts.extraArgs ?? [])], { env: opts.env });
+  const agent = spawnFlume(['agent', '-n', opts.name ?? 'a1', '-f', file, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console', ...(opts.extraArgs ?? [])], { env: opts.env });
   await agent.waitFor(opts.ready ?? /Agent \S+ started/);
   return agent;
 }

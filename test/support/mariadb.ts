@@ -29,10 +29,22 @@ export async function startMariaDb(dir: string): Promise<MariaDb> {
   let exited: Promise<void> = Promise.resolve();
   let log = '';
   const start = async (): Promise<void> => {
-    proc = spawn('/usr/sbin/mariadbd', [
-      '--no-defaults', `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1', '--user=root',
-      `--pid-file=${path.join(dir, 'mariadb.pid')}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        '--user=root',
+        `--pid-file=${path.join(dir, 'mariadb.pid')}`,
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=16M',
+        '--skip-name-resolve',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
     const p = proc;
     exited = new Promise((resolve) => p.on('exit', () => resolve()));
@@ -49,8 +61,13 @@ export async function startMariaDb(dir: string): Promise<MariaDb> {
     proc?.kill('SIGTERM');
     await exited;
   };
-  return { port, sql, stop, async restart() {
-    await stop();
-    await start();
-  } };
+  return {
+    port,
+    sql,
+    stop,
+    async restart() {
+      await stop();
+      await start();
+    },
+  };
 }

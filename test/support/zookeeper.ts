@@ -27,8 +27,11 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
   const port = await freePort();
   const cfg = path.join(t.dir, 'zoo.cfg');
   fs.mkdirSync(path.join(t.dir, 'data'));
-  fs.writeFileSync(cfg, `tickTime=500\ndataDir=${t.dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n` +
-    'minSessionTimeout=1000\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok,srvr\n');
+  fs.writeFileSync(
+    cfg,
+    `tickTime=500\ndataDir=${t.dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n` +
+      'minSessionTimeout=1000\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok,srvr\n',
+  );
   let proc: ChildProcess | undefined;
   let out = '';
   const start = async (): Promise<void> => {
@@ -37,10 +40,14 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
     proc.stdout!.on('data', (d: Buffer) => (out += d));
     proc.stderr!.on('data', (d: Buffer) => (out += d));
     const p = proc;
-    await eventually(async () => {
-      if (p.exitCode !== null) throw new Error(`zookeeper exited: ${out}`);
-      return (await fourLetter(port, 'ruok')) === 'imok';
-    }, 30_000, `ZooKeeper on ${port}`);
+    await eventually(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`zookeeper exited: ${out}`);
+        return (await fourLetter(port, 'ruok')) === 'imok';
+      },
+      30_000,
+      `ZooKeeper on ${port}`,
+    );
   };
   const stop = async (): Promise<void> => {
     const p = proc;
@@ -52,7 +59,10 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
   process.once('exit', () => proc?.kill('SIGKILL'));
   await start();
   return {
-    port, connect: `127.0.0.1:${port}`, stop, start,
+    port,
+    connect: `127.0.0.1:${port}`,
+    stop,
+    start,
     restart: async () => {
       await stop();
       await start();
@@ -99,16 +109,23 @@ export async function startEnsemble(): Promise<Ensemble> {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'myid'), `${i + 1}\n`);
     const cfg = path.join(dir, 'zoo.cfg');
-    fs.writeFileSync(cfg, `tickTime=500\ninitLimit=20\nsyncLimit=10\ndataDir=${dir}\nclientPort=${client(i)}\nclientPortAddress=127.0.0.1\n` +
-      `admin.enableServer=false\nminSessionTimeout=1000\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok,srvr\n${servers}\n`);
+    fs.writeFileSync(
+      cfg,
+      `tickTime=500\ninitLimit=20\nsyncLimit=10\ndataDir=${dir}\nclientPort=${client(i)}\nclientPortAddress=127.0.0.1\n` +
+        `admin.enableServer=false\nminSessionTimeout=1000\nmaxSessionTimeout=10000\n4lw.commands.whitelist=ruok,srvr\n${servers}\n`,
+    );
     const p = spawn('java', ['-Xmx128m', '-cp', JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], { stdio: 'ignore' });
     procs.push(p);
   }
   process.once('exit', () => procs.forEach((p) => p.kill('SIGKILL')));
-  await eventually(async () => {
-    for (let i = 0; i < 3; i++) if (!/Mode: (leader|follower)/.test(await fourLetter(client(i), 'srvr'))) return false;
-    return true;
-  }, 60_000, 'the three-node ensemble to elect a leader');
+  await eventually(
+    async () => {
+      for (let i = 0; i < 3; i++) if (!/Mode: (leader|follower)/.test(await fourLetter(client(i), 'srvr'))) return false;
+      return true;
+    },
+    60_000,
+    'the three-node ensemble to elect a leader',
+  );
   const kill = async (i: number): Promise<void> => {
     const p = procs[i]!;
     if (p.exitCode !== null) return;

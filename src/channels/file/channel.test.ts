@@ -78,21 +78,29 @@ test('committed puts survive a restart in order, with their headers; uncommitted
   const base = tmp();
   try {
     const ch = await open(base);
-    await withTransaction(ch, (tx) => tx.put([ev('a', { h: 'v', 'ü': 'ß' }), ev('b')]));
+    await withTransaction(ch, (tx) => tx.put([ev('a', { h: 'v', ü: 'ß' }), ev('b')]));
     const s = new SlicedEvent(Buffer.from('xxsliceyy'), 2, 7);
     await withTransaction(ch, (tx) => tx.put([s]));
     const tx = ch.transaction();
     await tx.put([ev('never')]);
     // a take that is rolled back returns the event to the head
-    await assert.rejects(withTransaction(ch, async (t) => {
-      assert.deepEqual((await t.take(1)).map((e) => e.body.toString()), ['a']);
-      throw new Error('sink failed');
-    }));
+    await assert.rejects(
+      withTransaction(ch, async (t) => {
+        assert.deepEqual(
+          (await t.take(1)).map((e) => e.body.toString()),
+          ['a'],
+        );
+        throw new Error('sink failed');
+      }),
+    );
     await ch.stop();
     const again = await open(base);
     const got = await withTransaction(again, (t) => t.take(10));
-    assert.deepEqual(got.map((e) => e.body.toString()), ['a', 'b', 'slice']);
-    assert.deepEqual(got[0]!.headers, { h: 'v', 'ü': 'ß' });
+    assert.deepEqual(
+      got.map((e) => e.body.toString()),
+      ['a', 'b', 'slice'],
+    );
+    assert.deepEqual(got[0]!.headers, { h: 'v', ü: 'ß' });
     await again.stop();
     // the takes were committed: nothing comes back
     const third = await open(base);
@@ -143,7 +151,11 @@ test('a log cut at every byte offset of its last record: everything before it is
         const got = await takeAll(c2);
         await c2.stop();
         assert.deepEqual(got, range(0, 10), `cut at ${cut}`);
-        if (cut > lastStart) assert.ok(c2.log.some((l) => /incomplete or damaged record at offset \d+/.test(l)), `warning at cut ${cut}`);
+        if (cut > lastStart)
+          assert.ok(
+            c2.log.some((l) => /incomplete or damaged record at offset \d+/.test(l)),
+            `warning at cut ${cut}`,
+          );
         // the torn tail was cut off
         assert.equal(fs.statSync(path.join(b2, 'data', path.basename(log!.path))).size, lastStart);
       } finally {
@@ -179,7 +191,10 @@ test('a byte flipped inside a record: the records before and after it are kept, 
         const got = await takeAll(c2);
         assert.deepEqual(got, [...range(0, 5), ...range(10, 5)], `flip at ${at}`);
         assert.equal(c2.counter.ReplayDamageCount, 1);
-        assert.ok(c2.log.some((l) => l.startsWith('ERROR') && l.includes(`damaged bytes at offset ${offsets[1]}`)), c2.log.join('\n'));
+        assert.ok(
+          c2.log.some((l) => l.startsWith('ERROR') && l.includes(`damaged bytes at offset ${offsets[1]}`)),
+          c2.log.join('\n'),
+        );
         await c2.stop();
       } finally {
         fs.rmSync(b2, { recursive: true, force: true });
@@ -319,14 +334,18 @@ test('full disk (a 4 MiB tmpfs): puts fail cleanly naming the directory, takes d
     assert.equal(got.length, committed);
     got.forEach((b, i) => assert.ok(b.startsWith(`${i} `), `event ${i}: ${b.slice(0, 10)}`));
     // the emptied files go, and puts work again without a restart
-    await eventually(async () => {
-      try {
-        await withTransaction(ch, (tx) => tx.put([ev('after')]));
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000, 'puts accepted again');
+    await eventually(
+      async () => {
+        try {
+          await withTransaction(ch, (tx) => tx.put([ev('after')]));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'puts accepted again',
+    );
     assert.deepEqual(await takeAll(ch), ['after']);
     await ch.stop();
 
@@ -375,7 +394,17 @@ test('encryption: payloads are AES-CTR encrypted at rest, replay and reads from 
     const k1 = path.join(base, 'key-1');
     fs.writeFileSync(k0, '00112233445566778899aabbccddeeff\n');
     fs.writeFileSync(k1, Buffer.alloc(32, 7));
-    const enc = (active: string) => ({ encryption: { active, keyFiles: new Map([['key-0', k0], ['key-1', k1]]) }, checkpointOnClose: false, cacheBytes: 0 });
+    const enc = (active: string) => ({
+      encryption: {
+        active,
+        keyFiles: new Map([
+          ['key-0', k0],
+          ['key-1', k1],
+        ]),
+      },
+      checkpointOnClose: false,
+      cacheBytes: 0,
+    });
     const ch = await open(base, enc('key-0'));
     await withTransaction(ch, (tx) => tx.put([ev('secret-body-one', { user: 'secret-header' }), ev('secret-body-two')]));
     await ch.stop();
@@ -389,7 +418,10 @@ test('encryption: payloads are AES-CTR encrypted at rest, replay and reads from 
     }
     const c3 = await open(base, enc('key-1'));
     const got = await withTransaction(c3, (tx) => tx.take(10));
-    assert.deepEqual(got.map((e) => e.body.toString()), ['secret-body-one', 'secret-body-two', 'secret-body-three']);
+    assert.deepEqual(
+      got.map((e) => e.body.toString()),
+      ['secret-body-one', 'secret-body-two', 'secret-body-three'],
+    );
     assert.deepEqual(got[0]!.headers, { user: 'secret-header' });
     await c3.stop();
     // without key-0 the files it wrote cannot be read: the channel refuses to start, naming the key
@@ -413,16 +445,24 @@ test('encryption keys from a PKCS12 key store (keytool -genseckey -storetype PKC
   try {
     const store = (file: string) => ({
       encryption: {
-        active: 'key-1', keyFiles: new Map([['key-0', ''], ['key-1', '']]),
+        active: 'key-1',
+        keyFiles: new Map([
+          ['key-0', ''],
+          ['key-1', ''],
+        ]),
         store: { file: path.join(fixtures, file), passwordFile: path.join(fixtures, 'keystore.password'), keyPasswordFiles: new Map<string, string>() },
       },
-      checkpointOnClose: false, cacheBytes: 0,
+      checkpointOnClose: false,
+      cacheBytes: 0,
     });
     const ch = await open(base, store('keys.p12'));
     await withTransaction(ch, (tx) => tx.put([ev('in the store')]));
     await ch.stop();
     const again = await open(base, store('keys.p12'));
-    assert.deepEqual((await withTransaction(again, (tx) => tx.take(5))).map((e) => e.body.toString()), ['in the store']);
+    assert.deepEqual(
+      (await withTransaction(again, (tx) => tx.take(5))).map((e) => e.body.toString()),
+      ['in the store'],
+    );
     await again.stop();
     const jceks = new FileChannel('c1', config(base, store('keys.jceks')), capture());
     await assert.rejects(jceks.start(), /is a Java JCEKS key store, which only Java reads; convert it to PKCS12 with: keytool -importkeystore -srckeystore \S+keys\.jceks -srcstoretype JCEKS/);

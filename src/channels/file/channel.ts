@@ -1,8 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  AvailabilitySignal, BaseTransaction, bodyLength, ChannelError, ChannelFullError, ErrorCodes, RateLimitedLog,
-  type Channel, type FlumeEvent, type Logger, type Transaction,
+  AvailabilitySignal,
+  BaseTransaction,
+  bodyLength,
+  ChannelError,
+  ChannelFullError,
+  ErrorCodes,
+  RateLimitedLog,
+  type Channel,
+  type FlumeEvent,
+  type Logger,
+  type Transaction,
 } from '../../plugin-api/index.js';
 import { CHECKPOINT_NAME, encodeCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint.js';
 import { FileChannelCounter } from './counter.js';
@@ -84,7 +93,11 @@ export class FileChannel implements Channel {
   /** What the last start found and skipped. */
   readonly replayReport = { damage: [] as Damage[], missingEvents: 0, checkpoint: '' as string, events: 0, ms: 0 };
 
-  constructor(readonly name: string, readonly cfg: FileChannelConfig, private readonly logger: Logger) {
+  constructor(
+    readonly name: string,
+    readonly cfg: FileChannelConfig,
+    private readonly logger: Logger,
+  ) {
     this.capacity = cfg.capacity;
     this.transactionCapacity = cfg.transactionCapacity;
     this.counter = new FileChannelCounter(name, cfg.capacity);
@@ -119,15 +132,18 @@ export class FileChannel implements Channel {
         this.locks.push(lockDir(d, this.name));
       }
       this.replay();
-      this.writers = this.cfg.dataDirs.map((d) => new LogWriter(path.resolve(d), {
-        maxFileSize: this.cfg.maxFileSize,
-        fsyncPerTransaction: this.cfg.fsyncPerTransaction,
-        minimumRequiredSpace: this.cfg.minimumRequiredSpace,
-        allocFileId: () => this.nextFileId++,
-        onRoll: (id, file, previous) => this.onRoll(id, file, previous),
-        logger: this.logger,
-        encryption: this.keyRing,
-      }));
+      this.writers = this.cfg.dataDirs.map(
+        (d) =>
+          new LogWriter(path.resolve(d), {
+            maxFileSize: this.cfg.maxFileSize,
+            fsyncPerTransaction: this.cfg.fsyncPerTransaction,
+            minimumRequiredSpace: this.cfg.minimumRequiredSpace,
+            allocFileId: () => this.nextFileId++,
+            onRoll: (id, file, previous) => this.onRoll(id, file, previous),
+            logger: this.logger,
+            encryption: this.keyRing,
+          }),
+      );
       for (const w of this.writers) w.open(this.cfg.fsyncIntervalMs);
     } catch (err) {
       this.releaseLocks();
@@ -220,11 +236,17 @@ export class FileChannel implements Channel {
       for (const l of byDir[i]!) {
         if (pos && l.id < pos.fileId) continue;
         const from = pos && l.id === pos.fileId ? pos.offset : FILE_HEADER;
-        const r = scanLog(l.path, l.id, (rec) => {
-          if (rec.seq > seq) seq = rec.seq;
-          for (const t of rec.takes) taken.add(t);
-          if (rec.puts.length > 0) batches.push({ seq: rec.seq, puts: rec.puts });
-        }, from, this.keyRing?.keys);
+        const r = scanLog(
+          l.path,
+          l.id,
+          (rec) => {
+            if (rec.seq > seq) seq = rec.seq;
+            for (const t of rec.takes) taken.add(t);
+            if (rec.puts.length > 0) batches.push({ seq: rec.seq, puts: rec.puts });
+          },
+          from,
+          this.keyRing?.keys,
+        );
         if (r.fileId !== undefined && r.fileId !== l.id) this.logger.warn(`file channel ${this.name}: ${l.path} says it is log ${r.fileId}; read as ${l.id}`);
         for (const dmg of r.damage) this.reportDamage(dmg);
       }
@@ -252,9 +274,11 @@ export class FileChannel implements Channel {
     this.nextFileId = Math.max(cp?.nextFileId ?? 1, maxId + 1);
     this.replayReport.events = this.queue.length;
     this.replayReport.ms = Date.now() - t0;
-    this.logger.info(`file channel ${this.name}: replayed ${this.queue.length} event(s) in ${this.replayReport.ms} ms` +
-      (cp ? ` from checkpoint ${this.replayReport.checkpoint} and the logs after it` : '') +
-      (this.replayReport.damage.length ? `; ${this.replayReport.damage.length} damaged range(s) skipped` : ''));
+    this.logger.info(
+      `file channel ${this.name}: replayed ${this.queue.length} event(s) in ${this.replayReport.ms} ms` +
+        (cp ? ` from checkpoint ${this.replayReport.checkpoint} and the logs after it` : '') +
+        (this.replayReport.damage.length ? `; ${this.replayReport.damage.length} damaged range(s) skipped` : ''),
+    );
     if (this.queue.length > this.capacity) this.logger.warn(`file channel ${this.name}: holds ${this.queue.length} events, more than its capacity ${this.capacity}; puts wait until it drains below`);
   }
 
@@ -262,16 +286,20 @@ export class FileChannel implements Channel {
     this.replayReport.damage.push(d);
     this.counter.ReplayDamageCount++;
     if (d.tail) {
-      this.logger.warn(`file channel ${this.name}: ${d.file}: incomplete or damaged record at offset ${d.offset} (${d.reason}), ${d.length} byte(s) to the end of the file; ` +
-        'a write cut short by a crash: never committed, cut off');
+      this.logger.warn(
+        `file channel ${this.name}: ${d.file}: incomplete or damaged record at offset ${d.offset} (${d.reason}), ${d.length} byte(s) to the end of the file; ` +
+          'a write cut short by a crash: never committed, cut off',
+      );
       try {
         fs.truncateSync(d.file, d.offset);
       } catch (e) {
         this.logger.error(`file channel ${this.name}: could not cut ${d.file} at ${d.offset}: ${(e as Error).message}`);
       }
     } else {
-      this.logger.error(`file channel ${this.name}: ${d.file}: damaged bytes at offset ${d.offset}, length ${d.length} (${d.reason}); ` +
-        'skipped, the records before and after are kept. `flume-ng tool fcintegritytool` lists and removes such ranges');
+      this.logger.error(
+        `file channel ${this.name}: ${d.file}: damaged bytes at offset ${d.offset}, length ${d.length} (${d.reason}); ` +
+          'skipped, the records before and after are kept. `flume-ng tool fcintegritytool` lists and removes such ranges',
+      );
     }
   }
 
@@ -391,8 +419,10 @@ export class FileChannel implements Channel {
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ChannelFullError(`The channel has reached it's capacity. This might be the result of a sink on the channel having too low of batch size, ` +
-          `a downstream system running slower than normal, or that the channel capacity is just too low. [channel=${this.name}]`);
+        throw new ChannelFullError(
+          `The channel has reached it's capacity. This might be the result of a sink on the channel having too low of batch size, ` +
+            `a downstream system running slower than normal, or that the channel capacity is just too low. [channel=${this.name}]`,
+        );
       }
       await this.spaceFreed.wait(left);
     }
@@ -415,9 +445,11 @@ export class FileChannel implements Channel {
     }
     for (const w of this.writers) w.refreshFree();
     const where = this.writers.map((w) => `${w.dir} has ${Math.max(0, w.free)} bytes usable`).join(', ');
-    throw new ChannelError(ErrorCodes.CHANNEL_DISK_FULL,
+    throw new ChannelError(
+      ErrorCodes.CHANNEL_DISK_FULL,
       `file channel ${this.name} is out of disk space: ${where}, below minimumRequiredSpace (${this.cfg.minimumRequiredSpace} bytes); ` +
-      'puts are refused until space is freed (takes go on, and the log files they empty are deleted)');
+        'puts are refused until space is freed (takes go on, and the log files they empty are deleted)',
+    );
   }
 
   async commit(tx: FileTransaction): Promise<void> {
@@ -440,7 +472,10 @@ export class FileChannel implements Channel {
     try {
       buf = encodeTxn(seq, takes, puts, offsets);
       if (buf.length - RECORD_HEADER > MAX_RECORD) {
-        throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY, `file channel ${this.name}: a transaction of ${buf.length} bytes is larger than the ${MAX_RECORD} bytes one record may hold; commit smaller batches`);
+        throw new ChannelError(
+          ErrorCodes.CHANNEL_TXN_CAPACITY,
+          `file channel ${this.name}: a transaction of ${buf.length} bytes is larger than the ${MAX_RECORD} bytes one record may hold; commit smaller batches`,
+        );
       }
       writer = this.pickWriter(buf.length, puts.length > 0);
     } catch (e) {
@@ -600,8 +635,10 @@ export class FileTransaction extends BaseTransaction {
   protected async doPut(events: readonly FlumeEvent[]): Promise<void> {
     this.ch.counter.EventPutAttemptCount += events.length;
     if (this.puts.length + events.length > this.ch.transactionCapacity) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Put queue for FileBackedTransaction of capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity or increasing thread count. [channel=${this.ch.name}]`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Put queue for FileBackedTransaction of capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity or increasing thread count. [channel=${this.ch.name}]`,
+      );
     }
     if (this.puts.length === 0 && Array.isArray(events)) this.puts = events.slice();
     else for (const e of events) this.puts.push(e);
@@ -610,8 +647,10 @@ export class FileTransaction extends BaseTransaction {
   protected async doTake(max: number): Promise<FlumeEvent[]> {
     const room = this.ch.transactionCapacity - this.takePtrs.length;
     if (room <= 0) {
-      throw new ChannelError(ErrorCodes.CHANNEL_TXN_CAPACITY,
-        `Take list for FileBackedTransaction, capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity, or increasing thread count. [channel=${this.ch.name}]`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_TXN_CAPACITY,
+        `Take list for FileBackedTransaction, capacity ${this.ch.transactionCapacity} full, consider committing more frequently, increasing capacity, or increasing thread count. [channel=${this.ch.name}]`,
+      );
     }
     const want = Math.min(max, room);
     const got = this.ch.takeFromQueue(this, want);

@@ -1,10 +1,20 @@
 import { ChannelCounter } from '../../plugin-api/index.js';
 
 const FILE_CHANNEL_COUNTERS = [
-  'ChannelSize', 'ChannelCapacity', 'EventPutAttemptCount', 'EventPutSuccessCount',
-  'EventTakeAttemptCount', 'EventTakeSuccessCount',
-  'Open', 'Closed', 'Unhealthy', 'EventPutErrorCount', 'EventTakeErrorCount',
-  'CheckpointWriteErrorCount', 'CheckpointBackupWriteErrorCount', 'ReplayDamageCount',
+  'ChannelSize',
+  'ChannelCapacity',
+  'EventPutAttemptCount',
+  'EventPutSuccessCount',
+  'EventTakeAttemptCount',
+  'EventTakeSuccessCount',
+  'Open',
+  'Closed',
+  'Unhealthy',
+  'EventPutErrorCount',
+  'EventTakeErrorCount',
+  'CheckpointWriteErrorCount',
+  'CheckpointBackupWriteErrorCount',
+  'ReplayDamageCount',
 ] as const;
 
 /** Flume's FileChannelCounter attributes, plus ReplayDamageCount (damaged log ranges skipped at the last start). */

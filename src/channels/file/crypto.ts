@@ -33,8 +33,10 @@ const readPassword = (file: string): string => fs.readFileSync(file, 'utf8').rep
 function readStore(c: NonNullable<EncryptionConfig['store']>): Map<string, Buffer> {
   const bytes = fs.readFileSync(c.file);
   if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0xcececece) {
-    throw new Error(`${c.file} is a Java JCEKS key store, which only Java reads; convert it to PKCS12 with: keytool -importkeystore -srckeystore ${c.file} ` +
-      `-srcstoretype JCEKS -destkeystore ${c.file}.p12 -deststoretype PKCS12, then set encryption.keyProvider.keyStoreFile to the .p12 file`);
+    throw new Error(
+      `${c.file} is a Java JCEKS key store, which only Java reads; convert it to PKCS12 with: keytool -importkeystore -srckeystore ${c.file} ` +
+        `-srcstoretype JCEKS -destkeystore ${c.file}.p12 -deststoretype PKCS12, then set encryption.keyProvider.keyStoreFile to the .p12 file`,
+    );
   }
   const storePassword = readPassword(c.passwordFile);
   try {
@@ -51,9 +53,7 @@ function readStore(c: NonNullable<EncryptionConfig['store']>): Map<string, Buffe
 export function readKeyFile(alias: string, file: string): Buffer {
   const raw = fs.readFileSync(file);
   const text = raw.toString('latin1').trim();
-  const key = /^[0-9a-fA-F\s]+$/.test(text) && [32, 48, 64].includes(text.replace(/\s+/g, '').length)
-    ? Buffer.from(text.replace(/\s+/g, ''), 'hex')
-    : raw;
+  const key = /^[0-9a-fA-F\s]+$/.test(text) && [32, 48, 64].includes(text.replace(/\s+/g, '').length) ? Buffer.from(text.replace(/\s+/g, ''), 'hex') : raw;
   if (![16, 24, 32].includes(key.length)) {
     throw new Error(`key ${alias} in ${file}: expected 16, 24 or 32 bytes (raw, or as hex), found ${raw.length} bytes`);
   }

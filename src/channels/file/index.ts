@@ -11,7 +11,7 @@ export const FLOOR_MINIMUM_REQUIRED_SPACE = 1024 * 1024;
 
 /** The file channel's own keys; SPILLABLEMEMORY reuses them for its overflow. */
 export const fileOptions = {
-  checkpointDir: opt.optionalString('Directory of the checkpoint. Default: ~/.flume/file-channel/checkpoint (home from -Duser.home or the user\'s).'),
+  checkpointDir: opt.optionalString("Directory of the checkpoint. Default: ~/.flume/file-channel/checkpoint (home from -Duser.home or the user's)."),
   dataDirs: opt.optionalString('Comma-separated data (log) directories; commits are spread over them and written in parallel. Default: ~/.flume/file-channel/data.'),
   useDualCheckpoints: opt.boolean(false, 'Keep a backup copy of every checkpoint in backupCheckpointDir, used when the checkpoint is damaged.'),
   backupCheckpointDir: opt.optionalString('Directory of the backup checkpoint (required with useDualCheckpoints; must differ from checkpointDir).'),
@@ -41,7 +41,10 @@ export function flumeHome(): string {
 
 export function fileChannelConfig(o: FileOptions, capacity: number, keepAliveMs: number, ctx?: Context): FileChannelConfig {
   const base = path.join(flumeHome(), '.flume', 'file-channel');
-  const dataDirs = (o.dataDirs ?? path.join(base, 'data')).split(',').map((d) => d.trim()).filter(Boolean);
+  const dataDirs = (o.dataDirs ?? path.join(base, 'data'))
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   return {
     checkpointDir: o.checkpointDir ?? path.join(base, 'checkpoint'),
     backupCheckpointDir: o.useDualCheckpoints ? o.backupCheckpointDir : undefined,
@@ -76,16 +79,18 @@ export function encryptionConfig(ctx: Context): EncryptionConfig | undefined {
   const keyFiles = new Map<string, string>();
   const keyPasswordFiles = new Map<string, string>();
   for (const a of aliases) {
-    keyFiles.set(a, fromStore ? '' : ctx.getString(`${ENC}keyProvider.keys.${a}.keyFile`) ?? '');
+    keyFiles.set(a, fromStore ? '' : (ctx.getString(`${ENC}keyProvider.keys.${a}.keyFile`) ?? ''));
     const pw = ctx.getString(`${ENC}keyProvider.keys.${a}.passwordFile`);
     if (pw) keyPasswordFiles.set(a, pw);
   }
   return {
     active: ctx.getString(`${ENC}activeKey`) ?? '',
     keyFiles,
-    ...(fromStore ? {
-      store: { file: ctx.getString(`${ENC}keyProvider.keyStoreFile`) ?? '', passwordFile: ctx.getString(`${ENC}keyProvider.keyStorePasswordFile`) ?? '', keyPasswordFiles },
-    } : {}),
+    ...(fromStore
+      ? {
+          store: { file: ctx.getString(`${ENC}keyProvider.keyStoreFile`) ?? '', passwordFile: ctx.getString(`${ENC}keyProvider.keyStorePasswordFile`) ?? '', keyPasswordFiles },
+        }
+      : {}),
   };
 }
 
@@ -96,7 +101,7 @@ function encryptionProblems(ctx: Context): OptionProblem[] {
   const err = (key: string, message: string): void => void out.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: ${message}` });
   const provider = ctx.getString(`${ENC}keyProvider`);
   const isStore = provider !== undefined && provider.toUpperCase() === 'JCEKSFILE';
-  if (provider === undefined) err(`${ENC}keyProvider`, 'required with encryption: JCEKSFILE (a PKCS12 key store, as Flume\'s key store setting) or FILE (one file per key)');
+  if (provider === undefined) err(`${ENC}keyProvider`, "required with encryption: JCEKSFILE (a PKCS12 key store, as Flume's key store setting) or FILE (one file per key)");
   else if (!isStore && provider.toUpperCase() !== 'FILE') err(`${ENC}keyProvider`, `"${provider}" is not supported; use JCEKSFILE (with a PKCS12 store) or FILE`);
   const cipher = ctx.getString(`${ENC}cipherProvider`);
   if (cipher === undefined || cipher.toUpperCase() !== 'AESCTRNOPADDING') err(`${ENC}cipherProvider`, 'must be AESCTRNOPADDING (AES in CTR mode), as in Flume');
@@ -106,7 +111,7 @@ function encryptionProblems(ctx: Context): OptionProblem[] {
   else if (c.keyFiles.size > 0 && !c.keyFiles.has(c.active)) err(`${ENC}activeKey`, `${c.active} is not listed in ${ctx.prefix}${ENC}keyProvider.keys`);
   if (isStore) {
     if (!c.store?.file) err(`${ENC}keyProvider.keyStoreFile`, 'required with JCEKSFILE: the key store (PKCS12) holding the keys');
-    if (!c.store?.passwordFile) err(`${ENC}keyProvider.keyStorePasswordFile`, 'required with JCEKSFILE: the file holding the key store\'s password');
+    if (!c.store?.passwordFile) err(`${ENC}keyProvider.keyStorePasswordFile`, "required with JCEKSFILE: the file holding the key store's password");
   } else if (provider !== undefined) {
     for (const [a, f] of c.keyFiles) if (!f) err(`${ENC}keyProvider.keys.${a}.keyFile`, `required with FILE: the file holding key ${a}`);
   }
@@ -141,7 +146,9 @@ export default defineChannel({
     const problems = validateFileOptions(o, ctx);
     if (o.transactionCapacity > o.capacity) {
       problems.push({
-        severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: ctx.containsKey('transactionCapacity') ? 'transactionCapacity' : 'capacity',
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: ctx.containsKey('transactionCapacity') ? 'transactionCapacity' : 'capacity',
         message: `${ctx.prefix}transactionCapacity (${o.transactionCapacity}) must not exceed ${ctx.prefix}capacity (${o.capacity})`,
       });
     }

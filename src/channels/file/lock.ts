@@ -75,8 +75,10 @@ export function lockDir(dir: string, owner: string): () => void {
       continue; // removed meanwhile: try again
     }
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid, started)) {
-      throw new ChannelError(ErrorCodes.CHANNEL_LOCKED,
-        `directory ${real} is locked by ${describe(pid)}: another agent is using it (lock file ${file}); stop it or give this channel other directories`);
+      throw new ChannelError(
+        ErrorCodes.CHANNEL_LOCKED,
+        `directory ${real} is locked by ${describe(pid)}: another agent is using it (lock file ${file}); stop it or give this channel other directories`,
+      );
     }
     // Stale: its owner is gone.
     try {

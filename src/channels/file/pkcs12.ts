@@ -30,7 +30,7 @@ function read(b: Buffer, at: number): Node {
 
 function children(b: Buffer, n: Node): Node[] {
   const out: Node[] = [];
-  for (let at = n.start; at < n.end;) {
+  for (let at = n.start; at < n.end; ) {
     const c = read(b, at);
     out.push(c);
     at = c.end;
@@ -55,7 +55,11 @@ const OID = {
   pbkdf2: '2A864886F70D01050C',
 };
 const PRF: Record<string, string> = {
-  '2A864886F70D0207': 'sha1', '2A864886F70D0208': 'sha224', '2A864886F70D0209': 'sha256', '2A864886F70D020A': 'sha384', '2A864886F70D020B': 'sha512',
+  '2A864886F70D0207': 'sha1',
+  '2A864886F70D0208': 'sha224',
+  '2A864886F70D0209': 'sha256',
+  '2A864886F70D020A': 'sha384',
+  '2A864886F70D020B': 'sha512',
 };
 const AES: Record<string, number> = { '608648016503040102': 16, '608648016503040116': 24, '60864801650304012A': 32 };
 

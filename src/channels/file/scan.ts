@@ -6,10 +6,7 @@
  */
 import fs from 'node:fs';
 import { cryptAt } from './crypto.js';
-import {
-  crc32, FILE_HEADER, MAX_FILE_HEADER, MAX_RECORD, parseFileHeader, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_PAD, TYPE_TXN,
-  type Damage, type ScannedRecord,
-} from './format.js';
+import { crc32, FILE_HEADER, MAX_FILE_HEADER, MAX_RECORD, parseFileHeader, pointer, RECORD_HEADER, RECORD_MAGIC, TXN_FIXED, TYPE_PAD, TYPE_TXN, type Damage, type ScannedRecord } from './format.js';
 
 const CHUNK = 8 << 20;
 const MAGIC_BYTES = Buffer.alloc(4);
@@ -28,7 +25,10 @@ export interface ScanResult {
 class Window {
   private buf = Buffer.alloc(0);
   private start = 0;
-  constructor(private readonly fd: number, readonly size: number) {}
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+  ) {}
 
   /** Bytes [at, at+len) of the file, or undefined past its end. */
   get(at: number, len: number): Buffer | undefined {
@@ -106,8 +106,7 @@ function checkRecord(w: Window, at: number, fc: FileCtx, onRecord?: (r: ScannedR
  * valid record. `keys` decrypt encrypted files; without the key of an encrypted file
  * it throws, unless `checksumsOnly` (then records are checked, not decoded).
  */
-export function scanLog(file: string, expectedId: number, onRecord: (r: ScannedRecord) => void, from = 0,
-  keys?: ReadonlyMap<string, Buffer>, checksumsOnly = false): ScanResult {
+export function scanLog(file: string, expectedId: number, onRecord: (r: ScannedRecord) => void, from = 0, keys?: ReadonlyMap<string, Buffer>, checksumsOnly = false): ScanResult {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;

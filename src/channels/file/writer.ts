@@ -77,7 +77,10 @@ export class LogWriter {
   private syncTimer: NodeJS.Timeout | undefined;
   broken: Error | undefined;
 
-  constructor(readonly dir: string, private readonly o: WriterOptions) {}
+  constructor(
+    readonly dir: string,
+    private readonly o: WriterOptions,
+  ) {}
 
   get currentPath(): string {
     return path.join(this.dir, `log-${this.fileId}`);

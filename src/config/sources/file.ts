@@ -27,14 +27,17 @@ export class FileConfigSource implements ConfigSource {
   }
 
   watch(onChange: () => void): () => Promise<void> {
-    const stamp = (): string => this.files.map((f) => {
-      try {
-        const st = fs.statSync(f);
-        return `${st.ino}:${st.size}:${st.mtimeMs}`;
-      } catch {
-        return 'missing';
-      }
-    }).join('|');
+    const stamp = (): string =>
+      this.files
+        .map((f) => {
+          try {
+            const st = fs.statSync(f);
+            return `${st.ino}:${st.size}:${st.mtimeMs}`;
+          } catch {
+            return 'missing';
+          }
+        })
+        .join('|');
     let last = stamp();
     const check = (): void => {
       const now = stamp();

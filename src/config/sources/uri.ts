@@ -55,37 +55,42 @@ export class UriConfigSource implements ConfigSource {
       if (this.last && this.lastModified) headers['If-Modified-Since'] = this.lastModified;
       if (this.o.user !== undefined) headers.Authorization = `Basic ${Buffer.from(`${this.o.user}:${this.o.password ?? ''}`).toString('base64')}`;
       const mod = this.uri.protocol === 'https:' ? https : http;
-      const req = mod.request(this.uri, {
-        headers, timeout: TIMEOUT_MS,
-        ...(this.uri.protocol === 'https:' ? { ca: this.o.ca, ...(this.o.verifyHost ? {} : { checkServerIdentity: () => undefined }) } : {}),
-      }, (res) => {
-        if (res.statusCode === 304 && this.last) {
-          res.resume();
-          return resolve(this.last.text);
-        }
-        if (res.statusCode !== 200) {
-          res.resume();
-          return reject(new Error(`${this.description} answered HTTP ${res.statusCode}`));
-        }
-        const chunks: Buffer[] = [];
-        let total = 0;
-        res.on('data', (d: Buffer) => {
-          total += d.length;
-          if (total > MAX_BYTES) {
-            req.destroy(new Error(`${this.description} is larger than ${MAX_BYTES / 1024 / 1024} MiB`));
-            return;
+      const req = mod.request(
+        this.uri,
+        {
+          headers,
+          timeout: TIMEOUT_MS,
+          ...(this.uri.protocol === 'https:' ? { ca: this.o.ca, ...(this.o.verifyHost ? {} : { checkServerIdentity: () => undefined }) } : {}),
+        },
+        (res) => {
+          if (res.statusCode === 304 && this.last) {
+            res.resume();
+            return resolve(this.last.text);
           }
-          chunks.push(d);
-        });
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          this.etag = header(res.headers.etag);
-          this.lastModified = header(res.headers['last-modified']);
-          this.last = { name: this.description, text };
-          resolve(text);
-        });
-        res.on('error', reject);
-      });
+          if (res.statusCode !== 200) {
+            res.resume();
+            return reject(new Error(`${this.description} answered HTTP ${res.statusCode}`));
+          }
+          const chunks: Buffer[] = [];
+          let total = 0;
+          res.on('data', (d: Buffer) => {
+            total += d.length;
+            if (total > MAX_BYTES) {
+              req.destroy(new Error(`${this.description} is larger than ${MAX_BYTES / 1024 / 1024} MiB`));
+              return;
+            }
+            chunks.push(d);
+          });
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            this.etag = header(res.headers.etag);
+            this.lastModified = header(res.headers['last-modified']);
+            this.last = { name: this.description, text };
+            resolve(text);
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${this.description} did not answer within ${TIMEOUT_MS / 1000} s`)));
       req.on('error', (err) => reject(new Error(`cannot fetch ${this.description}: ${err.message}`)));
       req.end();

@@ -78,24 +78,32 @@ export class ZooKeeperConfigSource implements ConfigSource {
     const c = this.ensureClient();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.description}: no answer from ZooKeeper within ${SESSION_TIMEOUT_MS / 1000} s`)), SESSION_TIMEOUT_MS);
-      c.getData(this.path, (event) => {
-        // A one-shot watch: each read sets the next one.
-        if (event.getType() === zookeeper.Event.NODE_DATA_CHANGED || event.getType() === zookeeper.Event.NODE_CREATED || event.getType() === zookeeper.Event.NODE_DELETED) this.onChange?.();
-      }, (err, data) => {
-        clearTimeout(timer);
-        if (err) {
-          const code = (err as { getCode?: () => number }).getCode?.();
-          if (code === zookeeper.Exception.NO_NODE) {
-            // getData sets no watch on a missing znode: watch for its creation instead.
-            c.exists(this.path, () => this.onChange?.(), () => {});
-            reject(new Error(`${this.description}: the znode does not exist (publish it with flume-ng conf put)`));
-          } else {
-            reject(new Error(`${this.description}: ${String(err)}`));
+      c.getData(
+        this.path,
+        (event) => {
+          // A one-shot watch: each read sets the next one.
+          if (event.getType() === zookeeper.Event.NODE_DATA_CHANGED || event.getType() === zookeeper.Event.NODE_CREATED || event.getType() === zookeeper.Event.NODE_DELETED) this.onChange?.();
+        },
+        (err, data) => {
+          clearTimeout(timer);
+          if (err) {
+            const code = (err as { getCode?: () => number }).getCode?.();
+            if (code === zookeeper.Exception.NO_NODE) {
+              // getData sets no watch on a missing znode: watch for its creation instead.
+              c.exists(
+                this.path,
+                () => this.onChange?.(),
+                () => {},
+              );
+              reject(new Error(`${this.description}: the znode does not exist (publish it with flume-ng conf put)`));
+            } else {
+              reject(new Error(`${this.description}: ${String(err)}`));
+            }
+            return;
           }
-          return;
-        }
-        resolve([{ name: this.description, text: (data ?? Buffer.alloc(0)).toString('utf8') }]);
-      });
+          resolve([{ name: this.description, text: (data ?? Buffer.alloc(0)).toString('utf8') }]);
+        },
+      );
     });
   }
 

@@ -165,8 +165,7 @@ export class AvroRpcClient {
           resolve(conn!);
         }
       };
-      const onError = (err: Error): void =>
-        done(avroError(AvroErrorCodes.CLOSED, `cannot connect to ${o.host}:${o.port}: ${err.message}`, err));
+      const onError = (err: Error): void => done(avroError(AvroErrorCodes.CLOSED, `cannot connect to ${o.host}:${o.port}: ${err.message}`, err));
       socket.on('error', onError);
       socket.once('connect', () => {
         socket.setNoDelay(true);
@@ -195,8 +194,7 @@ export class AvroRpcClient {
         const conn = new ClientConnection(this, stream, layers, socket, o, this.logger);
         if (tlsSocket === undefined) return done(undefined, conn);
         // Until the TLS handshake is done, its errors fail connect().
-        const onTlsError = (err: Error): void =>
-          done(avroError(AvroErrorCodes.CLOSED, `TLS to ${o.host}:${o.port} failed: ${err.message}`, err));
+        const onTlsError = (err: Error): void => done(avroError(AvroErrorCodes.CLOSED, `TLS to ${o.host}:${o.port} failed: ${err.message}`, err));
         for (const l of layers) l.once('error', onTlsError);
         tlsSocket.once('secureConnect', () => {
           for (const l of layers) l.off('error', onTlsError);
@@ -304,12 +302,7 @@ class ClientConnection {
     }
   }
 
-  private send(
-    kind: MessageName,
-    params: Buffer,
-    handshake: Buffer | null,
-    timeoutMs: number,
-  ): Promise<{ handshake: HandshakeResponse | undefined; outcome: CallOutcome | undefined }> {
+  private send(kind: MessageName, params: Buffer, handshake: Buffer | null, timeoutMs: number): Promise<{ handshake: HandshakeResponse | undefined; outcome: CallOutcome | undefined }> {
     return new Promise((resolve, reject) => {
       // Serials wrap to negative after 2^31-1, as Java's do; that is fine on the wire.
       const serial = (this.serial = (this.serial + 1) | 0);

@@ -15,10 +15,7 @@ test('encodeFrame writes serial, count and length-prefixed buffers big-endian', 
   const frame = encodeFrame(1, [Buffer.from('abc')]);
   assert.equal(frame.toString('hex'), '00000001' + '00000001' + '00000003' + '616263');
   // The reference's second-call response: an empty first buffer is still sent.
-  assert.equal(
-    encodeFrame(2, [Buffer.alloc(0), hex('00'), hex('0000')]).toString('hex'),
-    '00000002' + '00000003' + '00000000' + '00000001' + '00' + '00000002' + '0000',
-  );
+  assert.equal(encodeFrame(2, [Buffer.alloc(0), hex('00'), hex('0000')]).toString('hex'), '00000002' + '00000003' + '00000000' + '00000001' + '00' + '00000002' + '0000');
   // Serials past 2^31-1 wrap to negative, as Java's AtomicInteger does.
   assert.equal(encodeFrame(-2, []).toString('hex'), 'fffffffe00000000');
 });
@@ -112,8 +109,20 @@ test('a negative buffer length is refused', () => {
 });
 
 test('splitPayload cuts like Java: 8 KiB pieces, and an empty payload stays one empty buffer', () => {
-  assert.deepEqual(splitPayload(Buffer.alloc(0)).map((b) => b.length), [0]);
-  assert.deepEqual(splitPayload(Buffer.alloc(8192)).map((b) => b.length), [8192]);
-  assert.deepEqual(splitPayload(Buffer.alloc(20000)).map((b) => b.length), [8192, 8192, 3616]);
-  assert.deepEqual(splitPayload(Buffer.alloc(7), 3).map((b) => b.length), [3, 3, 1]);
+  assert.deepEqual(
+    splitPayload(Buffer.alloc(0)).map((b) => b.length),
+    [0],
+  );
+  assert.deepEqual(
+    splitPayload(Buffer.alloc(8192)).map((b) => b.length),
+    [8192],
+  );
+  assert.deepEqual(
+    splitPayload(Buffer.alloc(20000)).map((b) => b.length),
+    [8192, 8192, 3616],
+  );
+  assert.deepEqual(
+    splitPayload(Buffer.alloc(7), 3).map((b) => b.length),
+    [3, 3, 1],
+  );
 });

@@ -125,10 +125,7 @@ export class FrameDecoder {
         const count = this.readInt32();
         if (count < 0 || count > this.limits.maxBuffers) {
           this.state = State.Failed;
-          throw avroError(
-            AvroErrorCodes.FRAME_TOO_MANY_BUFFERS,
-            `frame ${this.serial} announces ${count} buffers (allowed 0..${this.limits.maxBuffers})`,
-          );
+          throw avroError(AvroErrorCodes.FRAME_TOO_MANY_BUFFERS, `frame ${this.serial} announces ${count} buffers (allowed 0..${this.limits.maxBuffers})`);
         }
         this.remaining = count;
         this.frameBytes = 0;
@@ -149,10 +146,7 @@ export class FrameDecoder {
         }
         if (length > this.limits.maxFrameBytes - this.frameBytes) {
           this.state = State.Failed;
-          throw avroError(
-            AvroErrorCodes.FRAME_TOO_LARGE,
-            `frame ${this.serial} exceeds ${this.limits.maxFrameBytes} bytes (a buffer of ${length} after ${this.frameBytes})`,
-          );
+          throw avroError(AvroErrorCodes.FRAME_TOO_LARGE, `frame ${this.serial} exceeds ${this.limits.maxFrameBytes} bytes (a buffer of ${length} after ${this.frameBytes})`);
         }
         this.bodyLength = length;
         this.state = State.Body;

@@ -59,12 +59,21 @@ for (const compression of ['none', 'deflate'] as const) {
     const { server, port, received } = await ourServer(compression);
     // Bodies over 8 KiB, so the peer sends several buffers per call, as Java does.
     const lines = await runPeerClient('127.0.0.1', port, [...flag, '--count', '3', '--batch', '4', '--body-size', '10000']);
-    assert.deepEqual(lines.filter((l) => 'handshake' in l), [{ handshake: 'BOTH' }]);
-    assert.deepEqual(calls(lines).map((l) => [l.call, l.serial, l.status]), [
-      ['appendBatch', 1, 'OK'], ['append', 2, 'OK'],
-      ['appendBatch', 3, 'OK'], ['append', 4, 'OK'],
-      ['appendBatch', 5, 'OK'], ['append', 6, 'OK'],
-    ]);
+    assert.deepEqual(
+      lines.filter((l) => 'handshake' in l),
+      [{ handshake: 'BOTH' }],
+    );
+    assert.deepEqual(
+      calls(lines).map((l) => [l.call, l.serial, l.status]),
+      [
+        ['appendBatch', 1, 'OK'],
+        ['append', 2, 'OK'],
+        ['appendBatch', 3, 'OK'],
+        ['append', 4, 'OK'],
+        ['appendBatch', 5, 'OK'],
+        ['append', 6, 'OK'],
+      ],
+    );
     assert.deepEqual(received, expectedFromPeer(3, 4, 10000));
     assert.equal(server.counters.handshakes, 1);
     assert.equal(server.counters.connectionsFailed, 0);
@@ -75,9 +84,15 @@ for (const compression of ['none', 'deflate'] as const) {
     const { server, port, received } = await ourServer(compression);
     // --split 5: 5-byte buffers with empty buffers between them, cutting through varints.
     const lines = await runPeerClient('127.0.0.1', port, [...flag, '--hash', 'python', '--pipeline', '--split', '5', '--count', '4']);
-    assert.deepEqual(lines.filter((l) => 'handshake' in l), [{ handshake: 'NONE' }, { handshake: 'BOTH' }]);
+    assert.deepEqual(
+      lines.filter((l) => 'handshake' in l),
+      [{ handshake: 'NONE' }, { handshake: 'BOTH' }],
+    );
     assert.equal(calls(lines).length, 8);
-    assert.ok(calls(lines).every((l) => l.status === 'OK'), JSON.stringify(lines));
+    assert.ok(
+      calls(lines).every((l) => l.status === 'OK'),
+      JSON.stringify(lines),
+    );
     assert.deepEqual(received, expectedFromPeer(4, 3, 0));
     assert.equal(server.counters.handshakesNone, 1);
     assert.equal(server.counters.handshakes, 1);
@@ -91,20 +106,21 @@ test('our FAILED answers reach the Python client as FAILED', async () => {
     return false;
   });
   const lines = await runPeerClient('127.0.0.1', port, ['--count', '2']);
-  assert.deepEqual(calls(lines).map((l) => l.status), ['FAILED', 'FAILED', 'FAILED', 'FAILED']);
+  assert.deepEqual(
+    calls(lines).map((l) => l.status),
+    ['FAILED', 'FAILED', 'FAILED', 'FAILED'],
+  );
 });
 
 function ourEvents(n: number): FlumeEvent[] {
   return Array.from({ length: n }, (_, i) => ({
-    headers: { n: String(i), 'clé': 'välue ✓', empty: '' },
+    headers: { n: String(i), clé: 'välue ✓', empty: '' },
     body: i % 3 === 0 ? Buffer.alloc(0) : Buffer.from(Array.from({ length: 100 * i + 7 }, (_, k) => (k * 7 + i) % 256)),
   }));
 }
 
 function peerEvents(lines: PeerLine[]): Array<[string, Record<string, string>, string]> {
-  return lines
-    .filter((l) => 'kind' in l)
-    .map((l) => [l.kind as string, l.headers as Record<string, string>, Buffer.from(l.body_b64 as string, 'base64').toString('hex')]);
+  return lines.filter((l) => 'kind' in l).map((l) => [l.kind as string, l.headers as Record<string, string>, Buffer.from(l.body_b64 as string, 'base64').toString('hex')]);
 }
 
 async function ourClient(port: number, compression: 'none' | 'deflate') {
@@ -133,7 +149,10 @@ for (const compression of ['none', 'deflate'] as const) {
     ];
     await peer.waitFor((ls) => peerEvents(ls).length >= want.length);
     assert.deepEqual(peerEvents(peer.lines), want);
-    assert.deepEqual(peer.lines.filter((l) => 'handshake' in l), [{ handshake: 'BOTH' }]);
+    assert.deepEqual(
+      peer.lines.filter((l) => 'handshake' in l),
+      [{ handshake: 'BOTH' }],
+    );
     assert.ok(!peer.lines.some((l) => 'connection_error' in l), JSON.stringify(peer.lines));
   });
 
@@ -145,9 +164,14 @@ for (const compression of ['none', 'deflate'] as const) {
     await client.append({ headers: {}, body: Buffer.from('first') });
     await Promise.all(Array.from({ length: 20 }, (_, i) => client.appendBatch([{ headers: { i: String(i) }, body: Buffer.from(`p${i}`) }])));
     await peer.waitFor((ls) => peerEvents(ls).length >= 21);
-    assert.deepEqual(peer.lines.filter((l) => 'handshake' in l), [{ handshake: 'NONE' }, { handshake: 'BOTH' }]);
     assert.deepEqual(
-      peerEvents(peer.lines).map((e) => Buffer.from(e[2], 'hex').toString()).sort(),
+      peer.lines.filter((l) => 'handshake' in l),
+      [{ handshake: 'NONE' }, { handshake: 'BOTH' }],
+    );
+    assert.deepEqual(
+      peerEvents(peer.lines)
+        .map((e) => Buffer.from(e[2], 'hex').toString())
+        .sort(),
       ['first', ...Array.from({ length: 20 }, (_, i) => `p${i}`)].sort(),
     );
     // The server's hash (Python's own) is remembered for the next connection.
@@ -162,7 +186,10 @@ test('our client follows a CLIENT answer from the Python server', async () => {
   const client = await ourClient(peer.port, 'none');
   await client.appendBatch([{ headers: { a: 'b' }, body: Buffer.from('x') }]);
   await client.appendBatch([{ headers: { a: 'c' }, body: Buffer.from('y') }]);
-  assert.deepEqual(peer.lines.filter((l) => 'handshake' in l), [{ handshake: 'CLIENT' }]);
+  assert.deepEqual(
+    peer.lines.filter((l) => 'handshake' in l),
+    [{ handshake: 'CLIENT' }],
+  );
 });
 
 test('FAILED and error answers from the Python server reject our calls', async () => {

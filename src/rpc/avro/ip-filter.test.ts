@@ -19,7 +19,11 @@ test('rules parse as Flume does: trimmed, pattern after the second colon, keywor
 });
 
 test('an ip pattern that can never match (compressed IPv6, upper case, leading zeros) is refused, with the form that works', async () => {
-  assert.throws(() => parseIpFilterRules('deny:ip:::1'), (e: Error) => /never matches; write "0:0:0:0:0:0:0:1"/.test(e.message), 'compressed');
+  assert.throws(
+    () => parseIpFilterRules('deny:ip:::1'),
+    (e: Error) => /never matches; write "0:0:0:0:0:0:0:1"/.test(e.message),
+    'compressed',
+  );
   assert.throws(() => parseIpFilterRules('allow:ip:127.*,deny:ip:FE80:0:0:0:0:0:0:1'), /lower case.*write "fe80:0:0:0:0:0:0:1"/, 'upper case');
   assert.throws(() => parseIpFilterRules('deny:ip:fe80:0000:*'), /without leading zeros/, 'leading zeros');
   // The form it suggests does match.

@@ -52,10 +52,7 @@ test('the protocol text is released Flume’s, byte for byte: 1,334 bytes, MD5 8
   assert.equal(Buffer.byteLength(PROTOCOL_VARIANTS.stripped), 1289);
   assert.equal(md5(PROTOCOL_VARIANTS.nodoc), '30da54059df72d9584b867d5202e2069');
   assert.equal(Buffer.byteLength(PROTOCOL_VARIANTS.nodoc), 509);
-  assert.deepEqual(
-    [...KNOWN_PROTOCOL_HASHES].sort(),
-    [FLUME_HASH, '8076c53714e01f6e2c1deb9544e7b1fe', '30da54059df72d9584b867d5202e2069'].sort(),
-  );
+  assert.deepEqual([...KNOWN_PROTOCOL_HASHES].sort(), [FLUME_HASH, '8076c53714e01f6e2c1deb9544e7b1fe', '30da54059df72d9584b867d5202e2069'].sort());
 });
 
 test('handshake records have the reference byte shapes', () => {
@@ -147,7 +144,10 @@ test('a first append carries a 43-byte header buffer and unwrapped parameters', 
   try {
     await c.connect();
     await c.append(EVENT);
-    assert.deepEqual(first!.buffers.map((b) => b.length), [43, 9]);
+    assert.deepEqual(
+      first!.buffers.map((b) => b.length),
+      [43, 9],
+    );
     assert.equal(first!.buffers[0]!.subarray(35).toString('hex'), '000c617070656e64');
     assert.equal(first!.buffers[1]!.toString('hex'), '020268027600046869');
   } finally {
@@ -329,7 +329,10 @@ test('the reader accepts several blocks and negative block counts', () => {
   assert.deepEqual({ ...new BinaryReader(map).readStringMap() }, { a: '1', b: '2' });
   // array of two events, split in two blocks.
   const arr = hex('02 00 02 78  02 00 02 79  00');
-  assert.deepEqual(new BinaryReader(arr).readEventArray().map((e) => e.body.toString()), ['x', 'y']);
+  assert.deepEqual(
+    new BinaryReader(arr).readEventArray().map((e) => e.body.toString()),
+    ['x', 'y'],
+  );
   // A header named __proto__ is an own property, not the prototype.
   const proto = new BinaryReader(Buffer.concat([hex('02 12'), Buffer.from('__proto__'), hex('02 78 00')])).readStringMap();
   assert.equal(Object.getPrototypeOf(proto), Object.prototype);

@@ -92,9 +92,7 @@ export const PROTOCOL_VARIANTS = Object.freeze({
  * Hashes the server takes as its own protocol: a client sending any of them (as
  * clientHash or serverHash) gets BOTH without a NONE round trip.
  */
-export const KNOWN_PROTOCOL_HASHES: ReadonlySet<string> = new Set(
-  Object.values(PROTOCOL_VARIANTS).map((t) => md5(t).toString('hex')),
-);
+export const KNOWN_PROTOCOL_HASHES: ReadonlySet<string> = new Set(Object.values(PROTOCOL_VARIANTS).map((t) => md5(t).toString('hex')));
 
 // ---------------------------------------------------------------------------------
 // avsc types.
@@ -158,10 +156,7 @@ function buildTypes(proto: { namespace?: unknown; types?: unknown; messages?: un
   for (const name of ['append', 'appendBatch'] as const) {
     const m = messages[name];
     if (m === undefined || m === null || typeof m !== 'object' || m['one-way'] === true) continue;
-    requests[name] = Type.forSchema(
-      { type: 'record', name: `flume_ts_request_${name}`, fields: m.request } as AvscSchema,
-      opts,
-    );
+    requests[name] = Type.forSchema({ type: 'record', name: `flume_ts_request_${name}`, fields: m.request } as AvscSchema, opts);
     responses[name] = Type.forSchema(m.response as AvscSchema, opts);
   }
   return { requests, responses };

@@ -7,14 +7,7 @@ import { BinaryReader } from './binary.js';
 import { AvroRpcClient, type AvroRpcClientOptions } from './client.js';
 import { AvroErrorCodes } from './errors.js';
 import { FrameDecoder, encodeFrame, type DataPack } from './framing.js';
-import {
-  CALL_HEADERS,
-  PROTOCOL_VARIANTS,
-  decodeCallResponse,
-  decodeHandshakeResponse,
-  encodeAppendParams,
-  encodeHandshakeRequest,
-} from './protocol.js';
+import { CALL_HEADERS, PROTOCOL_VARIANTS, decodeCallResponse, decodeHandshakeResponse, encodeAppendParams, encodeHandshakeRequest } from './protocol.js';
 import { AvroRpcServer, type AvroRpcHandler, type AvroRpcServerOptions } from './server.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -92,7 +85,7 @@ for (const compression of ['none', 'deflate'] as const) {
       { compression },
     );
     const client = await startClient(port, { compression, compressionLevel: 9 });
-    const small = [ev('hi', { h: 'v' }), ev(Buffer.alloc(0)), ev(Buffer.from([0, 255, 10, 13]), { 'ü': '✓', empty: '' })];
+    const small = [ev('hi', { h: 'v' }), ev(Buffer.alloc(0)), ev(Buffer.from([0, 255, 10, 13]), { ü: '✓', empty: '' })];
     await client.appendBatch(small);
     await client.append(ev('single', { a: 'b' }));
     // 10,000 events of 300 bytes: about 3 MB, cut into 8 KiB buffers.
@@ -100,7 +93,15 @@ for (const compression of ['none', 'deflate'] as const) {
     await client.appendBatch(big);
     await client.appendBatch([]);
 
-    assert.deepEqual(got.map(([k, e]) => [k, e.length]), [['appendBatch', 3], ['append', 1], ['appendBatch', 10_000], ['appendBatch', 0]]);
+    assert.deepEqual(
+      got.map(([k, e]) => [k, e.length]),
+      [
+        ['appendBatch', 3],
+        ['append', 1],
+        ['appendBatch', 10_000],
+        ['appendBatch', 0],
+      ],
+    );
     assert.deepEqual(plain(got[0]![1]), plain(small));
     assert.deepEqual(plain(got[2]![1]), plain(big));
     assert.equal(server.counters.handshakes, 1);
@@ -250,7 +251,10 @@ test('unknown messages get an Avro system error, an empty name is a ping', async
 
   raw.sock.write(encodeFrame(2, [Buffer.from('0000', 'hex')])); // metadata {}, name ""
   await until(() => raw.packs.length === 2, 'the ping response');
-  assert.deepEqual(raw.packs[1]!.buffers.map((b) => b.length), [0]);
+  assert.deepEqual(
+    raw.packs[1]!.buffers.map((b) => b.length),
+    [0],
+  );
 
   // Undecodable parameters: a system error, and the connection stays open.
   raw.sock.write(encodeFrame(3, [CALL_HEADERS.appendBatch, Buffer.from('02', 'hex')]));

@@ -218,10 +218,7 @@ export class AvroRpcServer {
       compression: this.settings.compression,
       compressionLevel: this.settings.compressionLevel,
       order: this.settings.order,
-      wrapTls:
-        secureContext === undefined
-          ? undefined
-          : (inner: Duplex) => new tls.TLSSocket(inner as net.Socket, { ...tlsOptions, isServer: true, secureContext }),
+      wrapTls: secureContext === undefined ? undefined : (inner: Duplex) => new tls.TLSSocket(inner as net.Socket, { ...tlsOptions, isServer: true, secureContext }),
     });
     this.counters.connectionsAccepted++;
     this.counters.connectionsOpen++;
@@ -424,11 +421,7 @@ class ServerConnection {
       return;
     }
     if (!this.protocol.messages.has(name)) {
-      this.systemError(
-        pack.serial,
-        handshake,
-        `org.apache.avro.AvroRuntimeException: message ${name} of the client's protocol does not match AvroSourceProtocol`,
-      );
+      this.systemError(pack.serial, handshake, `org.apache.avro.AvroRuntimeException: message ${name} of the client's protocol does not match AvroSourceProtocol`);
       return;
     }
     let events: FlumeEvent[];

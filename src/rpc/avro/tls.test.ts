@@ -18,13 +18,10 @@ after(async () => {
 
 async function tlsServer(compression: Compression, order?: TlsDeflateOrder) {
   const received: string[] = [];
-  const server = new AvroRpcServer(
-    { host: '127.0.0.1', port: 0, compression, tls: { key, cert }, ...(order ? { tlsDeflateOrder: order } : {}) },
-    async (events) => {
-      for (const e of events) received.push(e.body.toString());
-      return true;
-    },
-  );
+  const server = new AvroRpcServer({ host: '127.0.0.1', port: 0, compression, tls: { key, cert }, ...(order ? { tlsDeflateOrder: order } : {}) }, async (events) => {
+    for (const e of events) received.push(e.body.toString());
+    return true;
+  });
   const { port } = await server.listen();
   cleanups.push(() => server.close());
   return { server, port, received };
@@ -50,7 +47,10 @@ for (const [compression, order] of cases) {
       });
       cleanups.push(() => client.close());
       await client.connect();
-      await client.appendBatch([{ headers: { k: 'v' }, body: Buffer.from('one') }, { headers: {}, body: Buffer.from('two') }]);
+      await client.appendBatch([
+        { headers: { k: 'v' }, body: Buffer.from('one') },
+        { headers: {}, body: Buffer.from('two') },
+      ]);
       await client.append({ headers: {}, body: Buffer.from('three') });
       await Promise.all([1, 2, 3].map((i) => client.appendBatch([{ headers: {}, body: Buffer.alloc(20_000, i) }])));
       await client.close();

@@ -50,7 +50,7 @@ test('inflate: packs decode as they arrive; garbage is a coded error', async () 
   await new Promise<void>((r) => deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
   inner.push(Buffer.concat(chunks));
   const want = encodeFrame(7, [Buffer.from('hello')]);
-  for (const end = Date.now() + 5000; Buffer.concat(got).length < want.length && Date.now() < end;) await new Promise((r) => setImmediate(r));
+  for (const end = Date.now() + 5000; Buffer.concat(got).length < want.length && Date.now() < end; ) await new Promise((r) => setImmediate(r));
   assert.equal(Buffer.concat(got).toString('hex'), want.toString('hex'));
 
   const { inner: inner2 } = capture();

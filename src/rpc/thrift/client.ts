@@ -9,16 +9,7 @@ import tls from 'node:tls';
 import type { FlumeEvent } from '../../core/event.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { setLongTimeout, type LongTimer } from '../../core/timers.js';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  ThriftErrorCodes,
-  ThriftFrameDecoder,
-  decodeReply,
-  encodeCall,
-  thriftError,
-  type ThriftMessageName,
-  type ThriftProtocolName,
-} from './protocol.js';
+import { DEFAULT_MAX_FRAME_BYTES, ThriftErrorCodes, ThriftFrameDecoder, decodeReply, encodeCall, thriftError, type ThriftMessageName, type ThriftProtocolName } from './protocol.js';
 
 export interface ThriftClientTlsOptions extends tls.ConnectionOptions {
   /** Accept any server certificate (Flume's trust-all-certs). */

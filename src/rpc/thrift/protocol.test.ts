@@ -12,9 +12,26 @@ for (const protocol of ['compact', 'binary'] as const) {
     const body = (frame: Buffer): Buffer => frame.subarray(4);
     const within = decodeCall(protocol, body(encodeCall(protocol, 'appendBatch', 3, [ev('a', { h: 'v' }), ev('')])), limits);
     assert.equal(within.refused, undefined);
-    assert.deepEqual(within.events!.map((e) => [e.headers, e.body.toString()]), [[{ h: 'v' }, 'a'], [{}, '']]);
+    assert.deepEqual(
+      within.events!.map((e) => [e.headers, e.body.toString()]),
+      [
+        [{ h: 'v' }, 'a'],
+        [{}, ''],
+      ],
+    );
 
-    const many = decodeCall(protocol, body(encodeCall(protocol, 'appendBatch', 4, Array.from({ length: 6 }, () => ev('x')))), limits);
+    const many = decodeCall(
+      protocol,
+      body(
+        encodeCall(
+          protocol,
+          'appendBatch',
+          4,
+          Array.from({ length: 6 }, () => ev('x')),
+        ),
+      ),
+      limits,
+    );
     assert.ok(many.refused instanceof CallTooLargeError);
     assert.equal(many.refused.limit, 'events');
     assert.equal(many.events, undefined);

@@ -247,9 +247,7 @@ export function decodeCall(protocol: ThriftProtocolName, body: Buffer, limits: C
   }
 }
 
-export type DecodedReply =
-  | { name: string; seqid: number; status: ThriftStatus; error?: undefined }
-  | { name: string; seqid: number; status?: undefined; error: string };
+export type DecodedReply = { name: string; seqid: number; status: ThriftStatus; error?: undefined } | { name: string; seqid: number; status?: undefined; error: string };
 
 /** Decodes a reply frame's body (without the length prefix). */
 export function decodeReply(protocol: ThriftProtocolName, body: Buffer): DecodedReply {

@@ -10,16 +10,7 @@ import tls from 'node:tls';
 import type { FlumeEvent } from '../../core/event.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { ipFilterAccepts, parseIpFilterRules, type IpFilterRule } from '../avro/ip-filter.js';
-import {
-  APP_EXCEPTION,
-  DEFAULT_MAX_FRAME_BYTES,
-  ThriftFrameDecoder,
-  decodeCall,
-  encodeException,
-  encodeReply,
-  type ThriftMessageName,
-  type ThriftProtocolName,
-} from './protocol.js';
+import { APP_EXCEPTION, DEFAULT_MAX_FRAME_BYTES, ThriftFrameDecoder, decodeCall, encodeException, encodeReply, type ThriftMessageName, type ThriftProtocolName } from './protocol.js';
 import { DEFAULT_MAX_TOTAL_FRAME_BYTES, RpcServerCounters, closeServer, listenServer, serverAddress, type RpcServerCommonOptions } from '../server-common.js';
 import { DEFAULT_MAX_CALL_BYTES, type CallLimits, type CallTooLargeError } from '../call-limits.js';
 import { RateLimitedLog } from '../../core/rate-limit.js';
@@ -331,11 +322,7 @@ class ThriftConnection {
     this.queue.length = 0;
     const left = (): number => Math.max(0, deadline - Date.now());
     if (this.running) {
-      await Promise.race([
-        new Promise<void>((resolve) => (this.idle = resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, left()).unref()),
-        this.closedPromise,
-      ]);
+      await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), new Promise<void>((resolve) => setTimeout(resolve, left()).unref()), this.closedPromise]);
     }
     if (!this.closed) this.socket.end();
     await Promise.race([this.closedPromise, new Promise<void>((resolve) => setTimeout(resolve, Math.min(1000, left())).unref())]);

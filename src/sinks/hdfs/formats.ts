@@ -25,7 +25,11 @@ export type Codec = 'gzip' | 'default';
 
 /** Hadoop codec names Flume accepts (simple name with or without "Codec", or the class name). */
 export function parseCodec(raw: string): Codec | { unsupported: string } {
-  const simple = raw.trim().replace(/^.*\./, '').replace(/codec$/i, '').toLowerCase();
+  const simple = raw
+    .trim()
+    .replace(/^.*\./, '')
+    .replace(/codec$/i, '')
+    .toLowerCase();
   if (simple === 'gzip') return 'gzip';
   if (simple === 'default' || simple === 'deflate') return 'default';
   return { unsupported: simple };
@@ -59,7 +63,10 @@ class DataStream implements FileFormat {
  */
 class CompressedStream implements FileFormat {
   private pendingHeader: Buffer = EMPTY;
-  constructor(private readonly s: EventSerializer, private readonly codec: Codec) {}
+  constructor(
+    private readonly s: EventSerializer,
+    private readonly codec: Codec,
+  ) {}
   header(): Buffer {
     this.pendingHeader = this.s.afterCreate() ?? EMPTY;
     return EMPTY;

@@ -6,9 +6,11 @@ import { HdfsSink, type HdfsSettings } from './sink.js';
 import { WebHdfsClient, resolveEndpoint } from './webhdfs.js';
 
 export const options = {
-  'hdfs.path': opt.requiredString('Directory to write to: hdfs://namenode:port/path (or webhdfs://, swebhdfs://, or a bare path with hdfs.webhdfs.url); escapes such as %Y%m%d/%H and %{header} are resolved per event.'),
+  'hdfs.path': opt.requiredString(
+    'Directory to write to: hdfs://namenode:port/path (or webhdfs://, swebhdfs://, or a bare path with hdfs.webhdfs.url); escapes such as %Y%m%d/%H and %{header} are resolved per event.',
+  ),
   'hdfs.filePrefix': opt.string('FlumeData', 'File name prefix; escapes are resolved per event.'),
-  'hdfs.fileSuffix': opt.string('', 'Appended after the counter (include the dot); empty: the codec\'s extension.'),
+  'hdfs.fileSuffix': opt.string('', "Appended after the counter (include the dot); empty: the codec's extension."),
   'hdfs.inUsePrefix': opt.string('', 'Prefix of a file while it is written.'),
   'hdfs.inUseSuffix': opt.string('.tmp', 'Suffix of a file while it is written.'),
   'hdfs.emptyInUseSuffix': opt.boolean(false, 'No in-use suffix (hdfs.inUseSuffix is then ignored).'),
@@ -18,27 +20,33 @@ export const options = {
   'hdfs.idleTimeout': opt.duration(0, 'Seconds without writes after which a file is closed; 0: never.', { unit: 's' }),
   'hdfs.batchSize': opt.integer(100, 'Events per transaction; each file written in a batch is flushed before the commit.', { min: 1 }),
   'hdfs.codeC': opt.optionalString('Compression codec: gzip or default/deflate (zlib). bzip2, snappy, lzo, lzop are refused (no well-kept JavaScript encoder).'),
-  'hdfs.fileType': opt.enum(['SequenceFile', 'DataStream', 'CompressedStream'], 'SequenceFile', 'SequenceFile (Hadoop\'s key/value file), DataStream (serializer output as is) or CompressedStream (serializer output through hdfs.codeC).'),
+  'hdfs.fileType': opt.enum(
+    ['SequenceFile', 'DataStream', 'CompressedStream'],
+    'SequenceFile',
+    "SequenceFile (Hadoop's key/value file), DataStream (serializer output as is) or CompressedStream (serializer output through hdfs.codeC).",
+  ),
   'hdfs.writeFormat': opt.enum(['Writable', 'Text'], 'Writable', 'SequenceFile value type: Writable (BytesWritable) or Text.'),
   'hdfs.maxOpenFiles': opt.integer(5000, 'Open files kept; beyond that the least recently used is closed.', { min: 1 }),
-  'hdfs.minBlockReplicas': opt.optionalInteger('Accepted for compatibility; replication is the cluster\'s business over WebHDFS.', { min: 0 }),
+  'hdfs.minBlockReplicas': opt.optionalInteger("Accepted for compatibility; replication is the cluster's business over WebHDFS.", { min: 0 }),
   'hdfs.callTimeout': opt.duration(30000, 'Milliseconds a WebHDFS call may take.', { unit: 'ms', min: 1 }),
   'hdfs.threadsPoolSize': opt.integer(10, 'Accepted for compatibility (calls are asynchronous).', { min: 1 }),
-  'hdfs.rollTimerPoolSize': opt.integer(1, 'Accepted for compatibility (timers are the event loop\'s).', { min: 1 }),
-  'hdfs.closeTries': opt.integer(10, 'Tries to close and rename a file before giving up (0: unlimited, as Flume\'s default); a file given up on is renamed at the next start.'),
+  'hdfs.rollTimerPoolSize': opt.integer(1, "Accepted for compatibility (timers are the event loop's).", { min: 1 }),
+  'hdfs.closeTries': opt.integer(10, "Tries to close and rename a file before giving up (0: unlimited, as Flume's default); a file given up on is renamed at the next start."),
   'hdfs.retryInterval': opt.duration(180, 'Seconds between close/rename tries; 0: a single try.', { unit: 's' }),
   'hdfs.round': opt.boolean(false, 'Round the event time down before the time escapes (all but %t).'),
   'hdfs.roundValue': opt.integer(1, 'Round down to a multiple of this (1-60 for second/minute, 1-24 for hour).', { min: 1 }),
   'hdfs.roundUnit': opt.string('second', 'second, minute or hour.'),
-  'hdfs.timeZone': opt.optionalString('Time zone of the escapes (e.g. Asia/Shanghai); default: the agent\'s.'),
-  'hdfs.useLocalTimeStamp': opt.boolean(false, 'Use the sink\'s clock instead of the timestamp header.'),
+  'hdfs.timeZone': opt.optionalString("Time zone of the escapes (e.g. Asia/Shanghai); default: the agent's."),
+  'hdfs.useLocalTimeStamp': opt.boolean(false, "Use the sink's clock instead of the timestamp header."),
   'hdfs.proxyUser': opt.optionalString('User to write as (sent as WebHDFS doas).'),
   'hdfs.kerberosPrincipal': opt.optionalString('Not supported: refused when set.'),
   'hdfs.kerberosKeytab': opt.optionalString('Not supported: refused when set.'),
   'hdfs.useRawLocalFileSystem': opt.boolean(false, 'Accepted for compatibility (no local file system here).'),
-  'hdfs.webhdfs.url': opt.optionalString('Base URL of the namenode\'s WebHDFS API, e.g. http://nn:9870; default: http://<namenode host>:9870 for hdfs://, the given port for webhdfs:// and swebhdfs:// (https).'),
-  'hdfs.webhdfs.user': opt.optionalString('user.name sent to WebHDFS; default: HADOOP_USER_NAME, else the agent\'s OS user.'),
-  'hdfs.webhdfs.caFile': opt.optionalString('PEM file of CA certificates trusted for https (swebhdfs) besides the system\'s.'),
+  'hdfs.webhdfs.url': opt.optionalString(
+    "Base URL of the namenode's WebHDFS API, e.g. http://nn:9870; default: http://<namenode host>:9870 for hdfs://, the given port for webhdfs:// and swebhdfs:// (https).",
+  ),
+  'hdfs.webhdfs.user': opt.optionalString("user.name sent to WebHDFS; default: HADOOP_USER_NAME, else the agent's OS user."),
+  'hdfs.webhdfs.caFile': opt.optionalString("PEM file of CA certificates trusted for https (swebhdfs) besides the system's."),
   'hdfs.recovery.lookback': opt.duration(86400, 'For a time-escaped hdfs.path: how far back (seconds) the start looks for directories holding leftover in-use files.', { unit: 's' }),
   serializer: opt.string('TEXT', 'For DataStream and CompressedStream: text, header_and_text, avro_event or a serializer plugin.'),
 };
@@ -95,7 +103,10 @@ export default defineSink({
     const codec = codecOf(o);
     const type = o['hdfs.fileType'];
     if (codec && typeof codec === 'object') {
-      err('hdfs.codeC', `codec "${o['hdfs.codeC']}" is not supported (gzip or default/deflate; ${codec.unsupported === 'bzip2' ? 'there is no well-kept bzip2 encoder for Node.js' : 'no JavaScript encoder is bundled'})`);
+      err(
+        'hdfs.codeC',
+        `codec "${o['hdfs.codeC']}" is not supported (gzip or default/deflate; ${codec.unsupported === 'bzip2' ? 'there is no well-kept bzip2 encoder for Node.js' : 'no JavaScript encoder is bundled'})`,
+      );
     }
     if (type === 'DataStream' && codec) err('hdfs.codeC', 'fileType DataStream does not support compressed output; remove hdfs.codeC or use CompressedStream');
     if (type === 'CompressedStream' && !codec) err('hdfs.codeC', 'fileType CompressedStream needs a codec (gzip or default)', ErrorCodes.CONFIG_REQUIRED);
@@ -104,7 +115,13 @@ export default defineSink({
       const v = o['hdfs.roundValue'];
       if ((unit === 'second' || unit === 'minute') && v > 60) err('hdfs.roundValue', 'must be 1-60 for the second and minute units');
       if (unit === 'hour' && v > 24) err('hdfs.roundValue', 'must be 1-24 for the hour unit');
-      if (!(ROUND_UNITS as readonly string[]).includes(unit)) problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_VALUE, key: 'hdfs.roundUnit', message: `${ctx.fullKey('hdfs.roundUnit')}: "${o['hdfs.roundUnit']}" is not second, minute or hour; rounding is disabled (as Flume does)` });
+      if (!(ROUND_UNITS as readonly string[]).includes(unit))
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_VALUE,
+          key: 'hdfs.roundUnit',
+          message: `${ctx.fullKey('hdfs.roundUnit')}: "${o['hdfs.roundUnit']}" is not second, minute or hour; rounding is disabled (as Flume does)`,
+        });
     }
     if (o['hdfs.timeZone']) {
       try {

@@ -23,8 +23,10 @@ test('two records, BytesWritable, uncompressed: the bytes derived by hand from t
   const file = Buffer.concat([w.header(), w.encode([createEvent('hi', { timestamp: '1000' }), createEvent('', { timestamp: '1709639674567' })])]);
   const expected = Buffer.concat([
     hex('53 45 51 06'), // "SEQ", version 6
-    hex('21'), ascii('org.apache.hadoop.io.LongWritable'), // Text: VInt 33, then the name
-    hex('22'), ascii('org.apache.hadoop.io.BytesWritable'), // VInt 34
+    hex('21'),
+    ascii('org.apache.hadoop.io.LongWritable'), // Text: VInt 33, then the name
+    hex('22'),
+    ascii('org.apache.hadoop.io.BytesWritable'), // VInt 34
     hex('00 00'), // not compressed, not block-compressed
     hex('00 00 00 00'), // no metadata
     SYNC,
@@ -33,11 +35,18 @@ test('two records, BytesWritable, uncompressed: the bytes derived by hand from t
     // record 2: length 12, key 8, 1709639674567, empty BytesWritable
     hex('00 00 00 0c  00 00 00 08  00 00 01 8e 0e 77 2a c7  00 00 00 00'),
     // the sync point after the batch (Flume syncs the writer at every flush)
-    hex('ff ff ff ff'), SYNC,
+    hex('ff ff ff ff'),
+    SYNC,
   ]);
   assert.deepEqual(file, expected);
   const r = readSequenceFile(file);
-  assert.deepEqual(r.records.map((x) => [x.key, x.value.toString()]), [[1000n, 'hi'], [1709639674567n, '']]);
+  assert.deepEqual(
+    r.records.map((x) => [x.key, x.value.toString()]),
+    [
+      [1000n, 'hi'],
+      [1709639674567n, ''],
+    ],
+  );
 });
 
 test('Text values and DefaultCodec block compression read back by the reader written from the layout', () => {
@@ -50,8 +59,14 @@ test('Text values and DefaultCodec block compression read back by the reader wri
       assert.equal(r.valueClass, format === 'Text' ? 'org.apache.hadoop.io.Text' : 'org.apache.hadoop.io.BytesWritable');
       assert.equal(r.blockCompressed, codec !== 'none');
       if (codec === 'default') assert.equal(r.codec, 'org.apache.hadoop.io.compress.DefaultCodec');
-      assert.deepEqual(r.records.map((x) => x.value.toString()), events.map((e) => e.body.toString()));
-      assert.deepEqual(r.records.map((x) => x.key), events.map((e) => BigInt(e.headers.timestamp!)));
+      assert.deepEqual(
+        r.records.map((x) => x.value.toString()),
+        events.map((e) => e.body.toString()),
+      );
+      assert.deepEqual(
+        r.records.map((x) => x.key),
+        events.map((e) => BigInt(e.headers.timestamp!)),
+      );
       assert.equal(r.syncs, 2, 'one sync point per batch');
     }
   }

@@ -1,4 +1,19 @@
-import { bodyLength, ErrorCodes, EscapedString, FlumeError, RateLimitedLog, setLongTimeout, withTransaction, type Channel, type FlumeEvent, type LongTimer, type Logger, type SinkCounter, type Sink, type Status } from '../../plugin-api/index.js';
+import {
+  bodyLength,
+  ErrorCodes,
+  EscapedString,
+  FlumeError,
+  RateLimitedLog,
+  setLongTimeout,
+  withTransaction,
+  type Channel,
+  type FlumeEvent,
+  type LongTimer,
+  type Logger,
+  type SinkCounter,
+  type Sink,
+  type Status,
+} from '../../plugin-api/index.js';
 import { makeFormat, type FileFormat, type FormatSettings } from './formats.js';
 import { WebHdfsError, type WebHdfsClient } from './webhdfs.js';
 
@@ -61,7 +76,11 @@ class Bucket {
   rollTimer: LongTimer | undefined;
   idleTimer: LongTimer | undefined;
 
-  constructor(readonly key: string, readonly dir: string, readonly prefix: string) {
+  constructor(
+    readonly key: string,
+    readonly dir: string,
+    readonly prefix: string,
+  ) {
     this.counter = Date.now();
   }
 
@@ -350,7 +369,9 @@ export class HdfsSink implements Sink {
       this.counter.ConnectionFailedCount++;
       const unlimited = this.s.closeTries <= 0;
       if (!last && this.s.retryIntervalS > 0 && (unlimited || c.tries < this.s.closeTries)) {
-        this.logger.warn(`hdfs sink ${this.name}: closing ${f.inUsePath} failed (try ${c.tries}${unlimited ? '' : ` of ${this.s.closeTries}`}): ${(err as Error).message}; trying again in ${this.s.retryIntervalS} s`);
+        this.logger.warn(
+          `hdfs sink ${this.name}: closing ${f.inUsePath} failed (try ${c.tries}${unlimited ? '' : ` of ${this.s.closeTries}`}): ${(err as Error).message}; trying again in ${this.s.retryIntervalS} s`,
+        );
         this.scheduleRetry(c, this.s.retryIntervalS * 1000);
       } else {
         this.closing.delete(f.inUsePath);
@@ -398,7 +419,9 @@ export class HdfsSink implements Sink {
       } catch (err) {
         const rest = dirs.slice(i).filter((d) => !this.scanned.has(d));
         const waitS = this.s.retryIntervalS > 0 ? this.s.retryIntervalS : RECOVERY_RETRY_S;
-        this.logger.warn(`hdfs sink ${this.name}: could not check ${dirs[i]} for leftover in-use files: ${(err as Error).message}; ${rest.length} director${rest.length === 1 ? 'y is' : 'ies are'} checked again in ${waitS} s (and each before a file opens there)`);
+        this.logger.warn(
+          `hdfs sink ${this.name}: could not check ${dirs[i]} for leftover in-use files: ${(err as Error).message}; ${rest.length} director${rest.length === 1 ? 'y is' : 'ies are'} checked again in ${waitS} s (and each before a file opens there)`,
+        );
         if (!this.stopped) {
           setLongTimeout(() => {
             if (!this.stopped) this.enqueue(() => this.recoverDirs(rest)).catch(() => {});

@@ -50,7 +50,10 @@ test('a redirect to anything but http(s) is refused, and a redirect is followed 
 test('RemoteException answers become errors with the exception class; user.name and doas are sent', async () => {
   const nn = await fakeNamenode('');
   const c = new WebHdfsClient({ baseUrl: nn.url, user: 'flume', doAs: 'etl', timeoutMs: 2000 });
-  await assert.rejects(c.rename('/a', '/b'), (e: Error) => e instanceof WebHdfsError && e.exception === 'AccessControlException' && /RENAME \/a failed: AccessControlException: Permission denied: user=x \(HTTP 403\)/.test(e.message));
+  await assert.rejects(
+    c.rename('/a', '/b'),
+    (e: Error) => e instanceof WebHdfsError && e.exception === 'AccessControlException' && /RENAME \/a failed: AccessControlException: Permission denied: user=x \(HTTP 403\)/.test(e.message),
+  );
   assert.match(nn.hits[0]!, /op=RENAME&user.name=flume&doas=etl&destination=%2Fb/);
   await c.close();
   await nn.close();

@@ -73,7 +73,7 @@ export class WebHdfsClient {
 
   private url(path: string, op: string, params: Record<string, string> = {}): URL {
     const u = new URL(this.base);
-    u.pathname = (this.base.pathname.replace(/\/$/, '') + '/webhdfs/v1' + encodePath(path));
+    u.pathname = this.base.pathname.replace(/\/$/, '') + '/webhdfs/v1' + encodePath(path);
     u.searchParams.set('op', op);
     if (this.o.user) u.searchParams.set('user.name', this.o.user);
     if (this.o.doAs) u.searchParams.set('doas', this.o.doAs);
@@ -215,7 +215,10 @@ async function readBounded(r: Dispatcher.ResponseData, max: number): Promise<str
 }
 
 function encodePath(p: string): string {
-  return p.split('/').map((s) => encodeURIComponent(s)).join('/');
+  return p
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
 }
 
 /**

@@ -1,8 +1,19 @@
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import {
-  ErrorCodes, RateLimitedLog, createEvent, defineSource, opt, sleep,
-  type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type Options, type OptionProblem, type SourceCounter,
+  ErrorCodes,
+  RateLimitedLog,
+  createEvent,
+  defineSource,
+  opt,
+  sleep,
+  type ChannelProcessor,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type Options,
+  type OptionProblem,
+  type SourceCounter,
 } from '../../plugin-api/index.js';
 import { sslGlobal, truststoreCertificates } from '../../rpc/tls.js';
 import { StompConnection, StompProtocolError, type StompFrame } from './stomp.js';
@@ -10,25 +21,34 @@ import type { Context } from '../../plugin-api/index.js';
 import type tls from 'node:tls';
 
 export const options = {
-  providerURL: opt.requiredString('The broker: tcp://host:port or ssl://host:port (spoken as STOMP 1.2 on that port: give the broker a stomp or auto connector there), stomp:// or stomp+ssl://, or failover:(url,url) to try several in turn.'),
+  providerURL: opt.requiredString(
+    'The broker: tcp://host:port or ssl://host:port (spoken as STOMP 1.2 on that port: give the broker a stomp or auto connector there), stomp:// or stomp+ssl://, or failover:(url,url) to try several in turn.',
+  ),
   destinationName: opt.requiredString('The queue or topic to read.'),
   destinationType: opt.enum(['QUEUE', 'TOPIC'], 'QUEUE', 'queue (each message to one consumer) or topic (publish-subscribe). Required, as in Flume.'),
   messageSelector: opt.optionalString('A JMS selector (e.g. "color = \'red\'"), evaluated by the broker: messages that do not match stay on the queue.'),
   userName: opt.optionalString('Login for the broker.'),
   passwordFile: opt.optionalString('A file holding the password (trimmed); the password itself is never printed.'),
-  batchSize: opt.integer(100, 'Messages per channel transaction; the broker may send twice this many unacknowledged messages ahead (prefetch), which bounds what the source holds.', { min: 1, max: 100_000 }),
+  batchSize: opt.integer(100, 'Messages per channel transaction; the broker may send twice this many unacknowledged messages ahead (prefetch), which bounds what the source holds.', {
+    min: 1,
+    max: 100_000,
+  }),
   pollTimeout: opt.duration(1000, 'Longest wait (ms) for a batch to fill before the messages received so far are stored.', { unit: 'ms', min: 1, max: 3_600_000 }),
   'converter.type': opt.enum(['DEFAULT'], 'DEFAULT', "Flume's DefaultJMSMessageConverter: message properties become headers, text bodies are encoded in converter.charset, bytes kept as they are."),
   'converter.charset': opt.enum(['UTF-8', 'ISO-8859-1', 'US-ASCII', 'UTF-16LE'], 'UTF-8', 'Charset the body of a text message is stored in.'),
   createDurableSubscription: opt.boolean(false, 'Subscribe to the topic durably, so messages sent while the agent is down are kept (needs clientId and durableSubscriptionName).'),
   durableSubscriptionName: opt.string('', 'Name of the durable subscription.'),
-  clientId: opt.optionalString('The connection\'s client id (needed for a durable subscription).'),
+  clientId: opt.optionalString("The connection's client id (needed for a durable subscription)."),
   initialContextFactory: opt.optionalString('Accepted for compatibility; not used (no JNDI: the broker is reached over STOMP at providerURL).'),
   connectionFactory: opt.string('ConnectionFactory', 'Accepted for compatibility; not used.'),
   destinationLocator: opt.enum(['CDI', 'JNDI'], 'CDI', 'Accepted for compatibility; not used.'),
   errorThreshold: opt.integer(10, 'Accepted for compatibility: any broker error here drops the connection and reconnects with back-off.', { min: 0 }),
-  maxMessageBytes: opt.integer(16 * 1024 * 1024, 'Largest message body accepted (flume-ts); a larger message is read past without being kept, counted and refused (NACK), so the broker moves it to its dead-letter queue.', { min: 1024, max: 256 * 1024 * 1024 }),
-  truststore: opt.optionalString('Certificates to trust for ssl:// (PEM, or PKCS12 read with openssl). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node\'s CA list.'),
+  maxMessageBytes: opt.integer(
+    16 * 1024 * 1024,
+    'Largest message body accepted (flume-ts); a larger message is read past without being kept, counted and refused (NACK), so the broker moves it to its dead-letter queue.',
+    { min: 1024, max: 256 * 1024 * 1024 },
+  ),
+  truststore: opt.optionalString("Certificates to trust for ssl:// (PEM, or PKCS12 read with openssl). Default: -Djavax.net.ssl.trustStore or FLUME_SSL_TRUSTSTORE_PATH, else Node's CA list."),
   'truststore-password': opt.secret('Password of a PKCS12 truststore.'),
   'trust-all-certs': opt.boolean(false, 'Accept any broker certificate (no validation).'),
 };
@@ -61,8 +81,23 @@ export function parseProviderUrl(raw: string): BrokerAddress[] {
 
 /** STOMP and JMS header names that are not message properties (Flume copies only properties). */
 const STANDARD_HEADERS = new Set([
-  'message-id', 'destination', 'subscription', 'ack', 'content-length', 'content-type', 'expires', 'priority', 'timestamp',
-  'persistent', 'redelivered', 'correlation-id', 'reply-to', 'type', 'transformation', 'receipt', 'original-destination',
+  'message-id',
+  'destination',
+  'subscription',
+  'ack',
+  'content-length',
+  'content-type',
+  'expires',
+  'priority',
+  'timestamp',
+  'persistent',
+  'redelivered',
+  'correlation-id',
+  'reply-to',
+  'type',
+  'transformation',
+  'receipt',
+  'original-destination',
 ]);
 
 const CHARSETS: Record<string, BufferEncoding> = { 'UTF-8': 'utf8', 'ISO-8859-1': 'latin1', 'US-ASCII': 'ascii', 'UTF-16LE': 'utf16le' };
@@ -127,11 +162,14 @@ class JmsSource implements EventDrivenSource {
   private async connectOnce(n: number): Promise<StompConnection | Error> {
     const b = this.brokers[n % this.brokers.length]!;
     const conn = new StompConnection({
-      host: b.host, port: b.port, ...(b.tls ? { tls: this.tlsOptions() } : {}),
+      host: b.host,
+      port: b.port,
+      ...(b.tls ? { tls: this.tlsOptions() } : {}),
       ...(this.o.userName !== undefined ? { login: this.o.userName } : {}),
       ...(this.password !== undefined ? { passcode: this.password } : {}),
       ...(this.o.clientId ? { clientId: this.o.clientId } : {}),
-      heartbeatMs: 10_000, connectTimeoutMs: 10_000,
+      heartbeatMs: 10_000,
+      connectTimeoutMs: 10_000,
       limits: { maxHeaderBytes: 64 * 1024, maxBodyBytes: this.o.maxMessageBytes },
     });
     try {
@@ -139,13 +177,17 @@ class JmsSource implements EventDrivenSource {
     } catch (err) {
       const e = err as Error;
       if (err instanceof StompProtocolError && /OpenWire|closed before STOMP/.test(e.message)) {
-        return new JmsConfigError(`${this.ctx.fullKey('providerURL')}: ${b.url} ${e.message}. The broker must accept STOMP on that port: ` +
-          'add <transportConnector name="auto" uri="auto://0.0.0.0:61616"/> (OpenWire and STOMP on one port) or a stomp:// connector to its activemq.xml');
+        return new JmsConfigError(
+          `${this.ctx.fullKey('providerURL')}: ${b.url} ${e.message}. The broker must accept STOMP on that port: ` +
+            'add <transportConnector name="auto" uri="auto://0.0.0.0:61616"/> (OpenWire and STOMP on one port) or a stomp:// connector to its activemq.xml',
+        );
       }
       if (!('code' in e)) {
         // The broker answered with an ERROR frame: a refused login, an unknown destination.
-        return new JmsConfigError(`${this.ctx.fullKey('providerURL')}: the broker at ${b.url} refused the connection: ${e.message}` +
-          (this.o.userName !== undefined ? ` (user ${this.o.userName}; check userName and the password in passwordFile)` : ''));
+        return new JmsConfigError(
+          `${this.ctx.fullKey('providerURL')}: the broker at ${b.url} refused the connection: ${e.message}` +
+            (this.o.userName !== undefined ? ` (user ${this.o.userName}; check userName and the password in passwordFile)` : ''),
+        );
       }
       return new Error(`cannot reach the broker at ${b.url}: ${e.message}`);
     }
@@ -241,7 +283,10 @@ class JmsSource implements EventDrivenSource {
   /** Flume's DefaultJMSMessageConverter: properties to headers, text in converter.charset, bytes as they are. */
   private convert(f: StompFrame): FlumeEvent | undefined {
     if (f.oversize) {
-      this.warn.warn('oversize', `JMS source ${this.name}: message ${f.headers['message-id']} is larger than maxMessageBytes (${this.o.maxMessageBytes}); refused (NACK: the broker moves it to its dead-letter queue)`);
+      this.warn.warn(
+        'oversize',
+        `JMS source ${this.name}: message ${f.headers['message-id']} is larger than maxMessageBytes (${this.o.maxMessageBytes}); refused (NACK: the broker moves it to its dead-letter queue)`,
+      );
       return undefined;
     }
     const headers: Record<string, string> = {};
@@ -249,7 +294,10 @@ class JmsSource implements EventDrivenSource {
     if (f.headers['content-length'] !== undefined) return createEvent(f.body, headers);
     // STOMP carries text as UTF-8; bytes that are not are a message we cannot convert.
     if (!isUtf8(f.body)) {
-      this.warn.warn('undecodable', `JMS source ${this.name}: message ${f.headers['message-id']} is a text message that is not valid UTF-8; refused (NACK: the broker moves it to its dead-letter queue)`);
+      this.warn.warn(
+        'undecodable',
+        `JMS source ${this.name}: message ${f.headers['message-id']} is a text message that is not valid UTF-8; refused (NACK: the broker moves it to its dead-letter queue)`,
+      );
       return undefined;
     }
     return createEvent(this.encoding === 'utf8' ? f.body : Buffer.from(f.body.toString('utf8'), this.encoding), headers);

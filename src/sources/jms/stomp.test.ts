@@ -30,7 +30,13 @@ test('an oversize body is read past, not kept, and reported; the next frame deco
     const d = new FrameDecoder(limits);
     const frames = [];
     for (let i = 0; i < wire.length; i += 700) frames.push(...d.push(wire.subarray(i, i + 700)));
-    assert.deepEqual(frames.map((f) => [f.headers['message-id'], f.oversize ?? false, f.body.length]), [['big', true, 0], ['small', false, 2]]);
+    assert.deepEqual(
+      frames.map((f) => [f.headers['message-id'], f.oversize ?? false, f.body.length]),
+      [
+        ['big', true, 0],
+        ['small', false, 2],
+      ],
+    );
   }
   assert.throws(() => new FrameDecoder(limits).push(Buffer.from('MESSAGE\n' + 'h:'.padEnd(2000, 'v'))), StompProtocolError);
 });
@@ -39,7 +45,13 @@ test('providerURL: tcp, ssl, stomp, stomp+ssl and failover lists; others refused
   assert.deepEqual(parseProviderUrl('tcp://broker:61616'), [{ host: 'broker', port: 61616, tls: false, url: 'tcp://broker:61616' }]);
   assert.equal(parseProviderUrl('ssl://b:61617')[0]!.tls, true);
   assert.equal(parseProviderUrl('stomp+ssl://b:61614')[0]!.tls, true);
-  assert.deepEqual(parseProviderUrl('failover:(tcp://a:1,ssl://b:2)?randomize=false').map((b) => [b.host, b.port, b.tls]), [['a', 1, false], ['b', 2, true]]);
+  assert.deepEqual(
+    parseProviderUrl('failover:(tcp://a:1,ssl://b:2)?randomize=false').map((b) => [b.host, b.port, b.tls]),
+    [
+      ['a', 1, false],
+      ['b', 2, true],
+    ],
+  );
   assert.throws(() => parseProviderUrl('vm://localhost'), /not a broker URL/);
   assert.throws(() => parseProviderUrl('tcp://a:70000'), /out of range/);
 });

@@ -194,9 +194,7 @@ export class StompConnection extends EventEmitter {
         reject(err);
       };
       const timer = setTimeout(() => fail(new Error(`no STOMP answer from ${this.o.host}:${this.o.port} within ${this.o.connectTimeoutMs} ms`)), this.o.connectTimeoutMs);
-      const sock = this.o.tls
-        ? tls.connect({ host: this.o.host, port: this.o.port, ...this.o.tls })
-        : net.connect(this.o.port, this.o.host);
+      const sock = this.o.tls ? tls.connect({ host: this.o.host, port: this.o.port, ...this.o.tls }) : net.connect(this.o.port, this.o.host);
       this.socket = sock;
       sock.setNoDelay(true);
       sock.once(this.o.tls ? 'secureConnect' : 'connect', () => {

@@ -191,9 +191,7 @@ export class AvroDeserializer implements Deserializer {
     } catch (err) {
       throw new Error(`its schema cannot be read: ${(err as Error).message}`);
     }
-    this.header = this.schemaType === 'HASH'
-      ? { [HASH_HEADER]: crc64Avro(Buffer.from(JSON.stringify(this.type.schema()), 'utf8')) }
-      : { [LITERAL_HEADER]: JSON.stringify(json) };
+    this.header = this.schemaType === 'HASH' ? { [HASH_HEADER]: crc64Avro(Buffer.from(JSON.stringify(this.type.schema()), 'utf8')) } : { [LITERAL_HEADER]: JSON.stringify(json) };
   }
 
   private async loadBlock(start: number): Promise<Block> {

@@ -26,7 +26,12 @@ export class BlobDeserializer implements Deserializer {
         const { bytesRead } = await this.fh.read(body, got, len - got, this.pos + got);
         if (bytesRead === 0) {
           const at = this.pos + got;
-          return { events, end: { offset: this.pos, skip: 0 }, eof: false, error: new BadInputError(`the file shrank to ${at} bytes while it was read (it had ${this.size} when it was picked up)`, at) };
+          return {
+            events,
+            end: { offset: this.pos, skip: 0 },
+            eof: false,
+            error: new BadInputError(`the file shrank to ${at} bytes while it was read (it had ${this.size} when it was picked up)`, at),
+          };
         }
         got += bytesRead;
       }

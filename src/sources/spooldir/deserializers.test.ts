@@ -8,9 +8,13 @@ import { AvroDeserializer, crc64Avro } from './avro.js';
 import { LineDeserializer } from './line.js';
 import type { Deserializer, Position } from './reader.js';
 
-test('CRC-64-AVRO matches the Avro specification\'s test vectors, as 8 little-endian bytes (Java\'s SchemaNormalization.parsingFingerprint)', () => {
+test("CRC-64-AVRO matches the Avro specification's test vectors, as 8 little-endian bytes (Java's SchemaNormalization.parsingFingerprint)", () => {
   // share/test/data/schema-tests.txt: "null" 7195948357588979594, "int" 8247732601305521295, "string" -8142146995180207161.
-  for (const [schema, fp] of [['"null"', 7195948357588979594n], ['"int"', 8247732601305521295n], ['"string"', -8142146995180207161n]] as const) {
+  for (const [schema, fp] of [
+    ['"null"', 7195948357588979594n],
+    ['"int"', 8247732601305521295n],
+    ['"string"', -8142146995180207161n],
+  ] as const) {
     const b = Buffer.alloc(8);
     b.writeBigInt64LE(fp);
     assert.equal(crc64Avro(Buffer.from(schema)), b.toString('hex'));
@@ -89,7 +93,7 @@ test('LINE: reads cut anywhere (1 MiB chunks, lines across them, a long line wit
     const want = [...lines.slice(0, -1), 'z'.repeat(2048), 'z'.repeat(2048), 'z'.repeat(904)];
     let pos: Position = { offset: 0, skip: 0 };
     const got: string[] = [];
-    for (let step = 1; ; step = (step * 7) % 1013 + 1) {
+    for (let step = 1; ; step = ((step * 7) % 1013) + 1) {
       const r = await new LineDeserializer(fh, pos.offset, size, settings).read(step);
       got.push(...r.events.map((e) => e.body.toString('utf8')));
       pos = r.end;
@@ -98,7 +102,10 @@ test('LINE: reads cut anywhere (1 MiB chunks, lines across them, a long line wit
     assert.deepEqual(got, want);
     // One deserializer to the end: lines across its 1 MiB chunks.
     const one = await drain(new LineDeserializer(fh, 0, size, settings), 333);
-    assert.deepEqual(one.bodies.map((b) => b.toString('utf8')), want);
+    assert.deepEqual(
+      one.bodies.map((b) => b.toString('utf8')),
+      want,
+    );
     await fh.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -113,7 +120,10 @@ test('LINE: maxLineLength 1 with characters of two UTF-16 units makes progress, 
     const fh = await fs.promises.open(file, 'r');
     const r = await new LineDeserializer(fh, 0, fs.statSync(file).size, { maxLineLength: 1, input: 'utf-8', output: 'utf8', policy: 'FAIL', onCut: () => undefined }).read(100);
     await fh.close();
-    assert.deepEqual(r.events.map((e) => e.body.toString('utf8')), ['😀', 'a', '😀']);
+    assert.deepEqual(
+      r.events.map((e) => e.body.toString('utf8')),
+      ['😀', 'a', '😀'],
+    );
     assert.ok(r.eof);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

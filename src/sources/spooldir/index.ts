@@ -14,12 +14,22 @@ export default defineSource({
   validate(o, ctx) {
     const problems: OptionProblem[] = [];
     if (deserializerKind(o.deserializer) === undefined) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'deserializer', message: `${ctx.fullKey('deserializer')}: unknown deserializer "${o.deserializer}"; known: LINE, AVRO, BLOB, ${Object.values(CLASS_NAMES).join(', ')}` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'deserializer',
+        message: `${ctx.fullKey('deserializer')}: unknown deserializer "${o.deserializer}"; known: LINE, AVRO, BLOB, ${Object.values(CLASS_NAMES).join(', ')}`,
+      });
     }
     const input = inputDecoderLabel(o.inputCharset);
     if (input instanceof Error) problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'inputCharset', message: `${ctx.fullKey('inputCharset')}: ${input.message}` });
     if (OUTPUT_CHARSETS[o['deserializer.outputCharset'].trim().toLowerCase()] === undefined) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'deserializer.outputCharset', message: `${ctx.fullKey('deserializer.outputCharset')}: expected UTF-8, ISO-8859-1 or UTF-16LE, got "${o['deserializer.outputCharset']}"` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key: 'deserializer.outputCharset',
+        message: `${ctx.fullKey('deserializer.outputCharset')}: expected UTF-8, ISO-8859-1 or UTF-16LE, got "${o['deserializer.outputCharset']}"`,
+      });
     }
     if (o.fileSuffix === '') problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key: 'fileSuffix', message: `${ctx.fullKey('fileSuffix')} must not be empty` });
     if (o.failedSuffix === '' || o.failedSuffix === o.fileSuffix) {

@@ -11,13 +11,21 @@ export const CLASS_NAMES = {
 
 /** Flume's deserializer aliases (any case) and class names, and what each one is here (BLOB is ours: Flume has only the class name). */
 const DESERIALIZERS: ReadonlyMap<string, 'LINE' | 'AVRO' | 'BLOB'> = new Map([
-  ['line', 'LINE'], ['avro', 'AVRO'], ['blob', 'BLOB'],
+  ['line', 'LINE'],
+  ['avro', 'AVRO'],
+  ['blob', 'BLOB'],
   ...Object.entries(CLASS_NAMES).map(([k, v]) => [v.toLowerCase(), k as 'LINE' | 'AVRO' | 'BLOB'] as const),
 ]);
 
 /** Output charsets the LINE deserializer can encode to, by their Java and common names. */
 export const OUTPUT_CHARSETS: Readonly<Record<string, BufferEncoding>> = {
-  'utf-8': 'utf8', utf8: 'utf8', 'iso-8859-1': 'latin1', latin1: 'latin1', 'iso8859_1': 'latin1', 'utf-16le': 'utf16le', utf_16le: 'utf16le',
+  'utf-8': 'utf8',
+  utf8: 'utf8',
+  'iso-8859-1': 'latin1',
+  latin1: 'latin1',
+  iso8859_1: 'latin1',
+  'utf-16le': 'utf16le',
+  utf_16le: 'utf16le',
 };
 
 /** The longest line (in characters) a LINE deserializer may be told to keep; its read buffer grows to 3 bytes per character. */
@@ -36,22 +44,46 @@ export const options = {
   includePattern: regexOpt.regex('^.*$', 'Java regular expression a file name must match (whole name) to be read.'),
   ignorePattern: regexOpt.regex('^$', 'Java regular expression of file names (and, with recursiveDirectorySearch, directory names) to skip; wins over includePattern.'),
   trackerDir: opt.string('.flumespool', 'Directory for the position of the file being read (and tracker files); relative paths are inside spoolDir.'),
-  trackingPolicy: opt.enum(['rename', 'tracker_dir'] as const, 'rename', 'rename: finished files get fileSuffix; tracker_dir: they stay as they are and an empty <trackerDir>/<name><fileSuffix> marks them done.'),
+  trackingPolicy: opt.enum(
+    ['rename', 'tracker_dir'] as const,
+    'rename',
+    'rename: finished files get fileSuffix; tracker_dir: they stay as they are and an empty <trackerDir>/<name><fileSuffix> marks them done.',
+  ),
   consumeOrder: opt.enum(['oldest', 'youngest', 'random'] as const, 'oldest', 'Which file is read next: oldest or youngest by modification time (ties by name), or random.'),
   pollDelay: opt.duration(500, 'Milliseconds between directory scans when there is nothing to read.', { unit: 'ms', min: 1 }),
   recursiveDirectorySearch: opt.boolean(false, 'Also read files in sub-directories (names starting with "." are skipped).'),
   maxBackoff: opt.duration(4000, 'Longest wait (ms) between retries while the channel refuses a batch (starts at 250 ms and doubles).', { unit: 'ms', min: 1 }),
   batchSize: opt.integer(100, 'Events per channel transaction.', { min: 1 }),
   inputCharset: opt.string('UTF-8', 'Character set of the files (LINE deserializer). ASCII-compatible charsets only: lines end at the byte 0x0A.'),
-  decodeErrorPolicy: opt.enum(['FAIL', 'REPLACE', 'IGNORE'] as const, 'FAIL', 'Bytes that are not valid in inputCharset: FAIL the file (events before them are delivered, the file is set aside), REPLACE them with U+FFFD, or IGNORE (drop) them.'),
-  deserializer: opt.string('LINE', 'LINE (one event per line), AVRO (one event per record of an Avro container file), BLOB (the whole file as one event), or Flume\'s class name of one of them.'),
-  'deserializer.maxLineLength': opt.integer(2048, 'LINE: longest event in characters; a longer line is cut and the rest continues as the next event.', { min: 1, max: MAX_LINE_LENGTH, aliases: [], deprecatedAliases: ['bufferMaxLineLength'] }),
+  decodeErrorPolicy: opt.enum(
+    ['FAIL', 'REPLACE', 'IGNORE'] as const,
+    'FAIL',
+    'Bytes that are not valid in inputCharset: FAIL the file (events before them are delivered, the file is set aside), REPLACE them with U+FFFD, or IGNORE (drop) them.',
+  ),
+  deserializer: opt.string('LINE', "LINE (one event per line), AVRO (one event per record of an Avro container file), BLOB (the whole file as one event), or Flume's class name of one of them."),
+  'deserializer.maxLineLength': opt.integer(2048, 'LINE: longest event in characters; a longer line is cut and the rest continues as the next event.', {
+    min: 1,
+    max: MAX_LINE_LENGTH,
+    aliases: [],
+    deprecatedAliases: ['bufferMaxLineLength'],
+  }),
   'deserializer.outputCharset': opt.string('UTF-8', 'LINE: character set of the event bodies (UTF-8, ISO-8859-1 or UTF-16LE).'),
   'deserializer.maxBlobLength': opt.integer(100_000_000, 'BLOB: largest event in bytes; a longer file continues in the next event.', { min: 1, max: MAX_BLOB_LENGTH }),
-  'deserializer.schemaType': opt.enum(['HASH', 'LITERAL'] as const, 'HASH', 'AVRO: put the schema\'s CRC-64-AVRO fingerprint in the header flume.avro.schema.hash (HASH) or the schema itself in flume.avro.schema.literal (LITERAL).'),
+  'deserializer.schemaType': opt.enum(
+    ['HASH', 'LITERAL'] as const,
+    'HASH',
+    "AVRO: put the schema's CRC-64-AVRO fingerprint in the header flume.avro.schema.hash (HASH) or the schema itself in flume.avro.schema.literal (LITERAL).",
+  ),
   bufferMaxLines: opt.optionalInteger('Obsolete in Flume and ignored.'),
-  quietPeriod: opt.duration(500, 'flume-ts: a file is picked up only when neither its size nor its modification or change time moved for this many milliseconds, so a file still being written is not read early.', { unit: 'ms' }),
-  failedSuffix: opt.string('.FAILED', 'flume-ts: suffix given to a file that cannot be read to its end (changed after pickup, name re-used, undecodable under FAIL, unreadable); the source goes on with the other files.'),
+  quietPeriod: opt.duration(
+    500,
+    'flume-ts: a file is picked up only when neither its size nor its modification or change time moved for this many milliseconds, so a file still being written is not read early.',
+    { unit: 'ms' },
+  ),
+  failedSuffix: opt.string(
+    '.FAILED',
+    'flume-ts: suffix given to a file that cannot be read to its end (changed after pickup, name re-used, undecodable under FAIL, unreadable); the source goes on with the other files.',
+  ),
 };
 
 export type SpoolOptions = Options<typeof options>;
@@ -80,4 +112,3 @@ export function inputDecoderLabel(charset: string): string | Error {
   if (enc.startsWith('utf-16')) return new Error(`${charset} is not supported: lines are cut at the byte 0x0A, so the charset must be ASCII-compatible`);
   return enc;
 }
-

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  RateLimitedLog, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type SourceCounter,
-} from '../../plugin-api/index.js';
+import { RateLimitedLog, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type SourceCounter } from '../../plugin-api/index.js';
 import { compileJavaFullMatch } from '../../interceptors/java-regex.js';
 import { deserializerKind, inputDecoderLabel, OUTPUT_CHARSETS, type SpoolOptions } from './options.js';
 import { AvroDeserializer } from './avro.js';
@@ -145,7 +143,9 @@ export class SpoolDirectorySource implements EventDrivenSource {
         fs.rmSync(this.tracker.path, { force: true });
         where = `; deleted (it could not be moved aside: ${(err as Error).message})`;
       }
-      this.logger.error(`spooldir source ${this.name}: position file ${this.tracker.path} cannot be used: ${corrupt}${where}. The file it tracked will be read again from its start, so some of its events may be delivered twice.`);
+      this.logger.error(
+        `spooldir source ${this.name}: position file ${this.tracker.path} cannot be used: ${corrupt}${where}. The file it tracked will be read again from its start, so some of its events may be delivered twice.`,
+      );
       return undefined;
     }
     if (!meta) return undefined;
@@ -157,7 +157,15 @@ export class SpoolDirectorySource implements EventDrivenSource {
       if (!meta.java) this.tracker.clear();
       return undefined;
     }
-    const file: Candidate = { path: meta.file, rel: path.relative(this.dir, meta.file).split(path.sep).join('/'), name: path.basename(meta.file), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+    const file: Candidate = {
+      path: meta.file,
+      rel: path.relative(this.dir, meta.file).split(path.sep).join('/'),
+      name: path.basename(meta.file),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+      dev: st.dev,
+    };
     if (meta.java) {
       if (meta.offset > st.size) {
         this.logger.warn(`spooldir source ${this.name}: Java Flume's position file names ${meta.file} at byte offset ${meta.offset}, past its size ${st.size}; the file is read from its start`);
@@ -196,7 +204,11 @@ export class SpoolDirectorySource implements EventDrivenSource {
         return new AvroDeserializer(fh, from, size, this.o['deserializer.schemaType']);
       case 'BLOB':
         return new BlobDeserializer(fh, from.offset, size, this.o['deserializer.maxBlobLength'], () =>
-          this.rate.warn('blob', `spooldir source ${this.name}: File length exceeds maxBlobLength (${this.o['deserializer.maxBlobLength']}), truncating BLOB event! (the rest follows in the next event)`));
+          this.rate.warn(
+            'blob',
+            `spooldir source ${this.name}: File length exceeds maxBlobLength (${this.o['deserializer.maxBlobLength']}), truncating BLOB event! (the rest follows in the next event)`,
+          ),
+        );
       default:
         return new LineDeserializer(fh, from.offset, size, {
           maxLineLength: this.o['deserializer.maxLineLength'],
@@ -269,7 +281,10 @@ export class SpoolDirectorySource implements EventDrivenSource {
         delivered += res.events.length;
       }
       if (res.error) {
-        return { done: false, problem: `${res.error.message}; the events before byte offset ${res.end.offset} were delivered (${delivered} in this run${from.offset > 0 ? `, which resumed at byte offset ${from.offset}` : ''})` };
+        return {
+          done: false,
+          problem: `${res.error.message}; the events before byte offset ${res.end.offset} were delivered (${delivered} in this run${from.offset > 0 ? `, which resumed at byte offset ${from.offset}` : ''})`,
+        };
       }
       if (res.eof) return { done: true };
     }
@@ -312,7 +327,10 @@ export class SpoolDirectorySource implements EventDrivenSource {
       this.tracker.save({ file: c.path, ...picked, offset: end.offset, skip: end.skip });
     } catch (err) {
       this.counter.GenericProcessingFail++;
-      this.rate.error('tracker', `spooldir source ${this.name}: cannot store the position in ${this.tracker.path}: ${(err as Error).message}; a restart would deliver this file's events since the last stored position again`);
+      this.rate.error(
+        'tracker',
+        `spooldir source ${this.name}: cannot store the position in ${this.tracker.path}: ${(err as Error).message}; a restart would deliver this file's events since the last stored position again`,
+      );
     }
     return true;
   }
@@ -341,7 +359,9 @@ export class SpoolDirectorySource implements EventDrivenSource {
     } catch (err) {
       this.counter.GenericProcessingFail++;
       this.leftAlone.add(leftAloneKey(c));
-      this.logger.error(`spooldir source ${this.name}: all events of ${c.path} were delivered, but it cannot be finished: ${(err as Error).message}. It is left in place and not read again while the agent runs; remove it, or it will be read again after a restart.`);
+      this.logger.error(
+        `spooldir source ${this.name}: all events of ${c.path} were delivered, but it cannot be finished: ${(err as Error).message}. It is left in place and not read again while the agent runs; remove it, or it will be read again after a restart.`,
+      );
     }
   }
 

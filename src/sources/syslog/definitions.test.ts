@@ -6,7 +6,10 @@ import { multiportSyslogtcp, syslogtcp, syslogudp } from './index.js';
 
 function listens(def: SourceDefinition, props: Record<string, string>): unknown {
   const { options, problems } = resolveOptions(def.options, new Context(new Map(Object.entries(props))));
-  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  assert.deepEqual(
+    problems.filter((p) => p.severity === 'error'),
+    [],
+  );
   return def.listens!(options);
 }
 

@@ -1,6 +1,19 @@
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
-import { ErrorCodes, SlicedEvent, defineSource, opt, type ChannelProcessor, type Context, type EventDrivenSource, type FlumeEvent, type Logger, type OptionProblem, type Options, type SourceCounter } from '../../plugin-api/index.js';
+import {
+  ErrorCodes,
+  SlicedEvent,
+  defineSource,
+  opt,
+  type ChannelProcessor,
+  type Context,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type OptionProblem,
+  type Options,
+  type SourceCounter,
+} from '../../plugin-api/index.js';
 import { SERVER_TLS_OPTIONS, serverTlsOptions, serverTlsProblems } from '../../rpc/tls.js';
 import { CLIENT_OPTIONS, KEEP_FIELDS_OPTION, SyslogTcpListener, type MessageParser } from './common.js';
 import { INVALID, MultiportParser, STATUS_HEADER, parseKeepFields } from './parser.js';
@@ -14,9 +27,15 @@ export const options = {
   keepFields: KEEP_FIELDS_OPTION,
   portHeader: opt.optionalString('Header that receives the local port the message came in on. Unset: no header.'),
   ...CLIENT_OPTIONS,
-  'charset.default': opt.string('UTF-8', 'Character set of the messages; charset.port.<port> sets it per port. Bodies keep the bytes received; a message that is not valid in its charset is kept with flume.syslog.status = Invalid.'),
+  'charset.default': opt.string(
+    'UTF-8',
+    'Character set of the messages; charset.port.<port> sets it per port. Bodies keep the bytes received; a message that is not valid in its charset is kept with flume.syslog.status = Invalid.',
+  ),
   batchSize: opt.integer(100, 'Most events stored in one channel transaction.', { min: 1 }),
-  readBufferBytes: opt.integer(1024, 'Accepted for compatibility (the size of MINA\'s read buffer in Flume); no effect: reads are as large as the socket delivers.', { min: 1, aliases: ['readBufferSize'] }),
+  readBufferBytes: opt.integer(1024, "Accepted for compatibility (the size of MINA's read buffer in Flume); no effect: reads are as large as the socket delivers.", {
+    min: 1,
+    aliases: ['readBufferSize'],
+  }),
   numProcessors: opt.optionalInteger('Accepted for compatibility (MINA I/O threads in Flume); no effect: one event loop serves every port.', { min: 1 }),
   ...SERVER_TLS_OPTIONS,
 };
@@ -79,10 +98,13 @@ export function charsetFor(label: string): Charset {
 
 /** The ports of `ports`, or a message saying what is wrong. */
 function parsePorts(raw: string): number[] {
-  const ports = raw.split(/\s+/).filter(Boolean).map((p) => {
-    if (!/^\d+$/.test(p) || Number(p) > 65535) throw new Error(`"${p}" is not a port number`);
-    return Number(p);
-  });
+  const ports = raw
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((p) => {
+      if (!/^\d+$/.test(p) || Number(p) > 65535) throw new Error(`"${p}" is not a port number`);
+      return Number(p);
+    });
   if (ports.length === 0) throw new Error('no port given');
   return ports;
 }
@@ -208,7 +230,12 @@ export default defineSource({
         continue;
       }
       if (ports.length > 0 && !ports.includes(Number(key))) {
-        problems.push({ severity: 'warning', code: ErrorCodes.CONFIG_VALUE, key: PORT_CHARSET + key, message: `${ctx.fullKey(PORT_CHARSET + key)}: port ${key} is not in ports (${o.ports}); ignored` });
+        problems.push({
+          severity: 'warning',
+          code: ErrorCodes.CONFIG_VALUE,
+          key: PORT_CHARSET + key,
+          message: `${ctx.fullKey(PORT_CHARSET + key)}: port ${key} is not in ports (${o.ports}); ignored`,
+        });
       }
       try {
         charsetFor(sub.getString(key) ?? '');

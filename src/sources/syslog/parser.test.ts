@@ -22,7 +22,7 @@ test('RFC 5424: Facility, Severity, priority, version, timestamp (ms, zone honou
 });
 
 test('RFC 3164: the year is guessed as Flume does, local time', () => {
-  const r = parse('<34>Oct 11 22:14:15 mymachine su: \'su root\' failed');
+  const r = parse("<34>Oct 11 22:14:15 mymachine su: 'su root' failed");
   assert.equal(r.headers.host, 'mymachine');
   assert.equal(r.headers.Facility, '4');
   assert.equal(r.headers.Severity, '2');
@@ -52,7 +52,7 @@ test('invalid priority: Invalid status, Facility and Severity 0, the whole messa
   }
 });
 
-test('keepFields: all keeps the raw message; a field list is put in front in Flume\'s order', () => {
+test("keepFields: all keeps the raw message; a field list is put in front in Flume's order", () => {
   const m = '<165>1 2003-10-11T22:14:15.003Z host1 app - - - body';
   assert.equal(parse(m, 'all').body, m);
   assert.equal(parse(m, 'true').body, m);

@@ -505,8 +505,16 @@ export class MultiportParser {
   /** A 15-character RFC 3164 stamp read as UTC with the year guess; undefined when it does not parse (Flume then uses 0). */
   private rfc3164Utc(buf: Buffer, p: number): number | undefined {
     const ok =
-      month(buf, p) >= 0 && isSpace(buf[p + 3]!) && (isDigit(buf[p + 4]!) || isSpace(buf[p + 4]!)) && isDigit(buf[p + 5]!) && isSpace(buf[p + 6]!) &&
-      allDigits(buf, p + 7, 2) && buf[p + 9] === 0x3a && allDigits(buf, p + 10, 2) && buf[p + 12] === 0x3a && allDigits(buf, p + 13, 2);
+      month(buf, p) >= 0 &&
+      isSpace(buf[p + 3]!) &&
+      (isDigit(buf[p + 4]!) || isSpace(buf[p + 4]!)) &&
+      isDigit(buf[p + 5]!) &&
+      isSpace(buf[p + 6]!) &&
+      allDigits(buf, p + 7, 2) &&
+      buf[p + 9] === 0x3a &&
+      allDigits(buf, p + 10, 2) &&
+      buf[p + 12] === 0x3a &&
+      allDigits(buf, p + 13, 2);
     return ok ? this.helper.time3164(buf, p, p + 15, this.now(), true) : undefined;
   }
 

@@ -118,18 +118,21 @@ class SyslogUdpSource implements EventDrivenSource, MessageSink {
     const batch = this.waiting.length <= this.processor.maxBatchSize ? this.waiting : this.waiting.slice(0, this.processor.maxBatchSize);
     this.waiting = batch === this.waiting ? [] : this.waiting.slice(batch.length);
     this.counter.EventReceivedCount += batch.length;
-    this.storing = this.processor.processEventBatch(batch).then(
-      () => {
-        this.counter.EventAcceptedCount += batch.length;
-      },
-      (err: Error) => {
-        this.counter.ChannelWriteFail++;
-        this.warnings.warn('store', `Syslog UDP source ${this.name}: ${batch.length} message(s) dropped: ${err.message}`);
-      },
-    ).finally(() => {
-      this.storing = undefined;
-      this.flush();
-    });
+    this.storing = this.processor
+      .processEventBatch(batch)
+      .then(
+        () => {
+          this.counter.EventAcceptedCount += batch.length;
+        },
+        (err: Error) => {
+          this.counter.ChannelWriteFail++;
+          this.warnings.warn('store', `Syslog UDP source ${this.name}: ${batch.length} message(s) dropped: ${err.message}`);
+        },
+      )
+      .finally(() => {
+        this.storing = undefined;
+        this.flush();
+      });
   }
 }
 

@@ -23,7 +23,12 @@ export function parseGroups(names: readonly string[], ctx: Context): { groups: F
   const problems: OptionProblem[] = [];
   const groups: FileGroup[] = [];
   if (names.length === 0) {
-    problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key: 'filegroups', message: `${ctx.fullKey('filegroups')} is required: the names of the file groups to tail (then filegroups.<name> = /dir/regex)` });
+    problems.push({
+      severity: 'error',
+      code: ErrorCodes.CONFIG_REQUIRED,
+      key: 'filegroups',
+      message: `${ctx.fullKey('filegroups')} is required: the names of the file groups to tail (then filegroups.<name> = /dir/regex)`,
+    });
     return { groups, problems };
   }
   const headers = new Map<string, Record<string, string>>();
@@ -48,7 +53,12 @@ export function parseGroups(names: readonly string[], ctx: Context): { groups: F
     const key = `filegroups.${name}`;
     const spec = ctx.getString(key);
     if (spec === undefined || spec === '') {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_REQUIRED, key, message: `${ctx.fullKey(key)} is required: the directory and file-name regex of file group ${name}, e.g. /var/log/app/.*\\.log` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_REQUIRED,
+        key,
+        message: `${ctx.fullKey(key)} is required: the directory and file-name regex of file group ${name}, e.g. /var/log/app/.*\\.log`,
+      });
       continue;
     }
     const slash = spec.lastIndexOf('/');
@@ -58,7 +68,12 @@ export function parseGroups(names: readonly string[], ctx: Context): { groups: F
     try {
       re = compileJavaFullMatch(pattern);
     } catch (err) {
-      problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: the file-name part "${pattern}" is not a usable regular expression: ${(err as Error).message}` });
+      problems.push({
+        severity: 'error',
+        code: ErrorCodes.CONFIG_VALUE,
+        key,
+        message: `${ctx.fullKey(key)}: the file-name part "${pattern}" is not a usable regular expression: ${(err as Error).message}`,
+      });
       continue;
     }
     groups.push({ name, dir, pattern, headers: headers.get(name) ?? {}, matches: (f) => fullMatch(re, f) });

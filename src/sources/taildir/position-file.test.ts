@@ -5,9 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatPositions, readPositions, writeAtomically } from './position-file.js';
 
-test('position file: Java Flume\'s compact Gson array, no trailing newline, Gson\'s HTML escapes; empty when nothing is followed', () => {
-  assert.equal(formatPositions([{ inode: '2496272', pos: 12, file: '/var/log/test1/example.log' }, { inode: '2496275', pos: 0, file: '/var/log/test2/app.log' }]),
-    '[{"inode":2496272,"pos":12,"file":"/var/log/test1/example.log"},{"inode":2496275,"pos":0,"file":"/var/log/test2/app.log"}]');
+test("position file: Java Flume's compact Gson array, no trailing newline, Gson's HTML escapes; empty when nothing is followed", () => {
+  assert.equal(
+    formatPositions([
+      { inode: '2496272', pos: 12, file: '/var/log/test1/example.log' },
+      { inode: '2496275', pos: 0, file: '/var/log/test2/app.log' },
+    ]),
+    '[{"inode":2496272,"pos":12,"file":"/var/log/test1/example.log"},{"inode":2496275,"pos":0,"file":"/var/log/test2/app.log"}]',
+  );
   assert.equal(formatPositions([{ inode: '1', pos: 1, file: '/l/a=b<c>&\'d"e\\f' }]), '[{"inode":1,"pos":1,"file":"/l/a\\u003db\\u003cc\\u003e\\u0026\\u0027d\\"e\\\\f"}]');
   assert.equal(formatPositions([]), '');
 });

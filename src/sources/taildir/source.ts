@@ -1,6 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FlumeError, ErrorCodes, RateLimitedLog, SlicedEvent, setLongTimeout, sleep, type ChannelProcessor, type EventDrivenSource, type FlumeEvent, type Logger, type SourceCounter } from '../../plugin-api/index.js';
+import {
+  FlumeError,
+  ErrorCodes,
+  RateLimitedLog,
+  SlicedEvent,
+  setLongTimeout,
+  sleep,
+  type ChannelProcessor,
+  type EventDrivenSource,
+  type FlumeEvent,
+  type Logger,
+  type SourceCounter,
+} from '../../plugin-api/index.js';
 import type { FileGroup } from './groups.js';
 import { fingerprintPath, formatFingerprints, formatPositions, readFingerprints, readPositions, writeAtomically, type Fingerprint, type PositionEntry } from './position-file.js';
 import { FINGERPRINT_BYTES, TailFile, type ContentPrint } from './tail-file.js';

@@ -40,7 +40,9 @@ export async function startBroker(): Promise<Broker> {
   const sslPort = await freePort();
   writeServerCerts(t.dir, 'broker-store-pass');
   fs.mkdirSync(path.join(t.dir, 'conf'));
-  fs.writeFileSync(path.join(t.dir, 'conf', 'activemq.xml'), `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  fs.writeFileSync(
+    path.join(t.dir, 'conf', 'activemq.xml'),
+    `<beans xmlns="http://www.springframework.org/schema/beans" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" useJmx="false" brokerName="flume-test" dataDirectory="${t.dir}/data" persistent="true" schedulerSupport="false">
     <persistenceAdapter><kahaDB directory="${t.dir}/data/kahadb"/></persistenceAdapter>
@@ -57,21 +59,40 @@ export async function startBroker(): Promise<Broker> {
     </transportConnectors>
   </broker>
 </beans>
-`);
+`,
+  );
   let proc: ChildProcess | undefined;
   let out = '';
   const launch = async (): Promise<void> => {
     out = '';
-    proc = spawn('java', ['-Xms64m', '-Xmx256m', '-Djava.awt.headless=true', `-Dactivemq.home=/usr/share/activemq`, `-Dactivemq.base=${t.dir}`,
-      `-Dactivemq.conf=${t.dir}/conf`, `-Dactivemq.data=${t.dir}/data`, '-jar', '/usr/share/activemq/bin/activemq.jar', 'start', `xbean:file:${t.dir}/conf/activemq.xml`],
-    { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(
+      'java',
+      [
+        '-Xms64m',
+        '-Xmx256m',
+        '-Djava.awt.headless=true',
+        `-Dactivemq.home=/usr/share/activemq`,
+        `-Dactivemq.base=${t.dir}`,
+        `-Dactivemq.conf=${t.dir}/conf`,
+        `-Dactivemq.data=${t.dir}/data`,
+        '-jar',
+        '/usr/share/activemq/bin/activemq.jar',
+        'start',
+        `xbean:file:${t.dir}/conf/activemq.xml`,
+      ],
+      { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     proc.stdout!.on('data', (d: Buffer) => (out += d));
     proc.stderr!.on('data', (d: Buffer) => (out += d));
     const p = proc;
-    await eventually(async () => {
-      if (p.exitCode !== null) throw new Error(`activemq exited: ${out}`);
-      return await stompAnswers(port);
-    }, 60_000, `ActiveMQ to answer STOMP on ${port}`);
+    await eventually(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`activemq exited: ${out}`);
+        return await stompAnswers(port);
+      },
+      60_000,
+      `ActiveMQ to answer STOMP on ${port}`,
+    );
   };
   const stop = async (hard = false): Promise<void> => {
     const p = proc;
@@ -90,14 +111,26 @@ export async function startBroker(): Promise<Broker> {
     return r.stdout;
   };
   return {
-    port, openwirePort, sslPort, certFile: path.join(t.dir, 'cert.pem'), dir: t.dir, stop,
+    port,
+    openwirePort,
+    sslPort,
+    certFile: path.join(t.dir, 'cert.pem'),
+    dir: t.dir,
+    stop,
     restart: async () => {
       await stop();
       await launch();
     },
     send(dest, count, opts = {}) {
-      py(['send', String(port), dest, String(count), ...(opts.from !== undefined ? ['--from', String(opts.from)] : []),
-        ...(opts.bytes ? ['--bytes'] : []), ...(opts.size ? ['--size', String(opts.size)] : [])]);
+      py([
+        'send',
+        String(port),
+        dest,
+        String(count),
+        ...(opts.from !== undefined ? ['--from', String(opts.from)] : []),
+        ...(opts.bytes ? ['--bytes'] : []),
+        ...(opts.size ? ['--size', String(opts.size)] : []),
+      ]);
     },
     drain(dest, idle = 2) {
       return JSON.parse(py(['drain', String(port), dest, '--idle', String(idle)])) as { body: string; headers: Record<string, string> }[];

@@ -60,7 +60,12 @@ for (const brokers of [1, 3]) {
       // them all in one partition.)
       const partitionOf = (i: number): number => i % 3;
       for (const p of [0, 1, 2]) {
-        await kcatProduce(cluster.bootstrap, 'lines', lines.filter((_, i) => partitionOf(i) === p), { partition: p });
+        await kcatProduce(
+          cluster.bootstrap,
+          'lines',
+          lines.filter((_, i) => partitionOf(i) === p),
+          { partition: p },
+        );
       }
       const got = await kcatConsume(cluster.bootstrap, 'lines', { count: 100, timeoutMs: 20_000, format: '%p|%s' });
       assert.equal(got.length, 100);
@@ -88,10 +93,7 @@ test('fixed port: a restarted cluster is an empty one at the same address; key, 
   try {
     assert.equal(first.bootstrap, `127.0.0.1:${port}`);
     await kcatProduce(first.bootstrap, 't', ['a', 'b'], { key: 'k1', partition: 1, headers: { src: 'test' } });
-    assert.deepEqual(await kcatConsume(first.bootstrap, 't', { count: 2, timeoutMs: 10_000, format: '%p %o %k %h %s' }), [
-      '1 0 k1 src=test a',
-      '1 1 k1 src=test b',
-    ]);
+    assert.deepEqual(await kcatConsume(first.bootstrap, 't', { count: 2, timeoutMs: 10_000, format: '%p %o %k %h %s' }), ['1 0 k1 src=test a', '1 1 k1 src=test b']);
   } finally {
     await stopAndCheck(first);
   }

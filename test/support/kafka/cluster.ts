@@ -52,9 +52,7 @@ export function kafkaToolsMissing(opts: { kcat?: boolean; mock?: boolean } = {})
 }
 
 function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '/usr/bin:/bin')
-    .split(path.delimiter)
-    .some((d) => d !== '' && fs.existsSync(path.join(d, cmd)));
+  return (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, cmd)));
 }
 
 /** mock_cluster.c: looked for above this module (dist/test/support/kafka or test/support/kafka), then above the cwd. */
@@ -295,11 +293,7 @@ function requireKcat(): void {
 }
 
 /** Runs a command to its end (or SIGTERM after timeoutMs); `out` is stdout + stderr for error messages. */
-function run(
-  cmd: string,
-  args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
-): Promise<{ code: number | string; stdout: string; out: string; timedOut: boolean }> {
+function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ code: number | string; stdout: string; out: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(p);

@@ -22,12 +22,11 @@ export interface Delivered {
  */
 export function recordingSink(name: string, outFile: string, opts: { failFile?: string; batchSize?: number; agent?: string } = {}): string {
   const p = `${opts.agent ?? 'a1'}.sinks.${name}`;
-  return [
-    `${p}.type = com.example.FailingSink`,
-    `${p}.outFile = ${outFile}`,
-    opts.failFile ? `${p}.failFile = ${opts.failFile}` : '',
-    opts.batchSize ? `${p}.batchSize = ${opts.batchSize}` : '',
-  ].filter(Boolean).join('\n') + '\n';
+  return (
+    [`${p}.type = com.example.FailingSink`, `${p}.outFile = ${outFile}`, opts.failFile ? `${p}.failFile = ${opts.failFile}` : '', opts.batchSize ? `${p}.batchSize = ${opts.batchSize}` : '']
+      .filter(Boolean)
+      .join('\n') + '\n'
+  );
 }
 
 /** Everything the test sink wrote to `outFile` so far ([] when nothing yet). */
@@ -38,7 +37,10 @@ export function delivered(outFile: string): Delivered[] {
   } catch {
     return [];
   }
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Delivered);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Delivered);
 }
 
 export function bodies(outFile: string): string[] {

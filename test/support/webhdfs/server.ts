@@ -64,7 +64,11 @@ const CLASSES: Record<string, string> = {
 };
 
 class RemoteError extends Error {
-  constructor(readonly status: number, readonly exception: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly exception: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -306,7 +310,10 @@ export class WebHdfsServer {
           const st = statOrNull(file);
           if (!st) throw new RemoteError(404, 'FileNotFoundException', `File ${p} does not exist.`);
           const list = st.isDirectory()
-            ? fs.readdirSync(file).sort().map((n) => fileStatus(n, fs.statSync(path.join(file, n))))
+            ? fs
+                .readdirSync(file)
+                .sort()
+                .map((n) => fileStatus(n, fs.statSync(path.join(file, n))))
             : [fileStatus('', st)];
           sendJson(res, 200, { FileStatuses: { FileStatus: list } });
           return;
@@ -412,9 +419,19 @@ function statOrNull(p: string): fs.Stats | null {
 
 function fileStatus(suffix: string, st: fs.Stats): Record<string, unknown> {
   return {
-    accessTime: Math.floor(st.atimeMs), blockSize: 134217728, childrenNum: st.isDirectory() ? 0 : 0, fileId: st.ino, group: 'supergroup',
-    length: st.isDirectory() ? 0 : st.size, modificationTime: Math.floor(st.mtimeMs), owner: 'flume', pathSuffix: suffix,
-    permission: st.isDirectory() ? '755' : '644', replication: st.isDirectory() ? 0 : 1, storagePolicy: 0, type: st.isDirectory() ? 'DIRECTORY' : 'FILE',
+    accessTime: Math.floor(st.atimeMs),
+    blockSize: 134217728,
+    childrenNum: st.isDirectory() ? 0 : 0,
+    fileId: st.ino,
+    group: 'supergroup',
+    length: st.isDirectory() ? 0 : st.size,
+    modificationTime: Math.floor(st.mtimeMs),
+    owner: 'flume',
+    pathSuffix: suffix,
+    permission: st.isDirectory() ? '755' : '644',
+    replication: st.isDirectory() ? 0 : 1,
+    storagePolicy: 0,
+    type: st.isDirectory() ? 'DIRECTORY' : 'FILE',
   };
 }
 

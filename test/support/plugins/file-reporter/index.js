@@ -19,6 +19,12 @@ export default defineReporter({
       fs.renameSync(`${options.file}.tmp`, options.file);
     };
     const timer = setInterval(write, options.intervalMs);
-    return { description: `counters to ${options.file}`, stop: () => { clearInterval(timer); write(); } };
+    return {
+      description: `counters to ${options.file}`,
+      stop: () => {
+        clearInterval(timer);
+        write();
+      },
+    };
   },
 });
