@@ -61,6 +61,7 @@ const KIND_LABEL: Record<ComponentKind, string> = {
   reporter: 'monitoring reporter',
   kafkaPartitioner: 'Kafka partitioner',
   kafkaInterceptor: 'Kafka producer interceptor',
+  jmsConverter: 'JMS message converter',
 };
 
 /**

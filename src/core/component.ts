@@ -1,4 +1,5 @@
 import type { Context } from './context.js';
+import type { FlumeEvent } from './event.js';
 import type { Logger } from './logger.js';
 import type { OptionsSpec, Options, OptionProblem } from './options.js';
 import type { Channel } from './channel.js';
@@ -25,7 +26,19 @@ export interface ListenAddress {
   protocol: 'tcp' | 'udp';
 }
 
-export type ComponentKind = 'source' | 'channel' | 'sink' | 'sinkProcessor' | 'sinkSelector' | 'selector' | 'interceptor' | 'serializer' | 'reporter' | 'kafkaPartitioner' | 'kafkaInterceptor';
+export type ComponentKind =
+  | 'source'
+  | 'channel'
+  | 'sink'
+  | 'sinkProcessor'
+  | 'sinkSelector'
+  | 'selector'
+  | 'interceptor'
+  | 'serializer'
+  | 'reporter'
+  | 'kafkaPartitioner'
+  | 'kafkaInterceptor'
+  | 'jmsConverter';
 
 /** What every component is handed when it is built. */
 export interface InitBase<S extends OptionsSpec> {
@@ -95,6 +108,21 @@ export interface KafkaProducerInterceptor {
   onAcknowledgement?(metadata: { topic: string; partition: number } | undefined, error?: Error): void;
   close?(): void | Promise<void>;
 }
+/** A JMS message as the jms source received it. */
+export interface JmsMessage {
+  /** Every header the broker sent: the message properties and the JMS/STOMP headers (message-id, destination, ...). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  /** A text message (its body is UTF-8), rather than a bytes message. */
+  readonly text: boolean;
+}
+/** Turns a JMS message into events, as Flume's JMSMessageConverter (`converter.type`). Throwing refuses the message (NACK). */
+export interface JmsMessageConverter {
+  convert(message: JmsMessage): FlumeEvent[];
+}
+/** A converter is configured from the source's `converter.*` keys. */
+export type JmsConverterInit<S extends OptionsSpec> = InitBase<S>;
+
 /** Kafka client plugins are configured from the producer's `kafka.producer.*` properties, as the Java client's configure(Map). */
 export type KafkaClientInit<S extends OptionsSpec> = InitBase<S>;
 
@@ -163,6 +191,10 @@ export interface KafkaInterceptorDefinition<S extends OptionsSpec = OptionsSpec>
   create(init: KafkaClientInit<S>): KafkaProducerInterceptor;
 }
 
+export interface JmsConverterDefinition<S extends OptionsSpec = OptionsSpec> extends DefinitionBase<'jmsConverter', S> {
+  create(init: JmsConverterInit<S>): JmsMessageConverter;
+}
+
 export type ComponentDefinition =
   | SourceDefinition
   | ChannelDefinition
@@ -174,6 +206,7 @@ export type ComponentDefinition =
   | SerializerDefinition
   | ReporterDefinition
   | KafkaPartitionerDefinition
+  | JmsConverterDefinition
   | KafkaInterceptorDefinition;
 
 export type DefinitionOf<K extends ComponentKind> = Extract<ComponentDefinition, { kind: K }>;
@@ -217,4 +250,7 @@ export function defineKafkaPartitioner<S extends OptionsSpec>(d: Omit<KafkaParti
 }
 export function defineKafkaInterceptor<S extends OptionsSpec>(d: Omit<KafkaInterceptorDefinition<S>, 'kind'>): KafkaInterceptorDefinition {
   return { kind: 'kafkaInterceptor', ...d } as unknown as KafkaInterceptorDefinition;
+}
+export function defineJmsConverter<S extends OptionsSpec>(d: Omit<JmsConverterDefinition<S>, 'kind'>): JmsConverterDefinition {
+  return { kind: 'jmsConverter', ...d } as unknown as JmsConverterDefinition;
 }

@@ -18,6 +18,7 @@ export const KIND_TITLE: Record<ComponentKind, string> = {
   reporter: 'Monitoring reporters',
   kafkaPartitioner: 'Kafka partitioners',
   kafkaInterceptor: 'Kafka producer interceptors',
+  jmsConverter: 'JMS message converters',
 };
 const KIND_ORDER = Object.keys(KIND_TITLE) as ComponentKind[];
 

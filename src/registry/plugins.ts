@@ -22,6 +22,7 @@ export interface PluginManifest {
   /** Kafka client plugins: `kafka.producer.partitioner.class` and `kafka.producer.interceptor.classes`. */
   kafkaPartitioners?: Record<string, string>;
   kafkaInterceptors?: Record<string, string>;
+  jmsConverters?: Record<string, string>;
   /** Built-in types this package deliberately replaces (e.g. ["logger"]); any other clash is refused. */
   replaces?: string[];
 }
@@ -38,6 +39,7 @@ export const SECTIONS = {
   reporters: 'reporter',
   kafkaPartitioners: 'kafkaPartitioner',
   kafkaInterceptors: 'kafkaInterceptor',
+  jmsConverters: 'jmsConverter',
 } as const satisfies Record<Exclude<keyof PluginManifest, 'replaces'>, ComponentKind>;
 type Section = keyof typeof SECTIONS;
 

@@ -253,3 +253,30 @@ test('jms: kill -9 of the agent mid-stream with a file channel loses nothing: un
     t.cleanup();
   }
 });
+
+test('jms: converter.type names a converter plugin, configured by converter.*; an unknown one is refused', async () => {
+  const t = tempDir();
+  const out = path.join(t.dir, 'out');
+  fs.mkdirSync(out);
+  broker.send('/queue/convert', 20);
+  const plugin = path.join(ROOT, 'test', 'support', 'plugins', 'jms-converter');
+  const job = jmsJob(t.dir, out, { destinationName: 'convert', destinationType: 'QUEUE', 'converter.type': 'com.example.UpperCaseConverter', 'converter.tag': 'yes' });
+  const agent = await startAgent(job, { dir: t.dir, extraArgs: ['--plugins-path', plugin] });
+  try {
+    // Even seq: red, converted; odd: blue, no event; seq 7 refused to the DLQ.
+    await eventually(() => lines(out).length >= 10, 30_000, 'the ten red messages');
+    assert.equal(await agent.stop(), 0);
+    const got = lines(out).sort();
+    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `{seq=${2 * i}, converted=yes, text=true} MSG-${2 * i}`).sort());
+    assert.match(agent.stderr(), /converter com\.example\.UpperCaseConverter refused message .*seven is refused/);
+    assert.deepEqual(broker.drain('/queue/convert', 1), [], 'blue messages were acknowledged, not left');
+    const dlq = broker.drain('/queue/ActiveMQ.DLQ', 1).map((m) => m.body);
+    assert.ok(dlq.includes('msg-7'), dlq.join());
+    const bad = spawnFlume(['validate', '-f', writeJob(t.dir, job.replace('com.example.UpperCaseConverter', 'com.example.Nope'), 'bad.conf')]);
+    assert.equal(await bad.exited, 1);
+    assert.match(bad.stdout(), /a1\.sources\.r1\.converter\.type: unknown JMS message converter "com\.example\.Nope"/);
+  } finally {
+    await agent.stop();
+    t.cleanup();
+  }
+});

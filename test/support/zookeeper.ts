@@ -51,7 +51,7 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
   };
   const stop = async (): Promise<void> => {
     const p = proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill('SIGKILL');
     await gone;
@@ -128,7 +128,7 @@ export async function startEnsemble(): Promise<Ensemble> {
   );
   const kill = async (i: number): Promise<void> => {
     const p = procs[i]!;
-    if (p.exitCode !== null) return;
+    if (p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill('SIGKILL');
     await gone;

@@ -7,6 +7,10 @@ import {
   defineSource,
   opt,
   sleep,
+  resolveOptions,
+  throwOnErrors,
+  type ComponentLookup,
+  type JmsMessageConverter,
   type ChannelProcessor,
   type EventDrivenSource,
   type FlumeEvent,
@@ -34,7 +38,10 @@ export const options = {
     max: 100_000,
   }),
   pollTimeout: opt.duration(1000, 'Longest wait (ms) for a batch to fill before the messages received so far are stored.', { unit: 'ms', min: 1, max: 3_600_000 }),
-  'converter.type': opt.enum(['DEFAULT'], 'DEFAULT', "Flume's DefaultJMSMessageConverter: message properties become headers, text bodies are encoded in converter.charset, bytes kept as they are."),
+  'converter.type': opt.string(
+    'DEFAULT',
+    "DEFAULT is Flume's DefaultJMSMessageConverter: message properties become headers, text bodies are encoded in converter.charset, bytes kept as they are. Any other value names a converter plugin (defineJmsConverter), configured by the other converter.* keys.",
+  ),
   'converter.charset': opt.enum(['UTF-8', 'ISO-8859-1', 'US-ASCII', 'UTF-16LE'], 'UTF-8', 'Charset the body of a text message is stored in.'),
   createDurableSubscription: opt.boolean(false, 'Subscribe to the topic durably, so messages sent while the agent is down are kept (needs clientId and durableSubscriptionName).'),
   durableSubscriptionName: opt.string('', 'Name of the durable subscription.'),
@@ -117,6 +124,8 @@ class JmsSource implements EventDrivenSource {
   private readonly password: string | undefined;
   private readonly warn: RateLimitedLog;
   private readonly encoding: BufferEncoding;
+  /** A plugin's converter, when converter.type names one. */
+  private readonly custom: JmsMessageConverter | undefined;
 
   constructor(
     private readonly name: string,
@@ -125,8 +134,17 @@ class JmsSource implements EventDrivenSource {
     private readonly processor: ChannelProcessor,
     private readonly counter: SourceCounter,
     private readonly logger: Logger,
+    registry: ComponentLookup,
   ) {
     this.brokers = parseProviderUrl(o.providerURL);
+    const type = o['converter.type'];
+    if (type.toUpperCase() !== 'DEFAULT') {
+      const def = registry.lookup('jmsConverter', type)!;
+      const cctx = ctx.subProperties('converter.');
+      const { options, problems } = resolveOptions(def.options, cctx);
+      throwOnErrors(cctx, problems);
+      this.custom = def.create({ name: type, options, context: cctx, logger, registry });
+    }
     this.password = o.passwordFile ? fs.readFileSync(o.passwordFile, 'utf8').trim() : undefined;
     this.warn = new RateLimitedLog(logger);
     this.encoding = CHARSETS[o['converter.charset']]!;
@@ -242,7 +260,7 @@ class JmsSource implements EventDrivenSource {
   /** Reads one connection until it closes; resolves with why it ended (undefined on stop). */
   private consume(conn: StompConnection): Promise<Error | undefined> {
     return new Promise((resolve) => {
-      let pending: { event: FlumeEvent; ack: string }[] = [];
+      let pending: { events: FlumeEvent[]; ack: string }[] = [];
       let timer: NodeJS.Timeout | undefined;
       let chain: Promise<void> = Promise.resolve();
       let why: Error | undefined;
@@ -258,13 +276,13 @@ class JmsSource implements EventDrivenSource {
       conn.on('message', (f: StompFrame) => {
         const ack = f.headers.ack ?? f.headers['message-id'];
         this.counter.EventReceivedCount++;
-        const event = this.convert(f);
-        if (!event || ack === undefined) {
+        const events = this.convert(f);
+        if (!events || ack === undefined) {
           this.counter.EventReadFail++;
           if (ack !== undefined) conn.nack(ack);
           return;
         }
-        pending.push({ event, ack });
+        pending.push({ events, ack });
         if (pending.length >= this.o.batchSize) flush();
         else if (!timer) timer = setTimeout(flush, this.o.pollTimeout);
       });
@@ -281,7 +299,7 @@ class JmsSource implements EventDrivenSource {
   }
 
   /** Flume's DefaultJMSMessageConverter: properties to headers, text in converter.charset, bytes as they are. */
-  private convert(f: StompFrame): FlumeEvent | undefined {
+  private convert(f: StompFrame): FlumeEvent[] | undefined {
     if (f.oversize) {
       this.warn.warn(
         'oversize',
@@ -289,9 +307,20 @@ class JmsSource implements EventDrivenSource {
       );
       return undefined;
     }
+    if (this.custom) {
+      try {
+        return this.custom.convert({ headers: f.headers, body: f.body, text: f.headers['content-length'] === undefined });
+      } catch (err) {
+        this.warn.warn(
+          'converter',
+          `JMS source ${this.name}: converter ${this.o['converter.type']} refused message ${f.headers['message-id']}: ${(err as Error).message} (NACK: the broker moves it to its dead-letter queue)`,
+        );
+        return undefined;
+      }
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(f.headers)) if (!STANDARD_HEADERS.has(k)) headers[k] = v;
-    if (f.headers['content-length'] !== undefined) return createEvent(f.body, headers);
+    if (f.headers['content-length'] !== undefined) return [createEvent(f.body, headers)];
     // STOMP carries text as UTF-8; bytes that are not are a message we cannot convert.
     if (!isUtf8(f.body)) {
       this.warn.warn(
@@ -300,12 +329,12 @@ class JmsSource implements EventDrivenSource {
       );
       return undefined;
     }
-    return createEvent(this.encoding === 'utf8' ? f.body : Buffer.from(f.body.toString('utf8'), this.encoding), headers);
+    return [createEvent(this.encoding === 'utf8' ? f.body : Buffer.from(f.body.toString('utf8'), this.encoding), headers)];
   }
 
   /** Stores a batch, then acknowledges each message; retries while the channel refuses, until stopped or the connection is gone. */
-  private async store(conn: StompConnection, batch: { event: FlumeEvent; ack: string }[], open: () => boolean): Promise<void> {
-    const events = batch.map((b) => b.event);
+  private async store(conn: StompConnection, batch: { events: FlumeEvent[]; ack: string }[], open: () => boolean): Promise<void> {
+    const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((b) => b.events);
     let wait = 250;
     for (;;) {
       try {
@@ -338,8 +367,23 @@ export default defineSource({
   options,
   batchOption: 'batchSize',
   prefixes: ['converter.'],
-  validate(o, ctx) {
+  validate(o, ctx, registry) {
     const problems: OptionProblem[] = [];
+    const type = o['converter.type'];
+    if (type.toUpperCase() !== 'DEFAULT') {
+      const def = registry.lookup('jmsConverter', type);
+      if (!def) {
+        problems.push({
+          severity: 'error',
+          code: ErrorCodes.CONFIG_UNKNOWN_TYPE,
+          key: 'converter.type',
+          message: `${ctx.fullKey('converter.type')}: unknown JMS message converter "${type}": DEFAULT, or a converter plugin (defineJmsConverter) found in plugins.d or --plugins-path`,
+        });
+      } else {
+        const cctx = ctx.subProperties('converter.');
+        for (const pr of resolveOptions(def.options, cctx).problems) problems.push({ ...pr, key: `converter.${pr.key}` });
+      }
+    }
     const err = (key: string, message: string): void => {
       problems.push({ severity: 'error', code: ErrorCodes.CONFIG_VALUE, key, message: `${ctx.fullKey(key)}: ${message}` });
     };
@@ -366,5 +410,5 @@ export default defineSource({
     }
     return problems;
   },
-  create: ({ name, options, context, processor, counter, logger }) => new JmsSource(name, options, context, processor, counter, logger),
+  create: ({ name, options, context, processor, counter, logger, registry }) => new JmsSource(name, options, context, processor, counter, logger, registry),
 });

@@ -621,10 +621,14 @@ export class TaildirSource implements EventDrivenSource {
   private async open(tf: TailFile): Promise<boolean> {
     if (tf.fh) return true;
     if (this.openCount >= this.s.maxOpenFiles) await this.evict();
+    // The descriptor is counted before it is opened, so opens running side by side
+    // cannot together go past maxOpenFiles.
+    this.openCount++;
     let fh: fs.promises.FileHandle;
     try {
       fh = await fs.promises.open(tf.path, 'r');
     } catch (err) {
+      this.openCount--;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.rl.warn(`open:${tf.path}`, `TAILDIR source ${this.name}: cannot open ${tf.path}: ${(err as Error).message}`);
       this.fullNeeded = true;
       return false;
@@ -633,12 +637,12 @@ export class TaildirSource implements EventDrivenSource {
     if (`${st.dev}:${st.ino}` !== tf.key) {
       // The name now belongs to another file: the next scan sorts out which is which.
       await fh.close();
+      this.openCount--;
       this.fullNeeded = true;
       return false;
     }
     tf.fh = fh;
     tf.idleClosed = false;
-    this.openCount++;
     return true;
   }
 

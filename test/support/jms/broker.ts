@@ -96,7 +96,7 @@ export async function startBroker(): Promise<Broker> {
   };
   const stop = async (hard = false): Promise<void> => {
     const p = proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill(hard ? 'SIGKILL' : 'SIGTERM');
     const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
