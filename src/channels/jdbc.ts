@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
+
+// better-sqlite3 is loaded when a jdbc channel opens its database, not with every agent.
+const requireLazy = createRequire(import.meta.url);
 import {
   AvailabilitySignal,
   BaseTransaction,
@@ -104,7 +108,7 @@ export class JdbcChannel implements Channel {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     let db: Database.Database;
     try {
-      db = new Database(this.file);
+      db = new (requireLazy('better-sqlite3') as typeof Database)(this.file);
       // One process owns the database, as Derby's embedded mode: a second agent gets "database is locked".
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');

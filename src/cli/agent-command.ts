@@ -7,7 +7,6 @@ import { parseProperties } from '../config/properties.js';
 import { FileConfigSource } from '../config/sources/file.js';
 import type { ConfigSource } from '../config/sources/types.js';
 import { UriConfigSource, backupFile } from '../config/sources/uri.js';
-import { ZooKeeperConfigSource } from '../config/sources/zookeeper.js';
 import { flowGraph } from '../monitoring/graph.js';
 import { startMonitoring } from '../monitoring/index.js';
 import { sslGlobal } from '../rpc/tls.js';
@@ -59,7 +58,7 @@ function fail(line: string): number {
 }
 
 /** The configuration sources the command line names: -f files, -u URIs, -z/-p ZooKeeper. */
-function configSources(o: RunAgentOptions, logger: Logger): ConfigSource[] | string {
+async function configSources(o: RunAgentOptions, logger: Logger): Promise<ConfigSource[] | string> {
   const uris = o.confUri ?? [];
   const poll = o.pollInterval === undefined ? undefined : Number(o.pollInterval);
   if (poll !== undefined && (!Number.isSafeInteger(poll) || poll < 1 || poll > 86_400)) return `-i/--poll-interval ${o.pollInterval}: expected seconds from 1 to 86400`;
@@ -71,6 +70,8 @@ function configSources(o: RunAgentOptions, logger: Logger): ConfigSource[] | str
   }
   const sources: ConfigSource[] = [];
   if (o.zkConnString) {
+    // The ZooKeeper client is loaded only for agents that use it.
+    const { ZooKeeperConfigSource } = await import('../config/sources/zookeeper.js');
     sources.push(new ZooKeeperConfigSource(o.zkConnString, o.zkBasePath ?? '/flume', o.name, logger));
     return sources;
   }
@@ -145,7 +146,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     if (o.jvmFlags.length > 0) logger.debug(`ignoring JVM flags: ${o.jvmFlags.join(' ')}`);
     if (o.classpath) logger.debug(`ignoring --classpath ${o.classpath}: plugins are npm packages`);
     if (!o.conf) logger.warn('No configuration directory set! Use --conf <dir> to override.');
-    const sources = configSources(o, logger);
+    const sources = await configSources(o, logger);
     if (typeof sources === 'string') return fail(sources);
 
     let registry;
@@ -224,7 +225,7 @@ export async function runAgent(o: RunAgentOptions): Promise<number> {
     await reloader?.stop();
     const report = await running.stop(graceMs);
     await monitor?.stop();
-    for (const s of sources) if (s instanceof ZooKeeperConfigSource) s.close();
+    for (const s of sources) s.close?.();
     if (report.lost > 0) {
       logger.error(`Agent ${o.name} stopped with ${report.lost} acknowledged event(s) not delivered (${describeHeld(report.held)}); exit code ${EXIT_EVENTS_LOST}`);
       return EXIT_EVENTS_LOST;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
 import type { MonitoredAgent } from '../core/health.js';
 import { flumeMetrics } from './flume-json.js';
-import { PrometheusExporter } from './prometheus.js';
+import type { PrometheusExporter } from './prometheus.js';
 import { FLOW_PAGE } from './flow-page.js';
 import type { FlowGraph } from './graph.js';
 
@@ -16,7 +16,8 @@ import type { FlowGraph } from './graph.js';
  */
 export class MonitoringHttpServer {
   private readonly server: http.Server;
-  private readonly prometheus: PrometheusExporter;
+  /** Loaded on the first Prometheus scrape: prom-client weighs about 12 MB. */
+  private prometheus: Promise<PrometheusExporter> | undefined;
 
   constructor(
     private readonly agent: MonitoredAgent,
@@ -24,7 +25,6 @@ export class MonitoringHttpServer {
     private readonly logger: Logger,
     private readonly graph?: FlowGraph,
   ) {
-    this.prometheus = new PrometheusExporter(agent.name);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.logger.warn(`monitoring: ${req.method} ${req.url} failed: ${(err as Error).message}`);
@@ -77,7 +77,9 @@ export class MonitoringHttpServer {
       return send(res, 200, 'application/json;charset=utf-8', JSON.stringify(flumeMetrics(this.agent.counterGroups())));
     }
     if (path === '/metrics' || path === '/prometheus') {
-      return send(res, 200, this.prometheus.contentType, await this.prometheus.render(this.agent.counterGroups()));
+      this.prometheus ??= import('./prometheus.js').then((m) => new m.PrometheusExporter(this.agent.name));
+      const prometheus = await this.prometheus;
+      return send(res, 200, prometheus.contentType, await prometheus.render(this.agent.counterGroups()));
     }
     if (path === '/flow' && this.graph) return send(res, 200, 'text/html;charset=utf-8', FLOW_PAGE);
     if (path === '/flow.json' && this.graph) {

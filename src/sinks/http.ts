@@ -1,4 +1,10 @@
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+
+// undici is loaded when a sink first needs it, not with every agent (it weighs about 18 MB).
+const requireLazy = createRequire(import.meta.url);
+let undiciLib: typeof Undici | undefined;
+const undici = (): typeof Undici => (undiciLib ??= requireLazy('undici') as typeof Undici);
 import {
   ErrorCodes,
   FlumeError,
@@ -84,7 +90,7 @@ interface HttpSettings {
  * connection failure or timeout rolls back and backs off.
  */
 class HttpSink implements Sink {
-  private readonly agent: Agent;
+  private readonly agent: Undici.Agent;
   /** The endpoint as logged: without user info (a password in the URL is never printed) or query. */
   private readonly shown: string;
   constructor(
@@ -96,7 +102,7 @@ class HttpSink implements Sink {
     private readonly counter: SinkCounter,
   ) {
     this.shown = s.url.origin + s.url.pathname;
-    this.agent = new Agent({ connect: { timeout: timeouts.connect }, headersTimeout: timeouts.request, bodyTimeout: timeouts.request, keepAliveTimeout: 30_000 });
+    this.agent = new (undici().Agent)({ connect: { timeout: timeouts.connect }, headersTimeout: timeouts.request, bodyTimeout: timeouts.request, keepAliveTimeout: 30_000 });
   }
 
   async start(): Promise<void> {}
@@ -127,7 +133,7 @@ class HttpSink implements Sink {
       this.counter.EventDrainAttemptCount += events.length;
       let code: number;
       try {
-        const r = await request(this.s.url, {
+        const r = await undici().request(this.s.url, {
           method: 'POST',
           body,
           dispatcher: this.agent,

@@ -12,4 +12,6 @@ export interface ConfigSource {
   read(): Promise<JobText[]>;
   /** Starts watching; the returned function stops it. */
   watch(onChange: () => void): () => Promise<void>;
+  /** Releases what the source holds open (a ZooKeeper session). */
+  close?(): void;
 }

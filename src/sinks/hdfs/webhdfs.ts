@@ -7,7 +7,14 @@
  * followed by hand, once, only to an http(s) URL, and only for those two calls.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
+
+// undici is loaded when a sink first needs it, not with every agent (it weighs about 18 MB).
+const requireLazy = createRequire(import.meta.url);
+let undiciLib: typeof Undici | undefined;
+const undici = (): typeof Undici => (undiciLib ??= requireLazy('undici') as typeof Undici);
 import { ErrorCodes, FlumeError } from '../../plugin-api/index.js';
 
 export interface WebHdfsOptions {
@@ -50,11 +57,11 @@ const MAX_JSON_BODY = 64 * 1024 * 1024;
 
 export class WebHdfsClient {
   private readonly base: URL;
-  private readonly agent: Agent;
+  private readonly agent: Undici.Agent;
 
   constructor(private readonly o: WebHdfsOptions) {
     this.base = new URL(o.baseUrl);
-    this.agent = new Agent({
+    this.agent = new (undici().Agent)({
       keepAliveTimeout: 30_000,
       connections: 16,
       headersTimeout: o.timeoutMs,
@@ -131,7 +138,7 @@ export class WebHdfsClient {
 
   private async call(op: string, path: string, url: URL, method: Dispatcher.HttpMethod, body?: Buffer): Promise<Dispatcher.ResponseData> {
     try {
-      return await request(url, {
+      return await undici().request(url, {
         method,
         body,
         dispatcher: this.agent,
