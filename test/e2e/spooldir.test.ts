@@ -317,7 +317,7 @@ w.close()`;
   }
 });
 
-test('a file the agent may not read (EACCES; the agent runs as nobody when the test runs as root) is reported once and set aside, the others flow', async () => {
+test('a file the agent may not read (EACCES; when the test runs as root, the agent runs without its permission override) is reported once and set aside, the others flow', async () => {
   const d = dirs();
   const { spawn } = await import('node:child_process');
   const { BIN, ROOT } = await import('../support/agent.js');
@@ -331,7 +331,9 @@ test('a file the agent may not read (EACCES; the agent runs as nobody when the t
   const args = [BIN, 'agent', '-n', 'a1', '-f', job, '-c', path.join(ROOT, 'conf'), '-Dflume.root.logger=INFO,console'];
   const asRoot = process.getuid?.() === 0;
   const proc = asRoot
-    ? spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? // Root reads any file: the agent runs without root's permission override instead (it stays
+      // root, so it can still read the project wherever the checkout lives).
+      spawn('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
